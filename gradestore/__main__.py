@@ -1,0 +1,3 @@
+from gradestore.cli import main
+
+main()

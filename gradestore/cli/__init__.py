@@ -1,0 +1,59 @@
+"""The command line: parse options, call one use case, render. No SQL, no statistics.
+
+Heavy libraries (SQLAlchemy, pandas, scipy) are imported inside commands, so that
+``gradestore --version`` and ``--help`` start fast.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from gradestore import __version__
+from gradestore.cli import analyze_command, db_command, ingest_command
+from gradestore.cli.common import AppState
+
+app = typer.Typer(
+    name="gradestore",
+    help="Ingest student grade files, analyse them (GPA, group statistics, z-tests, good and "
+    "work lists) and keep the results in SQL.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"gradestore {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    db: str | None = typer.Option(
+        None,
+        "--db",
+        metavar="URL",
+        help="Database URL (sqlite:///path.db or postgresql://...). Default: "
+        "$GRADESTORE_DATABASE_URL, else the config file, else a SQLite file in your data folder.",
+    ),
+    version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_print_version,
+        is_eager=True,
+        help="Print the version and exit.",
+    ),
+) -> None:
+    ctx.obj = AppState(db_url=db)
+
+
+app.add_typer(db_command.app, name="db")
+ingest_command.register(app)
+analyze_command.register(app)
+
+
+def main() -> None:
+    app(prog_name="gradestore")

@@ -1,0 +1,84 @@
+"""`gradestore analyze` and `gradestore zscore`."""
+
+from __future__ import annotations
+
+import typer
+
+from gradestore.cli.common import (
+    OutputFormat,
+    handle_errors,
+    print_renderables,
+    state,
+    write_output,
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("analyze")(analyze)
+    app.command("zscore")(zscore)
+
+
+def _threshold(value: float) -> float:
+    if not 0 < value < 1:
+        raise typer.BadParameter("must be a number between 0 and 1 (exclusive), e.g. 0.05")
+    return value
+
+
+@handle_errors
+def analyze(
+    ctx: typer.Context,
+    threshold: float = typer.Option(
+        0.05, "--threshold", callback=_threshold, help="Significance level alpha: p < threshold."
+    ),
+    groups: list[str] | None = typer.Option(
+        None, "--group", metavar="G", help="Analyse this group (repeat for several)."
+    ),
+    run: str | None = typer.Option(
+        None, "--run", metavar="R", help="Analyse the groups of a legacy run (a .RUN file)."
+    ),
+    output_format: OutputFormat = typer.Option(
+        OutputFormat.table, "--format", help="table (for people) or json (design.md shape)."
+    ),
+) -> None:
+    """Compute section and group statistics, z-tests and the good and work lists; store them
+    as a new analysis and print it. Default scope: everything in the store."""
+    from gradestore.analysis import Scope, run_analysis
+    from gradestore.errors import UsageError
+    from gradestore.render import analysis_renderables, to_json
+
+    if output_format is OutputFormat.csv:
+        raise UsageError("analyze --format takes table or json; for CSV use `gradestore report`")
+    scope = Scope.from_options(groups, run)
+    as_json = output_format is OutputFormat.json
+    result = run_analysis(state(ctx).engine(), threshold, scope, with_lists=as_json)
+    if as_json:
+        write_output(to_json(result.as_json()))
+    else:
+        print_renderables(lambda plain: analysis_renderables(result, plain))
+
+
+@handle_errors
+def zscore(
+    ctx: typer.Context,
+    section: str | None = typer.Option(None, "--section", metavar="S", help="Only this section."),
+    group: str | None = typer.Option(
+        None, "--group", metavar="G", help="Only this group's sections and its test against all."
+    ),
+    analysis_id: int | None = typer.Option(
+        None, "--analysis", metavar="ID", help="Which analysis (default: the latest)."
+    ),
+    output_format: OutputFormat = typer.Option(OutputFormat.table, "--format"),
+) -> None:
+    """List the stored z-tests of an analysis, sections and groups, largest |z| first."""
+    from gradestore.render import to_json, zscore_csv, zscore_table
+    from gradestore.reports import zscore_listing
+
+    listing = zscore_listing(
+        state(ctx).engine(), section=section, group=group, analysis_id=analysis_id
+    )
+    if output_format is OutputFormat.json:
+        write_output(to_json(listing.as_json()))
+    elif output_format is OutputFormat.csv:
+        write_output(zscore_csv(listing))
+    else:
+        print_renderables(lambda plain: [zscore_table(listing, plain)])

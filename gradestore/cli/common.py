@@ -1,0 +1,119 @@
+"""What every command shares: the database setting, the two consoles, error handling."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+
+import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from sqlalchemy import Engine
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+@dataclass
+class AppState:
+    db_url: str | None
+    _engine: Engine | None = field(default=None, repr=False)
+
+    def database_url(self) -> str:
+        from gradestore.config import ConfigError, resolve_database
+        from gradestore.errors import ConfigurationError
+
+        try:
+            return resolve_database(self.db_url).url
+        except ConfigError as error:
+            raise ConfigurationError(str(error)) from error
+
+    def engine(self) -> Engine:
+        """The database, created at the latest schema if empty, refused if out of date."""
+        if self._engine is None:
+            from gradestore.persistence.db import open_database
+
+            self._engine = open_database(self.database_url())
+        return self._engine
+
+
+def state(ctx: typer.Context) -> AppState:
+    obj = ctx.find_root().obj
+    assert isinstance(obj, AppState)
+    return obj
+
+
+def stdout_console() -> Console:
+    from rich.console import Console
+
+    # Piped output is not wrapped at 80 columns: a cron job's log keeps whole lines.
+    width = None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", "200"))
+    return Console(file=sys.stdout, width=width, highlight=False, soft_wrap=False)
+
+
+def stderr_console() -> Console:
+    from rich.console import Console
+
+    return Console(file=sys.stderr, highlight=False, soft_wrap=True)
+
+
+def fail(message: str, exit_code: int) -> typer.Exit:
+    """Print one line on standard error and return the Exit to raise."""
+    sys.stderr.write(f"gradestore: {message}\n")
+    return typer.Exit(exit_code)
+
+
+def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """User errors end as one line on standard error and an exit code, never a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        from sqlalchemy.exc import OperationalError
+
+        from gradestore.errors import GradestoreError
+
+        try:
+            return command(*args, **kwargs)
+        except GradestoreError as error:
+            raise fail(str(error), error.exit_code) from None
+        except OperationalError as error:
+            reason = str(error.orig or error).strip().splitlines()[0]
+            raise fail(f"database error: {reason}", os.EX_UNAVAILABLE) from None
+        except KeyboardInterrupt:
+            raise fail("interrupted; nothing of the current file was stored", 130) from None
+
+    return wrapper
+
+
+def write_output(text: str, output: Any = None) -> None:
+    """JSON and CSV go straight to the file or stdout, never through Rich (no wrapping)."""
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        from pathlib import Path
+
+        Path(output).write_text(text, encoding="utf-8", newline="")
+
+
+def print_renderables(build: Callable[[bool], list[Any]]) -> None:
+    """Print Rich renderables on stdout; ``build(plain)`` makes them plain when piped."""
+    console = stdout_console()
+    plain = not console.is_terminal
+    for renderable in build(plain):
+        if isinstance(renderable, str):
+            console.print(renderable, markup=False)
+        else:
+            console.print(renderable)

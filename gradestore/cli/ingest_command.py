@@ -1,0 +1,117 @@
+"""`gradestore ingest PATH...`"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import typer
+
+from gradestore.cli.common import OutputFormat, handle_errors, state, stderr_console, stdout_console
+
+MAX_PROBLEMS_SHOWN = 20
+
+
+def register(app: typer.Typer) -> None:
+    app.command("ingest")(ingest)
+
+
+@handle_errors
+def ingest(
+    ctx: typer.Context,
+    paths: list[Path] = typer.Argument(
+        ...,
+        help="Grade files (.csv, .sec, .grp, .run, .lst, any case) or folders of them.",
+        show_default=False,
+    ),
+    group: str | None = typer.Option(
+        None, "--group", metavar="NAME", help="Put every ingested section into this group."
+    ),
+    replace: bool = typer.Option(
+        False, "--replace", help="Replace the grades of sections already stored with other grades."
+    ),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Check the files and report what would change; write nothing."
+    ),
+    output_format: OutputFormat = typer.Option(
+        OutputFormat.table, "--format", help="Summary as a table or JSON (csv is not offered)."
+    ),
+) -> None:
+    """Store grade files, each file whole or not at all. Re-ingesting the same data is a no-op."""
+    from gradestore.errors import UsageError
+    from gradestore.ingest import IngestOptions, ingest_paths
+    from gradestore.render import ingest_json, ingest_table
+
+    if output_format is OutputFormat.csv:
+        raise UsageError("ingest --format takes table or json")
+    if group is not None and not group.strip():
+        raise UsageError("--group needs a non-empty name")
+    engine = state(ctx).engine()
+    options = IngestOptions(
+        group=group.strip() if group else None, replace=replace, dry_run=dry_run
+    )
+    errors = stderr_console()
+    with _progress(errors) as progress:
+        report = ingest_paths(engine, paths, options, progress=progress)
+
+    for unit in report.units:
+        _print_problems([str(problem) for problem in unit.errors], "errors")
+        _print_problems([str(problem) for problem in unit.warnings], "warnings")
+    if output_format is OutputFormat.json:
+        sys.stdout.write(ingest_json(report))
+    else:
+        out = stdout_console()
+        out.print(ingest_table(report, plain=not out.is_terminal))
+        if report.skipped_files:
+            out.print(f"skipped {len(report.skipped_files)} file(s) that are not grade files:")
+            for skipped in report.skipped_files:
+                out.print(f"  {skipped}", markup=False)
+    if not report.ok:
+        missing_only = all(unit.kind == "?" for unit in report.units if unit.status == "rejected")
+        raise typer.Exit(os.EX_NOINPUT if missing_only else os.EX_DATAERR)
+
+
+def _print_problems(lines: list[str], what: str) -> None:
+    for line in lines[:MAX_PROBLEMS_SHOWN]:
+        sys.stderr.write(line + "\n")
+    if len(lines) > MAX_PROBLEMS_SHOWN:
+        sys.stderr.write(f"... and {len(lines) - MAX_PROBLEMS_SHOWN} more {what}\n")
+
+
+class _progress:
+    """A progress display on a terminal's standard error; nothing when piped or under cron."""
+
+    def __init__(self, console: object) -> None:
+        self.console = console
+        self._progress = None
+        self._tasks: dict[str, int] = {}
+
+    def __enter__(self):  # type: ignore[no-untyped-def]
+        from rich.console import Console
+
+        console = self.console
+        if not isinstance(console, Console) or not console.is_terminal:
+            return None
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self._progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TextColumn("{task.completed:,} rows"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        )
+        self._progress.start()
+        return self._advance
+
+    def _advance(self, path: str, rows: int) -> None:
+        assert self._progress is not None
+        if path not in self._tasks:
+            self._tasks[path] = self._progress.add_task(path, total=None)
+        self._progress.advance(self._tasks[path], rows)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()

@@ -1,0 +1,228 @@
+"""Engine, transactions and migrations.
+
+SQLite is opened with foreign keys on, WAL and a busy timeout, and every write transaction starts
+with ``BEGIN IMMEDIATE`` so that two cron jobs on one file wait for each other instead of failing
+with "database is locked". On PostgreSQL, write transactions take one advisory lock for the same
+reason: ingests and analyses are serialised, readers are never blocked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+from gradestore.errors import ConfigurationError, DatabaseUnavailableError, SchemaError
+
+__all__ = ["SchemaError", "UnitOfWork", "connect", "open_database"]
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+SQLITE_BUSY_TIMEOUT_MS = 120_000
+# Any constant works; it only has to be the same in every gradestore process.
+POSTGRES_WRITE_LOCK_KEY = 0x6772_6164
+UPGRADE_HINT = "run `gradestore db upgrade`"
+
+
+def masked_url(url: str) -> str:
+    """The URL with any password replaced by ***, for printing."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable URL>"
+
+
+def migrations_dir() -> Path:
+    """The packaged migrations (wheel install), else the repository's top-level folder."""
+    package_dir = Path(__file__).resolve().parent.parent
+    for candidate in (package_dir / "migrations", package_dir.parent / "migrations"):
+        if (candidate / "env.py").is_file():
+            return candidate
+    raise ConfigurationError("gradestore's migrations are missing from this installation")
+
+
+def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Autocommit at the driver level so that SQLAlchemy's "begin" event decides how to BEGIN.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "memory":
+        cursor.execute("PRAGMA journal_mode = WAL")
+        # Safe with WAL: a power cut may lose the last commit, never corrupt the file.
+        cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.close()
+
+
+def _on_sqlite_begin(connection: Connection) -> None:
+    mode = "IMMEDIATE" if connection.get_execution_options().get("gradestore_write") else "DEFERRED"
+    connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def create_engine_for(url: str) -> Engine:
+    """An engine for ``url``; creates the folder of a SQLite file if needed."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as error:
+        raise ConfigurationError(f"not a database URL: {masked_url(url)!r}") from error
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed)
+        event.listen(engine, "connect", _on_sqlite_connect)
+        event.listen(engine, "begin", _on_sqlite_begin)
+        return engine
+    try:
+        return create_engine(parsed, pool_pre_ping=True)
+    except ModuleNotFoundError as error:
+        raise ConfigurationError(
+            f"no driver for {parsed.get_backend_name()} ({error.name}): "
+            "install gradestore[postgres]"
+        ) from error
+
+
+class UnitOfWork:
+    """One transaction: rolled back unless ``commit()`` is called before the block ends.
+
+    ``write=True`` serialises writers across processes (BEGIN IMMEDIATE on SQLite, an advisory
+    lock on PostgreSQL); readers never wait for writers.
+    """
+
+    def __init__(self, engine: Engine, *, write: bool) -> None:
+        self._engine = engine
+        self._write = write
+
+    def __enter__(self) -> UnitOfWork:
+        try:
+            connection = self._engine.connect()
+        except OperationalError as error:
+            raise DatabaseUnavailableError(
+                f"cannot connect to {masked_url(str(self._engine.url))}: {_first_line(error)}"
+            ) from error
+        if self._write:
+            connection.execution_options(gradestore_write=True)
+        self.connection = connection
+        self._transaction = connection.begin()
+        if self._write and connection.dialect.name == "postgresql":
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": POSTGRES_WRITE_LOCK_KEY}
+            )
+        from gradestore.persistence.repository import Repository
+
+        self.repository = Repository(connection)
+        return self
+
+    def commit(self) -> None:
+        self._transaction.commit()
+
+    def __exit__(self, *exc_info: object) -> None:
+        try:
+            if self._transaction.is_active:
+                self._transaction.rollback()
+        finally:
+            self.connection.close()
+
+
+@contextmanager
+def connect(engine: Engine, *, write: bool) -> Iterator[Connection]:
+    """A transaction that commits when the block ends normally (for short, simple work)."""
+    with UnitOfWork(engine, write=write) as unit:
+        yield unit.connection
+        unit.commit()
+
+
+def _first_line(error: BaseException) -> str:
+    message = str(getattr(error, "orig", None) or error).strip()
+    return message.splitlines()[0] if message else type(error).__name__
+
+
+# --- migrations -----------------------------------------------------------------------------
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir()).replace("%", "%%"))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def known_revisions() -> set[str]:
+    from alembic.script import ScriptDirectory
+
+    return {
+        script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()
+    }
+
+
+def current_revision(connection: Connection) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(connection: Connection, revision: str = "head") -> None:
+    from alembic import command
+
+    command.upgrade(alembic_config(connection), revision)
+
+
+def downgrade(connection: Connection, revision: str) -> None:
+    from alembic import command
+
+    command.downgrade(alembic_config(connection), revision)
+
+
+def open_database(url: str) -> Engine:
+    """An engine on ``url`` whose schema is the latest (created if the database is empty)."""
+    engine = create_engine_for(url)
+    ensure_schema(engine)
+    return engine
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Create an empty database at the latest schema; refuse one that is out of date."""
+    head = head_revision()
+    with connect(engine, write=False) as connection:
+        revision = current_revision(connection)
+    if revision == head:
+        return
+    if revision is None:
+        with connect(engine, write=True) as connection:
+            # Another process may have created it while we waited for the lock.
+            revision = current_revision(connection)
+            if revision is None:
+                if inspect(connection).get_table_names():
+                    raise SchemaError(
+                        f"{masked_url(str(engine.url))} holds tables but no gradestore schema "
+                        "revision: point --db at a gradestore database or an empty one"
+                    )
+                upgrade(connection)
+                return
+    if revision == head:
+        return
+    if revision not in known_revisions():
+        raise SchemaError(
+            f"the database schema ({revision}) is newer than this gradestore ({head}): "
+            "upgrade gradestore"
+        )
+    raise SchemaError(
+        f"the database schema is out of date ({revision}, latest {head}): {UPGRADE_HINT}"
+    )

@@ -1,0 +1,248 @@
+"""SQLAlchemy models: the seed's five tables plus what the rest of the contract needs.
+
+The seed's names and columns are kept as they were (``students.fname``, ``zscores.timestamp``...);
+new tables use plain names. Every change to this file needs a migration in ``migrations/versions``;
+a test fails when the two disagree.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timestamps stored in UTC and read back timezone-aware, on SQLite too."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(UTC)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Student(Base):
+    __tablename__ = "students"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fname: Mapped[str] = mapped_column(String(200), default="")
+    lname: Mapped[str] = mapped_column(String(200), default="")
+    student_id: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class Section(Base):
+    __tablename__ = "sections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    # The seed's columns: the figures of the latest analysis that covered the section.
+    mean_gpa: Mapped[float | None] = mapped_column(Float)
+    count: Mapped[int | None] = mapped_column(Integer)
+    credit_hours: Mapped[float | None] = mapped_column(Float)
+    term: Mapped[str | None] = mapped_column(String(32))
+    # A legacy .SEC header that names another section is kept here.
+    header_name: Mapped[str | None] = mapped_column(String(200))
+
+
+class Group(Base):
+    __tablename__ = "groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    mean_gpa: Mapped[float | None] = mapped_column(Float)
+    stddev: Mapped[float | None] = mapped_column(Float)
+
+
+class GroupSection(Base):
+    """A section may belong to several groups."""
+
+    __tablename__ = "group_sections"
+
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    section_id: Mapped[int] = mapped_column(
+        ForeignKey("sections.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class Run(Base):
+    """A legacy .RUN file: a named set of groups."""
+
+    __tablename__ = "runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+
+
+class RunGroup(Base):
+    __tablename__ = "run_groups"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class SourceFile(Base):
+    """Provenance: an ingested file that changed the store."""
+
+    __tablename__ = "source_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    path: Mapped[str] = mapped_column(String(1000))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    ingested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    row_count: Mapped[int] = mapped_column(Integer)
+
+
+class Enrollment(Base):
+    """Every stored grade: one row per student per section."""
+
+    __tablename__ = "enrollments"
+    __table_args__ = (UniqueConstraint("section_id", "student_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    section_id: Mapped[int] = mapped_column(ForeignKey("sections.id", ondelete="CASCADE"))
+    student_id: Mapped[int] = mapped_column(ForeignKey("students.id"), index=True)
+    grade: Mapped[str] = mapped_column(String(2))
+    source_file_id: Mapped[int | None] = mapped_column(ForeignKey("source_files.id"), index=True)
+
+
+class ListAppearance(Base):
+    """An entry of a legacy .lst file: the student was on a list in an earlier run."""
+
+    __tablename__ = "list_appearances"
+    __table_args__ = (UniqueConstraint("student_id", "section_name", "grade"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("students.id"))
+    section_name: Mapped[str] = mapped_column(String(200))
+    grade: Mapped[str] = mapped_column(String(2))
+    source_file_id: Mapped[int | None] = mapped_column(ForeignKey("source_files.id"), index=True)
+
+
+class Analysis(Base):
+    """One run of the statistics over a scope, kept so reports can read it later."""
+
+    __tablename__ = "analyses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now, index=True)
+    # Null only for the analysis that collects rows written through the seed's service API.
+    threshold: Mapped[float | None] = mapped_column(Float)
+    # "all", "groups", "run", or "service"; scope_names holds the group or run names.
+    scope_kind: Mapped[str] = mapped_column(String(16))
+    scope_names: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class AnalysisSection(Base):
+    """A section covered by an analysis, with its statistics as computed then."""
+
+    __tablename__ = "analysis_sections"
+
+    analysis_id: Mapped[int] = mapped_column(
+        ForeignKey("analyses.id", ondelete="CASCADE"), primary_key=True
+    )
+    section_id: Mapped[int] = mapped_column(
+        ForeignKey("sections.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    count: Mapped[int] = mapped_column(Integer)
+    mean_gpa: Mapped[float | None] = mapped_column(Float)
+    grade_counts: Mapped[dict[str, int]] = mapped_column(JSON)
+
+
+class AnalysisGroup(Base):
+    """A group's statistics in an analysis and its z-test against all groups of the analysis."""
+
+    __tablename__ = "analysis_groups"
+
+    analysis_id: Mapped[int] = mapped_column(
+        ForeignKey("analyses.id", ondelete="CASCADE"), primary_key=True
+    )
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    count: Mapped[int] = mapped_column(Integer)
+    mean_gpa: Mapped[float | None] = mapped_column(Float)
+    stddev: Mapped[float | None] = mapped_column(Float)
+    z_score: Mapped[float | None] = mapped_column(Float)
+    p_value: Mapped[float | None] = mapped_column(Float)
+    significant: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ZScore(Base):
+    """A section's z-test against one of its groups (the seed's table)."""
+
+    __tablename__ = "zscores"
+    __table_args__ = (Index("ix_zscores_analysis_id_section_id", "analysis_id", "section_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    section_id: Mapped[int] = mapped_column(ForeignKey("sections.id", ondelete="CASCADE"))
+    z_score: Mapped[float | None] = mapped_column(Float)
+    p_value: Mapped[float | None] = mapped_column(Float)
+    significant: Mapped[bool] = mapped_column(Boolean, default=False)
+    threshold: Mapped[float] = mapped_column(Float)
+    timestamp: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    analysis_id: Mapped[int] = mapped_column(ForeignKey("analyses.id", ondelete="CASCADE"))
+    # Null for rows written through the seed's service API, which names no group.
+    group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("groups.id", ondelete="CASCADE"), index=True
+    )
+
+
+class Performance(Base):
+    """A (student, section, grade) on the good ('good') or work ('bad') list of an analysis."""
+
+    __tablename__ = "performances"
+    __table_args__ = (
+        CheckConstraint("category IN ('good', 'bad')", name="category"),
+        UniqueConstraint("analysis_id", "section_id", "student_id", "category"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    section_id: Mapped[int] = mapped_column(ForeignKey("sections.id", ondelete="CASCADE"))
+    student_id: Mapped[int] = mapped_column(ForeignKey("students.id"), index=True)
+    grade: Mapped[str] = mapped_column(String(2))
+    category: Mapped[str] = mapped_column(String(4))
+    analysis_id: Mapped[int] = mapped_column(ForeignKey("analyses.id", ondelete="CASCADE"))
+    appeared_before: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -1,0 +1,823 @@
+"""All of gradestore's SQL, behind methods named for what the use cases ask.
+
+Bulk work is set-based: an ingest streams rows into a temporary staging table (executemany on
+SQLite, COPY on PostgreSQL) and then compares and inserts with a handful of INSERT ... SELECT
+statements; an analysis counts grades with GROUP BY. No query runs once per row or per student.
+Every value reaches the database as a bound parameter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, func, insert, select, text, update
+
+from gradestore.persistence.models import (
+    Analysis,
+    Enrollment,
+    Group,
+    GroupSection,
+    Performance,
+    Run,
+    RunGroup,
+    Section,
+    SourceFile,
+    Student,
+    ZScore,
+    utc_now,
+)
+
+STAGING_COLUMNS = (
+    "seq",
+    "source_file_id",
+    "line",
+    "kind",
+    "section",
+    "student_id",
+    "last_name",
+    "first_name",
+    "grade",
+    "grp",
+    "credit_hours",
+    "term",
+)
+# Staged row kinds: a grade of a section, or an entry of a legacy .lst list file.
+GRADE_ROW = "grade"
+LIST_ROW = "list"
+
+SERVICE_SCOPE = "service"
+
+
+@dataclass(frozen=True, slots=True)
+class StagedDuplicate:
+    section: str
+    student_id: str
+    grade: str
+    source_file_id: int
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class StagedSection:
+    """A section named in the staged rows, where it first appears, and what the store holds."""
+
+    name: str
+    source_file_id: int
+    line: int
+    exists: bool
+    has_grades: bool
+    differs: bool
+
+
+@dataclass(frozen=True, slots=True)
+class NameMismatch:
+    student_id: str
+    stored_name: str
+    staged_name: str
+    source_file_id: int
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedCounts:
+    sections_added: int
+    students_added: int
+    grades_added: int
+    grades_replaced: int
+    grades_unchanged: int
+    memberships_added: int  # sections put into groups, and groups into legacy runs
+    list_entries_added: int
+
+
+class Repository:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.is_postgres = connection.dialect.name == "postgresql"
+
+    def _execute(self, sql: str, params: dict[str, Any] | None = None) -> Any:
+        return self.connection.execute(text(sql), params or {})
+
+    # --- ingest: provenance -------------------------------------------------------------------
+
+    def add_source_file(self, path: str, sha256: str, row_count: int) -> int:
+        return self.connection.execute(
+            insert(SourceFile)
+            .values(path=path, sha256=sha256, row_count=row_count, ingested_at=utc_now())
+            .returning(SourceFile.id)
+        ).scalar_one()
+
+    def set_source_row_count(self, source_file_id: int, row_count: int) -> None:
+        self.connection.execute(
+            update(SourceFile).where(SourceFile.id == source_file_id).values(row_count=row_count)
+        )
+
+    def drop_unused_source_files(self, source_file_ids: Sequence[int]) -> None:
+        """Provenance is kept only for files that put something in the store."""
+        if source_file_ids:
+            self.connection.execute(
+                text(
+                    "DELETE FROM source_files WHERE id IN :ids"
+                    " AND NOT EXISTS (SELECT 1 FROM enrollments e"
+                    " WHERE e.source_file_id = source_files.id)"
+                    " AND NOT EXISTS (SELECT 1 FROM list_appearances a"
+                    " WHERE a.source_file_id = source_files.id)"
+                ).bindparams(bindparam("ids", expanding=True)),
+                {"ids": list(source_file_ids)},
+            )
+
+    # --- ingest: staging ----------------------------------------------------------------------
+
+    def create_staging(self) -> None:
+        on_commit = " ON COMMIT DROP" if self.is_postgres else ""
+        self._execute("DROP TABLE IF EXISTS staging_sections")
+        self._execute("DROP TABLE IF EXISTS staging_grades")
+        self._execute(
+            "CREATE TEMPORARY TABLE staging_grades (seq INTEGER NOT NULL,"
+            " source_file_id INTEGER NOT NULL, line INTEGER NOT NULL, kind VARCHAR(5) NOT NULL,"
+            " section TEXT NOT NULL, student_id TEXT NOT NULL, last_name TEXT NOT NULL,"
+            " first_name TEXT NOT NULL, grade VARCHAR(2) NOT NULL, grp TEXT,"
+            f" credit_hours FLOAT, term TEXT){on_commit}"
+        )
+        self._execute(
+            "CREATE TEMPORARY TABLE staging_sections (section TEXT PRIMARY KEY,"
+            f" action VARCHAR(8) NOT NULL){on_commit}"
+        )
+
+    def stage_rows(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Bulk-load rows shaped like STAGING_COLUMNS: COPY on PostgreSQL, executemany on SQLite."""
+        if not rows:
+            return
+        columns = ", ".join(STAGING_COLUMNS)
+        if self.is_postgres:
+            driver_connection = self.connection.connection.driver_connection
+            assert driver_connection is not None
+            with (
+                driver_connection.cursor() as cursor,
+                cursor.copy(f"COPY staging_grades ({columns}) FROM STDIN") as copy,
+            ):
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            placeholders = ", ".join("?" for _ in STAGING_COLUMNS)
+            self.connection.exec_driver_sql(
+                f"INSERT INTO staging_grades ({columns}) VALUES ({placeholders})", list(rows)
+            )
+
+    def index_staging(self) -> None:
+        self._execute(
+            "CREATE INDEX ix_staging_section_student ON staging_grades (section, student_id)"
+        )
+        self._execute("CREATE INDEX ix_staging_student ON staging_grades (student_id)")
+        if self.is_postgres:
+            self._execute("ANALYZE staging_grades")
+
+    def staged_duplicates(self, limit: int = 1000) -> list[StagedDuplicate]:
+        """Rows of (section, student) pairs staged more than once, in file order."""
+        rows = self._execute(
+            "SELECT g.section, g.student_id, g.grade, g.source_file_id, g.line"
+            " FROM staging_grades g JOIN (SELECT section, student_id FROM staging_grades"
+            f" WHERE kind = '{GRADE_ROW}' GROUP BY section, student_id HAVING COUNT(*) > 1) d"
+            " ON d.section = g.section AND d.student_id = g.student_id"
+            f" WHERE g.kind = '{GRADE_ROW}' ORDER BY g.seq LIMIT :limit",
+            {"limit": limit},
+        )
+        return [StagedDuplicate(*row) for row in rows]
+
+    def staged_sections(self) -> list[StagedSection]:
+        """Each staged section: is it stored already, and do its stored grades differ?"""
+        stored_grades = (
+            "SELECT sec.name AS section, st.student_id AS student_id, e.grade AS grade"
+            " FROM enrollments e JOIN sections sec ON sec.id = e.section_id"
+            " JOIN students st ON st.id = e.student_id"
+            f" WHERE sec.name IN (SELECT section FROM staging_grades WHERE kind = '{GRADE_ROW}')"
+        )
+        staged_grades = (
+            f"SELECT section, student_id, grade FROM staging_grades WHERE kind = '{GRADE_ROW}'"
+        )
+        differing = {
+            row[0]
+            for row in self._execute(
+                f"SELECT section FROM ({staged_grades} EXCEPT {stored_grades}) a"
+                f" UNION SELECT section FROM ({stored_grades} EXCEPT {staged_grades}) b"
+            )
+        }
+        rows = self._execute(
+            "SELECT g.section, g.source_file_id, g.line, sec.id,"
+            " EXISTS (SELECT 1 FROM enrollments e WHERE e.section_id = sec.id)"
+            " FROM staging_grades g JOIN (SELECT MIN(seq) AS seq FROM staging_grades"
+            f" WHERE kind = '{GRADE_ROW}' GROUP BY section) f ON f.seq = g.seq"
+            " LEFT JOIN sections sec ON sec.name = g.section ORDER BY g.seq"
+        )
+        return [
+            StagedSection(
+                name=name,
+                source_file_id=source_file_id,
+                line=line,
+                exists=section_id is not None,
+                has_grades=bool(has_grades),
+                differs=section_id is not None and name in differing,
+            )
+            for name, source_file_id, line, section_id, has_grades in rows
+        ]
+
+    def set_section_actions(self, actions: dict[str, str]) -> None:
+        """Record per staged section: 'new', 'fill' (stored without grades), 'replace' or 'keep'."""
+        if actions:
+            self.connection.execute(
+                text("INSERT INTO staging_sections (section, action) VALUES (:section, :action)"),
+                [{"section": name, "action": action} for name, action in actions.items()],
+            )
+
+    def name_mismatches(self, limit: int = 100) -> list[NameMismatch]:
+        """Staged rows whose name differs from the stored student's (first row per student)."""
+        rows = self._execute(
+            "SELECT st.student_id, st.lname, st.fname, g.last_name, g.first_name,"
+            " g.source_file_id, g.line FROM staging_grades g"
+            " JOIN (SELECT MIN(x.seq) AS seq FROM staging_grades x"
+            " JOIN students s ON s.student_id = x.student_id"
+            " WHERE s.lname <> x.last_name OR s.fname <> x.first_name GROUP BY x.student_id) m"
+            " ON m.seq = g.seq JOIN students st ON st.student_id = g.student_id"
+            " ORDER BY g.seq LIMIT :limit",
+            {"limit": limit},
+        )
+        return [
+            NameMismatch(
+                student_id=student_id,
+                stored_name=_full_name(stored_last, stored_first),
+                staged_name=_full_name(last, first),
+                source_file_id=source_file_id,
+                line=line,
+            )
+            for student_id, stored_last, stored_first, last, first, source_file_id, line in rows
+        ]
+
+    def apply_staged(
+        self,
+        *,
+        declared_sections: Iterable[str],
+        section_headers: dict[str, str],
+        memberships: Iterable[tuple[str, str]],
+        run_groups: Iterable[tuple[str, str]],
+    ) -> AppliedCounts:
+        """Store what the staging tables hold, as decided in staging_sections."""
+        students_added = self._execute(
+            "INSERT INTO students (student_id, fname, lname)"
+            " SELECT g.student_id, g.first_name, g.last_name FROM staging_grades g"
+            " JOIN (SELECT MIN(seq) AS seq FROM staging_grades GROUP BY student_id) f"
+            " ON f.seq = g.seq"
+            " WHERE NOT EXISTS (SELECT 1 FROM students s WHERE s.student_id = g.student_id)"
+        ).rowcount
+        sections_added = self._execute(
+            "INSERT INTO sections (name, credit_hours, term)"
+            " SELECT g.section, MAX(g.credit_hours), MAX(g.term) FROM staging_grades g"
+            " JOIN staging_sections ss ON ss.section = g.section AND ss.action = 'new'"
+            f" WHERE g.kind = '{GRADE_ROW}' GROUP BY g.section"
+        ).rowcount
+        # Sections declared by a legacy .SEC file that holds no student.
+        declared = sorted(set(declared_sections))
+        sections_added += len(declared) - len(self._ids_by_name(Section, declared))
+        self.ensure_sections(declared)
+        if section_headers:
+            self.connection.execute(
+                text("UPDATE sections SET header_name = :header WHERE name = :name"),
+                [{"name": name, "header": header} for name, header in section_headers.items()],
+            )
+        self._execute(
+            "DELETE FROM enrollments WHERE section_id IN (SELECT sec.id FROM sections sec"
+            " JOIN staging_sections ss ON ss.section = sec.name AND ss.action = 'replace')"
+        )
+        self._execute(
+            "INSERT INTO enrollments (section_id, student_id, grade, source_file_id)"
+            " SELECT sec.id, st.id, g.grade, g.source_file_id FROM staging_grades g"
+            " JOIN (SELECT MIN(seq) AS seq FROM staging_grades"
+            f" WHERE kind = '{GRADE_ROW}' GROUP BY section, student_id) f ON f.seq = g.seq"
+            " JOIN staging_sections ss ON ss.section = g.section"
+            " AND ss.action IN ('new', 'fill', 'replace')"
+            " JOIN sections sec ON sec.name = g.section"
+            " JOIN students st ON st.student_id = g.student_id"
+        )
+        grade_counts = dict(
+            self._execute(
+                "SELECT ss.action, COUNT(*) FROM (SELECT DISTINCT section, student_id"
+                f" FROM staging_grades WHERE kind = '{GRADE_ROW}') p"
+                " JOIN staging_sections ss ON ss.section = p.section GROUP BY ss.action"
+            ).all()
+        )
+        staged_memberships = self._execute(
+            "SELECT DISTINCT grp, section FROM staging_grades"
+            f" WHERE kind = '{GRADE_ROW}' AND grp IS NOT NULL AND grp <> ''"
+        ).all()
+        memberships_added = self.add_memberships([*memberships, *staged_memberships])
+        memberships_added += self.add_run_groups(run_groups)
+        list_entries_added = self._execute(
+            "INSERT INTO list_appearances (student_id, section_name, grade, source_file_id)"
+            " SELECT st.id, g.section, g.grade, MIN(g.source_file_id) FROM staging_grades g"
+            " JOIN students st ON st.student_id = g.student_id"
+            f" WHERE g.kind = '{LIST_ROW}' AND NOT EXISTS (SELECT 1 FROM list_appearances a"
+            " WHERE a.student_id = st.id AND a.section_name = g.section AND a.grade = g.grade)"
+            " GROUP BY st.id, g.section, g.grade"
+        ).rowcount
+        return AppliedCounts(
+            sections_added=sections_added,
+            students_added=max(students_added, 0),
+            grades_added=grade_counts.get("new", 0) + grade_counts.get("fill", 0),
+            grades_replaced=grade_counts.get("replace", 0),
+            grades_unchanged=grade_counts.get("keep", 0),
+            memberships_added=memberships_added,
+            list_entries_added=max(list_entries_added, 0),
+        )
+
+    # --- groups, runs, sections, students -------------------------------------------------------
+
+    def ensure_groups(self, names: Iterable[str]) -> dict[str, int]:
+        return self._ensure_named(Group, names)
+
+    def ensure_sections(self, names: Iterable[str]) -> dict[str, int]:
+        return self._ensure_named(Section, names)
+
+    def _ensure_named(
+        self, model: type[Group] | type[Section] | type[Run], names: Iterable[str]
+    ) -> dict[str, int]:
+        wanted = sorted(set(names))
+        if not wanted:
+            return {}
+        table = model.__table__
+        existing = self._ids_by_name(model, wanted)
+        missing = [name for name in wanted if name not in existing]
+        if missing:
+            self.connection.execute(insert(table), [{"name": name} for name in missing])
+            existing.update(self._ids_by_name(model, missing))
+        return existing
+
+    def _ids_by_name(self, model: Any, names: list[str]) -> dict[str, int]:
+        ids: dict[str, int] = {}
+        for start in range(0, len(names), 500):
+            chunk = names[start : start + 500]
+            ids.update(
+                self.connection.execute(
+                    select(model.name, model.id).where(model.name.in_(chunk))
+                ).all()
+            )
+        return ids
+
+    def add_memberships(self, pairs: Iterable[tuple[str, str]]) -> int:
+        """Put sections into groups; pairs are (group, section) names. Returns how many are new."""
+        wanted = set(pairs)
+        if not wanted:
+            return 0
+        group_ids = self.ensure_groups(group for group, _ in wanted)
+        section_ids = self._ids_by_name(Section, sorted({section for _, section in wanted}))
+        rows = {
+            (group_ids[group], section_ids[section])
+            for group, section in wanted
+            if section in section_ids
+        }
+        existing = set(
+            self.connection.execute(
+                select(GroupSection.group_id, GroupSection.section_id).where(
+                    GroupSection.group_id.in_(sorted({group for group, _ in rows}))
+                )
+            ).all()
+        )
+        new_rows = sorted(rows - existing)
+        if new_rows:
+            self.connection.execute(
+                insert(GroupSection),
+                [{"group_id": group, "section_id": section} for group, section in new_rows],
+            )
+        return len(new_rows)
+
+    def add_run_groups(self, pairs: Iterable[tuple[str, str]]) -> int:
+        """Record legacy runs; pairs are (run name, group name). Returns how many are new."""
+        wanted = set(pairs)
+        if not wanted:
+            return 0
+        run_ids = self._ensure_named(Run, (run for run, _ in wanted))
+        group_ids = self.ensure_groups(group for _, group in wanted)
+        rows = {(run_ids[run], group_ids[group]) for run, group in wanted}
+        existing = set(
+            self.connection.execute(
+                select(RunGroup.run_id, RunGroup.group_id).where(
+                    RunGroup.run_id.in_(sorted(run_ids.values()))
+                )
+            ).all()
+        )
+        new_rows = sorted(rows - existing)
+        if new_rows:
+            self.connection.execute(
+                insert(RunGroup), [{"run_id": run, "group_id": group} for run, group in new_rows]
+            )
+        return len(new_rows)
+
+    def ensure_students(self, students: Iterable[tuple[str, str, str]]) -> dict[str, int]:
+        """(student_id, first name, last name) -> row id; a known student keeps the stored name."""
+        by_id = {student_id: (first, last) for student_id, first, last in students}
+        if not by_id:
+            return {}
+        wanted = sorted(by_id)
+        existing = self._student_ids(wanted)
+        missing = [student_id for student_id in wanted if student_id not in existing]
+        if missing:
+            self.connection.execute(
+                insert(Student),
+                [
+                    {"student_id": sid, "fname": by_id[sid][0], "lname": by_id[sid][1]}
+                    for sid in missing
+                ],
+            )
+            existing.update(self._student_ids(missing))
+        return existing
+
+    def _student_ids(self, student_ids: list[str]) -> dict[str, int]:
+        ids: dict[str, int] = {}
+        for start in range(0, len(student_ids), 500):
+            chunk = student_ids[start : start + 500]
+            ids.update(
+                self.connection.execute(
+                    select(Student.student_id, Student.id).where(Student.student_id.in_(chunk))
+                ).all()
+            )
+        return ids
+
+    # --- the seed's service API -------------------------------------------------------------------
+
+    def service_analysis_id(self) -> int:
+        """The one analysis that collects rows written through the seed's service API."""
+        found = self.connection.execute(
+            select(Analysis.id).where(Analysis.scope_kind == SERVICE_SCOPE).order_by(Analysis.id)
+        ).first()
+        if found is not None:
+            return found[0]
+        return self.connection.execute(
+            insert(Analysis)
+            .values(created_at=utc_now(), threshold=None, scope_kind=SERVICE_SCOPE, scope_names=[])
+            .returning(Analysis.id)
+        ).scalar_one()
+
+    def add_performances(
+        self, analysis_id: int, section_id: int, rows: Iterable[tuple[int, str, str]]
+    ) -> int:
+        """Add (student row id, grade, category) list entries not stored yet; returns how many."""
+        wanted = {(student, category): grade for student, grade, category in rows}
+        if not wanted:
+            return 0
+        existing = set(
+            self.connection.execute(
+                select(Performance.student_id, Performance.category).where(
+                    Performance.analysis_id == analysis_id, Performance.section_id == section_id
+                )
+            ).all()
+        )
+        new_rows = [
+            {
+                "analysis_id": analysis_id,
+                "section_id": section_id,
+                "student_id": student,
+                "grade": grade,
+                "category": category,
+                "appeared_before": False,
+            }
+            for (student, category), grade in sorted(wanted.items())
+            if (student, category) not in existing
+        ]
+        if new_rows:
+            self.connection.execute(insert(Performance), new_rows)
+        return len(new_rows)
+
+    def set_section_stats(self, section_id: int, mean_gpa: float | None, count: int | None) -> None:
+        self.connection.execute(
+            update(Section).where(Section.id == section_id).values(mean_gpa=mean_gpa, count=count)
+        )
+
+    def set_group_stats(self, group_id: int, mean_gpa: float | None, stddev: float | None) -> None:
+        self.connection.execute(
+            update(Group).where(Group.id == group_id).values(mean_gpa=mean_gpa, stddev=stddev)
+        )
+
+    def put_service_zscore(
+        self,
+        analysis_id: int,
+        section_id: int,
+        z_score: float | None,
+        p_value: float | None,
+        significant: bool,
+        threshold: float,
+        timestamp: datetime,
+    ) -> None:
+        """One z-score per section in the service analysis: a repeat call updates it."""
+        values = {
+            "z_score": z_score,
+            "p_value": p_value,
+            "significant": significant,
+            "threshold": threshold,
+            "timestamp": timestamp,
+        }
+        updated = self.connection.execute(
+            update(ZScore)
+            .where(
+                ZScore.analysis_id == analysis_id,
+                ZScore.section_id == section_id,
+                ZScore.group_id.is_(None),
+            )
+            .values(**values)
+        ).rowcount
+        if not updated:
+            self.connection.execute(
+                insert(ZScore).values(analysis_id=analysis_id, section_id=section_id, **values)
+            )
+
+    # --- analyses: scope and inputs --------------------------------------------------------------
+
+    def has_grades(self) -> bool:
+        return self.connection.execute(select(Enrollment.id).limit(1)).first() is not None
+
+    def group_ids(self, names: Iterable[str]) -> dict[str, int]:
+        return self._ids_by_name(Group, sorted(set(names)))
+
+    def group_names(self) -> list[str]:
+        return list(self.connection.execute(select(Group.name).order_by(Group.name)).scalars())
+
+    def section_names(self) -> list[str]:
+        return list(self.connection.execute(select(Section.name).order_by(Section.name)).scalars())
+
+    def run_names(self) -> list[str]:
+        return list(self.connection.execute(select(Run.name).order_by(Run.name)).scalars())
+
+    def run_group_names(self, run_name: str) -> list[str] | None:
+        """The groups of a legacy run, or None when no such run is stored."""
+        run_id = self.connection.execute(select(Run.id).where(Run.name == run_name)).scalar()
+        if run_id is None:
+            return None
+        return list(
+            self.connection.execute(
+                select(Group.name)
+                .join(RunGroup, RunGroup.group_id == Group.id)
+                .where(RunGroup.run_id == run_id)
+                .order_by(Group.name)
+            ).scalars()
+        )
+
+    def scope_grade_counts(
+        self, group_ids: Sequence[int] | None
+    ) -> list[tuple[int, str, str | None, int]]:
+        """(section id, name, letter, how many) for every section of the scope.
+
+        A section without grades gives one row with letter None. ``group_ids`` None means every
+        section in the store.
+        """
+        scope = (
+            ""
+            if group_ids is None
+            else " JOIN (SELECT DISTINCT section_id FROM group_sections WHERE group_id IN :groups)"
+            " scope ON scope.section_id = s.id"
+        )
+        statement = text(
+            "SELECT s.id, s.name, c.grade, COALESCE(c.n, 0) FROM sections s"
+            f"{scope} LEFT JOIN (SELECT section_id, grade, COUNT(*) AS n FROM enrollments"
+            " GROUP BY section_id, grade) c ON c.section_id = s.id ORDER BY s.name"
+        )
+        params: dict[str, Any] = {}
+        if group_ids is not None:
+            statement = statement.bindparams(bindparam("groups", expanding=True))
+            params["groups"] = list(group_ids)
+        return [tuple(row) for row in self.connection.execute(statement, params)]  # type: ignore[misc]
+
+    def scope_memberships(self, group_ids: Sequence[int] | None) -> list[tuple[int, str, int]]:
+        """(group id, group name, section id) of the groups of the scope (None: every group)."""
+        statement = select(Group.id, Group.name, GroupSection.section_id).join(
+            GroupSection, GroupSection.group_id == Group.id
+        )
+        if group_ids is not None:
+            statement = statement.where(Group.id.in_(list(group_ids)))
+        return [tuple(row) for row in self.connection.execute(statement.order_by(Group.name))]  # type: ignore[misc]
+
+    # --- analyses: results ----------------------------------------------------------------------
+
+    def create_analysis(
+        self, threshold: float, scope_kind: str, scope_names: list[str], created_at: datetime
+    ) -> int:
+        return self.connection.execute(
+            insert(Analysis)
+            .values(
+                created_at=created_at,
+                threshold=threshold,
+                scope_kind=scope_kind,
+                scope_names=scope_names,
+            )
+            .returning(Analysis.id)
+        ).scalar_one()
+
+    def add_analysis_rows(
+        self,
+        *,
+        sections: list[dict[str, Any]],
+        groups: list[dict[str, Any]],
+        zscores: list[dict[str, Any]],
+    ) -> None:
+        """Store an analysis' figures, and copy the latest into the seed's columns."""
+        from gradestore.persistence.models import AnalysisGroup, AnalysisSection
+
+        if sections:
+            self.connection.execute(insert(AnalysisSection), sections)
+            self.connection.execute(
+                update(Section)
+                .where(Section.id == bindparam("b_section_id"))
+                .values(mean_gpa=bindparam("b_mean_gpa"), count=bindparam("b_count")),
+                [
+                    {
+                        "b_section_id": row["section_id"],
+                        "b_mean_gpa": row["mean_gpa"],
+                        "b_count": row["count"],
+                    }
+                    for row in sections
+                ],
+            )
+        if groups:
+            self.connection.execute(insert(AnalysisGroup), groups)
+            self.connection.execute(
+                update(Group)
+                .where(Group.id == bindparam("b_group_id"))
+                .values(mean_gpa=bindparam("b_mean_gpa"), stddev=bindparam("b_stddev")),
+                [
+                    {
+                        "b_group_id": row["group_id"],
+                        "b_mean_gpa": row["mean_gpa"],
+                        "b_stddev": row["stddev"],
+                    }
+                    for row in groups
+                ],
+            )
+        if zscores:
+            self.connection.execute(insert(ZScore), zscores)
+
+    def add_list_performances(
+        self, analysis_id: int, good_grades: Sequence[str], work_grades: Sequence[str]
+    ) -> None:
+        """Every qualifying grade of the analysis' sections becomes a performance row, and
+        ``appeared_before`` is set for students with a qualifying grade outside those sections
+        or an earlier list appearance (.lst) in another section."""
+        qualifying = [*good_grades, *work_grades]
+        self.connection.execute(
+            text(
+                "INSERT INTO performances"
+                " (section_id, student_id, grade, category, analysis_id, appeared_before)"
+                " SELECT e.section_id, e.student_id, e.grade,"
+                " CASE WHEN e.grade IN :good THEN 'good' ELSE 'bad' END, :analysis, :no"
+                " FROM enrollments e JOIN analysis_sections a ON a.section_id = e.section_id"
+                " AND a.analysis_id = :analysis WHERE e.grade IN :qualifying"
+            ).bindparams(
+                bindparam("good", expanding=True), bindparam("qualifying", expanding=True)
+            ),
+            {
+                "good": list(good_grades),
+                "qualifying": qualifying,
+                "analysis": analysis_id,
+                "no": False,
+            },
+        )
+        self.connection.execute(
+            text(
+                "UPDATE performances SET appeared_before = :yes"
+                " WHERE analysis_id = :analysis AND student_id IN ("
+                " SELECT e.student_id FROM enrollments e WHERE e.grade IN :qualifying"
+                " AND NOT EXISTS (SELECT 1 FROM analysis_sections a"
+                " WHERE a.analysis_id = :analysis AND a.section_id = e.section_id)"
+                " UNION SELECT la.student_id FROM list_appearances la"
+                " WHERE NOT EXISTS (SELECT 1 FROM analysis_sections a"
+                " JOIN sections s ON s.id = a.section_id"
+                " WHERE a.analysis_id = :analysis AND s.name = la.section_name))"
+            ).bindparams(bindparam("qualifying", expanding=True)),
+            {"yes": True, "analysis": analysis_id, "qualifying": qualifying},
+        )
+
+    # --- analyses: reading back -----------------------------------------------------------------
+
+    def latest_analysis_id(self) -> int | None:
+        """The newest analysis made by `gradestore analyze` (not the seed API's collection)."""
+        return self.connection.execute(
+            select(Analysis.id)
+            .where(Analysis.scope_kind != SERVICE_SCOPE)
+            .order_by(Analysis.created_at.desc(), Analysis.id.desc())
+            .limit(1)
+        ).scalar()
+
+    def analysis_ids(self) -> list[int]:
+        return list(self.connection.execute(select(Analysis.id).order_by(Analysis.id)).scalars())
+
+    def analysis(self, analysis_id: int) -> dict[str, Any] | None:
+        row = self.connection.execute(
+            select(
+                Analysis.id,
+                Analysis.created_at,
+                Analysis.threshold,
+                Analysis.scope_kind,
+                Analysis.scope_names,
+            ).where(Analysis.id == analysis_id)
+        ).first()
+        return dict(row._mapping) if row is not None else None
+
+    def section_tests(self, analysis_id: int) -> list[dict[str, Any]]:
+        """One row per (section, group) test of the analysis; group None for a section in none."""
+        rows = self._execute(
+            "SELECT sec.name, g.name, a.count, a.mean_gpa, a.grade_counts,"
+            " z.z_score, z.p_value, z.significant"
+            " FROM analysis_sections a JOIN sections sec ON sec.id = a.section_id"
+            " LEFT JOIN zscores z ON z.analysis_id = a.analysis_id AND z.section_id = a.section_id"
+            " LEFT JOIN groups g ON g.id = z.group_id"
+            " WHERE a.analysis_id = :analysis ORDER BY sec.name, g.name",
+            {"analysis": analysis_id},
+        )
+        return [
+            {
+                "section": section,
+                "group": group,
+                "count": count,
+                "mean_gpa": mean_gpa,
+                "grade_counts": _json_value(grade_counts),
+                "z_score": z_score,
+                "p_value": p_value,
+                "significant": bool(significant),
+            }
+            for section, group, count, mean_gpa, grade_counts, z_score, p_value, significant in rows
+        ]
+
+    def group_tests(self, analysis_id: int) -> list[dict[str, Any]]:
+        rows = self._execute(
+            "SELECT g.name, a.count, a.mean_gpa, a.stddev, a.z_score, a.p_value, a.significant"
+            " FROM analysis_groups a JOIN groups g ON g.id = a.group_id"
+            " WHERE a.analysis_id = :analysis ORDER BY g.name",
+            {"analysis": analysis_id},
+        )
+        return [
+            {
+                "group": group,
+                "count": count,
+                "mean_gpa": mean_gpa,
+                "stddev": stddev,
+                "z_score": z_score,
+                "p_value": p_value,
+                "significant": bool(significant),
+            }
+            for group, count, mean_gpa, stddev, z_score, p_value, significant in rows
+        ]
+
+    def list_sizes(self, analysis_id: int) -> tuple[int, int]:
+        """How many distinct students are on the good and on the work list."""
+        sizes = dict(
+            self._execute(
+                "SELECT category, COUNT(DISTINCT student_id) FROM performances"
+                " WHERE analysis_id = :analysis GROUP BY category",
+                {"analysis": analysis_id},
+            ).all()
+        )
+        return sizes.get("good", 0), sizes.get("bad", 0)
+
+    def list_rows(
+        self, analysis_id: int, category: str, student_id: str | None = None
+    ) -> list[Any]:
+        """A list's rows, ordered by student name then section."""
+        student_filter = " AND st.student_id = :student" if student_id is not None else ""
+        return list(
+            self._execute(
+                "SELECT st.student_id AS student_id, st.fname AS first_name,"
+                " st.lname AS last_name, sec.name AS section, p.grade AS grade,"
+                " p.appeared_before AS appeared_before FROM performances p"
+                " JOIN students st ON st.id = p.student_id"
+                " JOIN sections sec ON sec.id = p.section_id"
+                f" WHERE p.analysis_id = :analysis AND p.category = :category{student_filter}"
+                " ORDER BY st.lname, st.fname, st.student_id, sec.name",
+                {"analysis": analysis_id, "category": category, "student": student_id},
+            )
+        )
+
+    # --- counts ---------------------------------------------------------------------------
+
+    def table_row_counts(self, tables: Iterable[str]) -> dict[str, int]:
+        from gradestore.persistence.models import Base
+
+        counts = {}
+        for name in tables:
+            table = Base.metadata.tables[name]
+            counts[name] = self.connection.execute(
+                select(func.count()).select_from(table)
+            ).scalar_one()
+        return counts
+
+    def grade_count(self) -> int:
+        return self.connection.execute(select(func.count()).select_from(Enrollment)).scalar_one()
+
+
+def _json_value(value: Any) -> Any:
+    """JSON columns come back parsed, except through a plain text() query on some drivers."""
+    if isinstance(value, str):
+        import json
+
+        return json.loads(value)
+    return value
+
+
+def _full_name(last: str, first: str) -> str:
+    return f"{last}, {first}" if first else last

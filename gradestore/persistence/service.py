@@ -1,0 +1,191 @@
+"""The seed project's persistence API, kept working exactly as it was written:
+
+    from gradestore.persistence import service
+    service.persist_performances(goodListDF, section_name='COMSC101_SEC1', category='good')
+    service.persist_section_stats('COMSC101_SEC1', mean_gpa, count)
+    service.persist_group_stats('Fall2023_GroupA', group_mean, group_std)
+    service.persist_zscore('COMSC101_SEC1', z_score, p_value, significant, threshold)
+
+Each call is one transaction on the configured database (``GRADESTORE_DATABASE_URL``, the config
+file, or the default SQLite file; ``configure(url)`` to choose another), through the same
+repository as the command line. Repeat calls are idempotent: a student is matched by
+``student_id`` and never added twice, a (student, section, category) performance is stored once,
+and stats and z-scores are overwritten. Rows written here belong to one analysis of scope
+"service", separate from the analyses that ``gradestore analyze`` makes.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+from gradestore.errors import UsageError
+from gradestore.grades import ListCategory, normalize_grade
+from gradestore.persistence.models import utc_now
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from sqlalchemy import Engine
+
+# Column aliases, compared after lower-casing and dropping spaces, underscores and hyphens.
+_COLUMN_ALIASES = {
+    "studentid": "student_id",
+    "id": "student_id",
+    "student": "student_id",
+    "firstname": "first_name",
+    "fname": "first_name",
+    "first": "first_name",
+    "lastname": "last_name",
+    "lname": "last_name",
+    "last": "last_name",
+    "surname": "last_name",
+    "name": "name",
+    "grade": "grade",
+    "grades": "grade",
+}
+
+_engines: dict[str, Engine] = {}
+_configured_url: str | None = None
+
+
+def configure(url: str | None) -> None:
+    """Use ``url`` for the calls that follow (None: back to the configured database)."""
+    global _configured_url
+    _configured_url = url
+
+
+def _engine() -> Engine:
+    from gradestore.config import resolve_database
+    from gradestore.persistence.db import open_database
+
+    url = resolve_database(_configured_url).url
+    if url not in _engines:
+        _engines[url] = open_database(url)
+    return _engines[url]
+
+
+def _category(category: str) -> str:
+    value = str(category).strip().lower()
+    if value == "work":
+        value = ListCategory.BAD.value
+    if value not in (ListCategory.GOOD.value, ListCategory.BAD.value):
+        raise UsageError(f"category must be 'good' or 'bad' (the work list), not {category!r}")
+    return value
+
+
+def _student_rows(frame: pd.DataFrame) -> list[tuple[str, str, str, str]]:
+    """(student_id, first name, last name, grade) from a frame using canonical names or aliases."""
+    columns: dict[str, Any] = {}
+    for column in frame.columns:
+        key = "".join(ch for ch in str(column).lower() if ch not in " _-")
+        canonical = _COLUMN_ALIASES.get(key)
+        if canonical and canonical not in columns:
+            columns[canonical] = column
+    has_names = "name" in columns or ("first_name" in columns and "last_name" in columns)
+    missing = [name for name in ("student_id", "grade") if name not in columns]
+    if not has_names:
+        missing.append("first_name and last_name (or name)")
+    if missing:
+        raise UsageError(
+            f"persist_performances: the DataFrame lacks column(s) {', '.join(missing)}; "
+            f"it has {', '.join(map(str, frame.columns)) or 'none'}"
+        )
+    rows = []
+    for position, record in enumerate(frame.to_dict("records"), start=1):
+        student_id = _text(record[columns["student_id"]])
+        grade = normalize_grade(_text(record[columns["grade"]]))
+        if not student_id or grade is None:
+            raise UsageError(
+                f"persist_performances: row {position} has no student id or an unknown grade "
+                f"({record[columns['grade']]!r})"
+            )
+        if "first_name" in columns and "last_name" in columns:
+            first, last = _text(record[columns["first_name"]]), _text(record[columns["last_name"]])
+        else:
+            last, _, first = _text(record[columns["name"]]).partition(",")
+            last, first = last.strip(), first.strip()
+        rows.append((student_id, first, last, grade))
+    return rows
+
+
+def _text(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value).strip()
+
+
+def persist_performances(
+    df: pd.DataFrame, section_name: str, category: str = ListCategory.GOOD.value
+) -> int:
+    """Store a good ('good') or work ('bad') list of one section. Returns how many rows were new."""
+    from gradestore.persistence.db import UnitOfWork
+
+    category = _category(category)
+    rows = _student_rows(df)
+    with UnitOfWork(_engine(), write=True) as unit:
+        repository = unit.repository
+        student_ids = repository.ensure_students((sid, first, last) for sid, first, last, _ in rows)
+        section_id = repository.ensure_sections([section_name])[section_name]
+        added = repository.add_performances(
+            repository.service_analysis_id(),
+            section_id,
+            ((student_ids[sid], grade, category) for sid, _, _, grade in rows),
+        )
+        unit.commit()
+    return added
+
+
+def persist_section_stats(section_name: str, mean_gpa: float | None, count: int | None) -> None:
+    from gradestore.persistence.db import UnitOfWork
+
+    with UnitOfWork(_engine(), write=True) as unit:
+        repository = unit.repository
+        section_id = repository.ensure_sections([section_name])[section_name]
+        repository.set_section_stats(section_id, _number(mean_gpa), _count(count))
+        unit.commit()
+
+
+def persist_group_stats(group_name: str, mean: float | None, std: float | None) -> None:
+    from gradestore.persistence.db import UnitOfWork
+
+    with UnitOfWork(_engine(), write=True) as unit:
+        repository = unit.repository
+        group_id = repository.ensure_groups([group_name])[group_name]
+        repository.set_group_stats(group_id, _number(mean), _number(std))
+        unit.commit()
+
+
+def persist_zscore(
+    section_name: str,
+    z_score: float | None,
+    p_value: float | None,
+    significant: bool,
+    threshold: float,
+) -> None:
+    from gradestore.persistence.db import UnitOfWork
+
+    with UnitOfWork(_engine(), write=True) as unit:
+        repository = unit.repository
+        section_id = repository.ensure_sections([section_name])[section_name]
+        repository.put_service_zscore(
+            repository.service_analysis_id(),
+            section_id,
+            _number(z_score),
+            _number(p_value),
+            bool(significant),
+            float(threshold),
+            utc_now(),
+        )
+        unit.commit()
+
+
+def _number(value: float | None) -> float | None:
+    """numpy floats become floats; NaN (pandas' missing value) becomes NULL."""
+    if value is None:
+        return None
+    number = float(value)
+    return None if math.isnan(number) else number
+
+
+def _count(value: int | None) -> int | None:
+    return None if value is None else int(value)

@@ -1,0 +1,294 @@
+"""The canonical grade CSV (design.md section 1): streamed row by row, every bad row a Problem."""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterator
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+
+from gradestore.grades import normalize_grade
+from gradestore.readers.records import GradeRecord, Problem
+from gradestore.readers.text import (
+    NAME_WITHOUT_COMMA,
+    is_binary_file_problem,
+    iter_decoded_lines,
+    parse_credit_hours,
+    split_full_name,
+)
+
+# Header names are matched by a key: lowercase, without spaces, underscores and hyphens.
+COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+    "section": ("section",),
+    "student_id": ("studentid", "id", "student"),
+    "last_name": ("lastname", "lname", "last", "surname"),
+    "first_name": ("firstname", "fname", "first"),
+    "name": ("name",),
+    "grade": ("grade",),
+    "group": ("group",),
+    "credit_hours": ("credithours", "credits", "hours"),
+    "term": ("term",),
+}
+_COLUMN_BY_KEY = {alias: column for column, aliases in COLUMN_ALIASES.items() for alias in aliases}
+_KEY_JUNK = re.compile(r"[\s_-]+")
+_OTHER_DELIMITERS = (";", "\t", "|")
+# A fixed dialect: sniffing misreads real files. Spaces before an opening quote are skipped.
+_DIALECT = {
+    "delimiter": ",",
+    "quotechar": '"',
+    "doublequote": True,
+    "skipinitialspace": True,
+    "strict": True,
+}
+_QUOTED_REST = re.compile(r'(?:[^"]++|"")*+"')
+_FIELD_START = re.compile(r" *")
+
+
+@dataclass(frozen=True, slots=True)
+class _Columns:
+    """Where each known column sits in a row, and how many fields a row must have."""
+
+    index: dict[str, int]
+    width: int
+
+    @property
+    def split_names(self) -> bool:
+        return "name" not in self.index
+
+
+def read_grade_csv(
+    path: Path, display_path: str | None = None, max_errors: int = 20
+) -> Iterator[GradeRecord | Problem]:
+    """Yield the file's records and problems one by one, in file order, never holding the file.
+
+    Reading stops after ``max_errors`` errors (0 means no limit) with one final problem saying
+    so: a file that bad is rejected anyway, and a million error lines help nobody.
+    """
+    shown = str(path) if display_path is None else display_path
+    errors = 0
+    with closing(_read_all(path, shown)) as items:
+        for item in items:
+            yield item
+            if isinstance(item, Problem) and not item.is_warning:
+                errors += 1
+                if errors == max_errors:
+                    yield Problem(shown, None, f"stopped after {max_errors} errors")
+                    return
+
+
+class _LineFeed:
+    """Feeds decoded lines to ``csv.reader``, keeping their problems and where a quote opened.
+
+    csv only reports an unterminated quote at the end of the file (or when the field outgrows
+    csv's size limit); tracking the quoting here lets us report it where the quote was opened.
+    """
+
+    def __init__(self, lines: Iterator[tuple[int, str, Problem | None]]) -> None:
+        self._lines = lines
+        self.problems: list[Problem] = []
+        self.exhausted = False
+        self.binary = False
+        self.open_quote_line: int | None = None
+
+    def __iter__(self) -> _LineFeed:
+        return self
+
+    def __next__(self) -> str:
+        try:
+            number, text, problem = next(self._lines)
+        except StopIteration:
+            self.exhausted = True
+            raise
+        if problem is not None:
+            self.problems.append(problem)
+            if is_binary_file_problem(problem):
+                self.binary = self.exhausted = True
+                raise StopIteration
+        if self.open_quote_line is not None or '"' in text:
+            inside, opened_here = _scan_quotes(text, self.open_quote_line is not None)
+            if not inside:
+                self.open_quote_line = None
+            elif opened_here:
+                self.open_quote_line = number
+        return text
+
+    def take_problems(self) -> list[Problem]:
+        problems, self.problems = self.problems, []
+        return problems
+
+
+def _scan_quotes(line: str, inside: bool) -> tuple[bool, bool]:
+    """Follow csv's quoting over a line: (ends inside a quoted field, that field opened here)."""
+    position = 0
+    opened_here = False
+    while True:
+        if inside:
+            closing_quote = _QUOTED_REST.match(line, position)
+            if closing_quote is None:
+                return True, opened_here
+            position = closing_quote.end()
+            inside = False
+        else:
+            position = _FIELD_START.match(line, position).end()
+            if line.startswith('"', position):
+                position += 1
+                inside = opened_here = True
+                continue
+        comma = line.find(",", position)
+        if comma < 0:
+            return False, False
+        position = comma + 1
+
+
+def _read_all(path: Path, shown: str) -> Iterator[GradeRecord | Problem]:
+    """Every record and problem of the file, without the error limit."""
+    feed = _LineFeed(iter_decoded_lines(path, shown))
+    reader = csv.reader(feed, **_DIALECT)
+    columns: _Columns | None = None
+    while True:
+        start = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            yield from feed.take_problems()
+            if start == 1 and not feed.binary:
+                yield Problem(shown, 1, "empty file: a header row is required")
+            return
+        except csv.Error as exc:
+            yield from feed.take_problems()
+            if feed.binary:
+                return
+            if feed.exhausted or feed.open_quote_line is not None:
+                # The quoted field ran to the end of the file or past csv's field size limit:
+                # nothing after the opening quote can be read reliably.
+                yield Problem(shown, feed.open_quote_line or start, "unterminated quote")
+                return
+            yield Problem(shown, start, _csv_error_reason(exc, start, reader.line_num))
+            if columns is None:
+                return
+            continue
+        problems = feed.take_problems()
+        if problems:
+            yield from problems
+            if columns is None or feed.binary:
+                return
+            continue
+        if columns is None:
+            columns, header_problems = _read_header(row, shown)
+            yield from header_problems
+            if columns is None:
+                return
+        elif any(field.strip() for field in row):
+            yield from _read_row(start, row, columns, shown)
+
+
+def _csv_error_reason(exc: csv.Error, start: int, line: int) -> str:
+    reason = str(exc)
+    if reason.startswith("new-line character seen in unquoted field"):
+        reason = "a bare carriage return (old Mac line ending) inside a row: save with LF or CRLF"
+    else:
+        reason = f"bad quoting: {reason}"
+    return reason if line == start else f"{reason} (at line {line})"
+
+
+def _column_key(name: str) -> str:
+    return _KEY_JUNK.sub("", name.strip().lower())
+
+
+def _read_header(row: list[str], shown: str) -> tuple[_Columns | None, list[Problem]]:
+    """Map header cells to known columns; ``None`` when the file cannot be read with it."""
+
+    def error(message: str) -> tuple[None, list[Problem]]:
+        return None, [Problem(shown, 1, message)]
+
+    cells = [cell.strip() for cell in row]
+    if not any(cells):
+        return error("missing header row (line 1 is blank)")
+    if len(cells) == 1:
+        found = [(cells[0].count(char), char) for char in _OTHER_DELIMITERS if char in cells[0]]
+        if found:
+            return error(f"header is not comma-delimited (found {max(found)[1]!r})")
+    index: dict[str, int] = {}
+    unknown: list[str] = []
+    for position, cell in enumerate(cells):
+        column = _COLUMN_BY_KEY.get(_column_key(cell))
+        if column is None:
+            unknown.append(repr(cell) if cell else f"column {position + 1} (no name)")
+        elif column in index:
+            first = cells[index[column]]
+            return error(f"duplicate column {cell!r}: {first!r} already gives {column}")
+        else:
+            index[column] = position
+    warnings = []
+    if unknown:
+        warnings.append(Problem(shown, 1, f"ignoring unknown columns: {', '.join(unknown)}", True))
+    if "name" in index and {"last_name", "first_name"} <= index.keys():
+        del index["name"]
+        warnings.append(
+            Problem(shown, 1, "column 'name' ignored: last_name and first_name are used", True)
+        )
+    elif "name" in index:
+        for column in ("last_name", "first_name"):
+            if index.pop(column, None) is not None:
+                warnings.append(
+                    Problem(shown, 1, f"column {column!r} ignored: 'name' is used", True)
+                )
+    missing = [repr(column) for column in ("section", "student_id") if column not in index]
+    if "name" not in index:
+        missing += [
+            f"{column!r} (or 'name')"
+            for column in ("last_name", "first_name")
+            if column not in index
+        ]
+    if "grade" not in index:
+        missing.append("'grade'")
+    if missing:
+        plural = "s" if len(missing) > 1 else ""
+        return error(f"missing required column{plural} {', '.join(missing)}")
+    return _Columns(index, len(cells)), warnings
+
+
+def _read_row(
+    line: int, row: list[str], columns: _Columns, shown: str
+) -> Iterator[GradeRecord | Problem]:
+    """One data row: a record, or the errors that make it a bad row (and any warning)."""
+    if len(row) != columns.width:
+        yield Problem(shown, line, f"expected {columns.width} fields, found {len(row)}")
+        return
+    values = {column: row[position].strip() for column, position in columns.index.items()}
+    required = ["section", "student_id"]
+    required += ["last_name", "first_name"] if columns.split_names else ["name"]
+    required.append("grade")
+    empty = [column for column in required if not values[column]]
+    errors = [f"empty {', '.join(empty)}"] if empty else []
+    grade = normalize_grade(values["grade"])
+    if grade is None and values["grade"]:
+        errors.append(f"unknown grade {values['grade']!r}")
+    credit_hours = None
+    if values.get("credit_hours"):
+        credit_hours, why = parse_credit_hours(values["credit_hours"])
+        if why:
+            errors.append(f"credit_hours {why}")
+    if errors or grade is None:
+        for message in errors:
+            yield Problem(shown, line, message)
+        return
+    if columns.split_names:
+        last_name, first_name = values["last_name"], values["first_name"]
+    else:
+        last_name, first_name, had_comma = split_full_name(values["name"])
+        if not had_comma:
+            yield Problem(shown, line, NAME_WITHOUT_COMMA, True)
+    yield GradeRecord(
+        line=line,
+        section=values["section"],
+        student_id=values["student_id"],
+        last_name=last_name,
+        first_name=first_name,
+        grade=grade,
+        group=values.get("group") or None,
+        credit_hours=credit_hours,
+        term=values.get("term") or None,
+    )

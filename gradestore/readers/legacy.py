@@ -1,0 +1,414 @@
+"""The original course project's files: .SEC sections, .GRP groups, .RUN runs and .lst lists.
+
+These files are small, so each is read whole into a record. Their rows are a few quoted fields
+on one line; the quirks seen in real files (blank lines, spaces around commas, CRLF, a BOM, no
+final newline) are tolerated, and anything else is a Problem at its line.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from gradestore.grades import normalize_grade
+from gradestore.readers.records import (
+    GradeRecord,
+    GroupFile,
+    LegacySection,
+    ListEntry,
+    Problem,
+    Reference,
+    RunFile,
+    SectionHeader,
+)
+from gradestore.readers.text import (
+    NAME_WITHOUT_COMMA,
+    iter_decoded_lines,
+    parse_credit_hours,
+    split_full_name,
+)
+
+GRADE_FILE_KINDS: dict[str, str] = {
+    ".csv": "csv",
+    ".sec": "sec",
+    ".grp": "grp",
+    ".run": "run",
+    ".lst": "lst",
+}
+# Folders beside the referring file's folder, in the usual Runs/ Groups/ Sections/ layout.
+REFERENCE_FOLDERS: tuple[str, ...] = ("Sections", "Groups")
+# One field: quoted (``""`` escapes a quote) or plain, spaces around it, then a comma or the end.
+_FIELD = re.compile(r'\s*(?:"((?:[^"]++|"")*+)"|([^",]*))\s*(,|$)')
+# A section's term is the letters and two digits after its number: COMSC210.01S25 -> S25.
+_TERM = re.compile(r"\.\d+([A-Za-z]+\d\d)$")
+_LIST_STUDENT_FORMAT = '"ID","Last, First", N'
+
+
+def grade_file_kind(path: Path) -> str | None:
+    """The kind of grade file ``path`` names, by its extension in any letter case."""
+    return GRADE_FILE_KINDS.get(path.suffix.lower())
+
+
+def section_term(name: str) -> str | None:
+    """The term a legacy section name ends with (``.01S25`` -> ``S25``), or None."""
+    match = _TERM.search(name)
+    return match.group(1) if match else None
+
+
+def read_section_file(path: Path, display_path: str | None = None) -> LegacySection:
+    """A .SEC file: a ``<SECTION NAME> <credit hours>`` line, then one student a line.
+
+    The section is named by the file name (that is what .GRP files refer to); a header naming
+    another section or lacking the credit hours only gets a warning.
+    """
+    shown = str(path) if display_path is None else display_path
+    name = path.stem
+    problems: list[Problem] = []
+    records: list[GradeRecord] = []
+    header_name: str | None = None
+    credit_hours: float | None = None
+    term = section_term(name)
+    header_seen = False
+    for number, text in _readable_lines(path, shown, problems):
+        if not header_seen:
+            header_seen = True
+            if not text.startswith('"'):
+                header_name, credit_hours = _read_section_header(
+                    number, text, name, shown, problems
+                )
+                continue
+            if not problems:  # after a bad first line, this is not the missing header
+                problems.append(
+                    Problem(shown, number, "missing header line '<SECTION NAME> <credit hours>'")
+                )
+        fields = _student_fields(number, text, shown, problems)
+        if fields is None:
+            continue
+        last_name, first_name, student_id, grade = fields
+        records.append(
+            GradeRecord(
+                line=number,
+                section=name,
+                student_id=student_id,
+                last_name=last_name,
+                first_name=first_name,
+                grade=grade,
+                credit_hours=credit_hours,
+                term=term,
+            )
+        )
+    if not header_seen and not problems:
+        problems.append(Problem(shown, 1, "empty file: expected '<SECTION NAME> <credit hours>'"))
+    header = SectionHeader(path, name, header_name, credit_hours, term)
+    return LegacySection(header, records, problems)
+
+
+def _read_section_header(
+    number: int, text: str, name: str, shown: str, problems: list[Problem]
+) -> tuple[str, float | None]:
+    """The header's section name and credit hours; anything odd about it is a warning."""
+    words = text.split()
+    header_name = words[0]
+    if header_name.casefold() != name.casefold():
+        problems.append(
+            Problem(
+                shown,
+                number,
+                f"header names section {header_name!r}; the file name {name!r} is used",
+                True,
+            )
+        )
+    credit_hours = None
+    if len(words) < 2:
+        problems.append(Problem(shown, number, "header has no credit hours", True))
+    else:
+        credit_hours, why = parse_credit_hours(words[1])
+        if why:
+            problems.append(Problem(shown, number, f"header's credit hours {why}", True))
+        if len(words) > 2:
+            extra = " ".join(words[2:])
+            problems.append(
+                Problem(shown, number, f"ignoring {extra!r} after the credit hours", True)
+            )
+    return header_name, credit_hours
+
+
+def _student_fields(
+    number: int, text: str, shown: str, problems: list[Problem]
+) -> tuple[str, str, str, str] | None:
+    """``(last, first, id, grade)`` of a .SEC student line, or None after adding its errors."""
+    fields = split_quoted_fields(text)
+    if fields is None:
+        problems.append(Problem(shown, number, "mismatched quote"))
+        return None
+    if len(fields) == 3:
+        last_name, first_name, had_comma = split_full_name(fields[0])
+        if not had_comma and last_name:
+            problems.append(Problem(shown, number, NAME_WITHOUT_COMMA, True))
+    elif len(fields) == 4:
+        last_name, first_name = fields[0], fields[1]
+    else:
+        problems.append(
+            Problem(shown, number, f"expected 3 or 4 quoted fields, found {len(fields)}")
+        )
+        return None
+    student_id, raw_grade = fields[-2], fields[-1]
+    errors = []
+    if not last_name:
+        errors.append("missing student name")
+    if not student_id:
+        errors.append("missing student id")
+    grade, grade_error = _check_grade(raw_grade)
+    if grade_error:
+        errors.append(grade_error)
+    problems.extend(Problem(shown, number, message) for message in errors)
+    if errors or grade is None:
+        return None
+    return last_name, first_name, student_id, grade
+
+
+def split_quoted_fields(text: str) -> list[str] | None:
+    """Split one legacy line into trimmed fields, or None when its quotes do not pair up.
+
+    Fields are quoted (``""`` is a quote inside one) or plain; spaces around commas are allowed.
+    """
+    line = text.strip()
+    if line.count('"') % 2:
+        return None
+    fields: list[str] = []
+    position = 0
+    while True:
+        match = _FIELD.match(line, position)
+        if match is None:
+            return None
+        quoted, plain, separator = match.groups()
+        fields.append(quoted.replace('""', '"').strip() if quoted is not None else plain.strip())
+        if not separator:
+            return fields
+        position = match.end()
+
+
+def _check_grade(raw: str) -> tuple[str | None, str | None]:
+    """``(letter, None)`` or ``(None, error message)``, in the legacy readers' words."""
+    if not raw:
+        return None, "missing grade"
+    grade = normalize_grade(raw)
+    return (grade, None) if grade else (None, f"unknown grade {raw!r}")
+
+
+def _readable_lines(path: Path, shown: str, problems: list[Problem]) -> Iterator[tuple[int, str]]:
+    """``(line number, trimmed text)`` of each non-blank line; bad bytes go to ``problems``."""
+    for number, text, problem in iter_decoded_lines(path, shown):
+        if problem is not None:
+            problems.append(problem)
+        elif text.strip():
+            yield number, text.strip()
+
+
+def resolve_reference(referring_file: Path, name: str) -> Path | None:
+    """Find a file named in a .GRP or .RUN: beside it, then in ../Sections and ../Groups.
+
+    Names match case-insensitively, as on the Windows machines that wrote these files. The path
+    is built from the referring file's folder, so a relative referring path gives a relative one.
+    """
+    folder = referring_file.parent
+    beside = folder / ".." if folder.name in ("", "..") else folder.parent
+    candidates = [folder]
+    for subfolder in REFERENCE_FOLDERS:
+        found = _find_entry(beside, subfolder, want_dir=True)
+        if found is not None:
+            candidates.append(found)
+    for directory in candidates:
+        found = _find_entry(directory, name, want_dir=False)
+        if found is not None:
+            return found
+    return None
+
+
+def _find_entry(directory: Path, name: str, *, want_dir: bool) -> Path | None:
+    """``directory / name`` if it exists, else the one entry whose name matches ignoring case."""
+
+    def fits(candidate: Path) -> bool:
+        return candidate.is_dir() if want_dir else candidate.is_file()
+
+    exact = directory / name
+    if fits(exact):
+        return exact
+    wanted = name.casefold()
+    try:
+        entries = sorted(os.listdir(directory))
+    except OSError:
+        return None
+    for entry in entries:
+        if entry.casefold() == wanted and fits(directory / entry):
+            return directory / entry
+    return None
+
+
+def read_group_file(path: Path, display_path: str | None = None) -> GroupFile:
+    """A .GRP file: the group's name, then the .SEC files of its sections, one a line."""
+    name, members, problems = _read_reference_file(path, display_path, "group", "section")
+    return GroupFile(path, name, members, problems)
+
+
+def read_run_file(path: Path, display_path: str | None = None) -> RunFile:
+    """A .RUN file: the run's name, then the .GRP files of its groups, one a line."""
+    name, groups, problems = _read_reference_file(path, display_path, "run", "group")
+    return RunFile(path, name, groups, problems)
+
+
+def _read_reference_file(
+    path: Path, display_path: str | None, what: str, member: str
+) -> tuple[str, list[Reference], list[Problem]]:
+    """Line 1 names the group or run; each further non-blank line names a file to resolve."""
+    shown = str(path) if display_path is None else display_path
+    problems: list[Problem] = []
+    references: list[Reference] = []
+    name = ""
+    first_line_read = False
+    for number, text, problem in iter_decoded_lines(path, shown):
+        if problem is not None:
+            problems.append(problem)
+            first_line_read = True
+            continue
+        entry = text.strip()
+        if number == 1:
+            first_line_read = True
+            name = entry
+            if not name:
+                problems.append(Problem(shown, 1, f"missing {what} name"))
+            elif grade_file_kind(Path(name)) is not None:
+                problems.append(
+                    Problem(shown, 1, f"{what} name {name!r} looks like a file name", True)
+                )
+        elif entry:
+            resolved = resolve_reference(path, entry)
+            if resolved is None:
+                problems.append(
+                    Problem(
+                        shown,
+                        number,
+                        f"cannot find {member} file {entry!r} "
+                        f"(looked next to it and in ../Sections, ../Groups)",
+                    )
+                )
+            references.append(Reference(number, entry, resolved))
+    if not first_line_read:
+        problems.append(Problem(shown, 1, f"missing {what} name"))
+    return name, references, problems
+
+
+@dataclass(slots=True)
+class _ListStudent:
+    """The student whose entry lines are being read; ``expected`` None after a bad student line."""
+
+    line: int
+    student_id: str
+    last_name: str
+    first_name: str
+    expected: int | None
+    found: int = 0
+
+    def wants_entry(self) -> bool:
+        return self.expected is None or self.found < self.expected
+
+
+def read_list_file(
+    path: Path, display_path: str | None = None
+) -> tuple[list[ListEntry], list[Problem]]:
+    """A saved good or work list: ``"ID","Last, First", N`` then N lines ``"SECTION","GRADE"``."""
+    shown = str(path) if display_path is None else display_path
+    problems: list[Problem] = []
+    entries: list[ListEntry] = []
+    student: _ListStudent | None = None
+    for number, text in _readable_lines(path, shown, problems):
+        fields = split_quoted_fields(text)
+        is_student_line = fields is not None and len(fields) == 3
+        if student is not None and student.wants_entry() and not is_student_line:
+            if student.expected is not None:
+                student.found += 1
+                entry = _list_entry(number, fields, student, shown, problems)
+                if entry is not None:
+                    entries.append(entry)
+            elif fields is None:
+                problems.append(Problem(shown, number, "mismatched quote"))
+            continue
+        _check_entry_count(student, shown, problems)
+        student = _list_student(number, fields, shown, problems)
+    _check_entry_count(student, shown, problems)
+    return entries, problems
+
+
+def _list_student(
+    number: int, fields: list[str] | None, shown: str, problems: list[Problem]
+) -> _ListStudent:
+    """The student a .lst student line starts; a bad line gives one whose entries are skipped."""
+    if fields is None:
+        problems.append(Problem(shown, number, "mismatched quote"))
+        return _ListStudent(number, "", "", "", None)
+    if len(fields) != 3:
+        problems.append(
+            Problem(shown, number, f"malformed student line: expected {_LIST_STUDENT_FORMAT}")
+        )
+        return _ListStudent(number, "", "", "", None)
+    student_id, full_name, count = fields
+    last_name, first_name, had_comma = split_full_name(full_name)
+    errors = []
+    if not student_id:
+        errors.append("missing student id")
+    if not last_name:
+        errors.append("missing student name")
+    elif not had_comma:
+        problems.append(Problem(shown, number, NAME_WITHOUT_COMMA, True))
+    if not count.isdigit() or not count.isascii():
+        errors.append(f"entry count {count!r} is not a non-negative integer")
+    problems.extend(Problem(shown, number, message) for message in errors)
+    expected = None if errors else int(count)
+    return _ListStudent(number, student_id, last_name, first_name, expected)
+
+
+def _list_entry(
+    number: int,
+    fields: list[str] | None,
+    student: _ListStudent,
+    shown: str,
+    problems: list[Problem],
+) -> ListEntry | None:
+    """One ``"SECTION","GRADE"`` line of a .lst student, or None after adding its errors."""
+    if fields is None:
+        problems.append(Problem(shown, number, "mismatched quote"))
+        return None
+    if len(fields) != 2:
+        problems.append(
+            Problem(
+                shown, number, f'expected an entry "SECTION","GRADE", found {len(fields)} fields'
+            )
+        )
+        return None
+    section, raw_grade = fields
+    grade, grade_error = _check_grade(raw_grade)
+    errors = ["missing section"] if not section else []
+    if grade_error:
+        errors.append(grade_error)
+    problems.extend(Problem(shown, number, message) for message in errors)
+    if errors or grade is None:
+        return None
+    return ListEntry(
+        number, student.student_id, student.last_name, student.first_name, section, grade
+    )
+
+
+def _check_entry_count(student: _ListStudent | None, shown: str, problems: list[Problem]) -> None:
+    """A student line promising more entries than followed it is an error at that line."""
+    if student is not None and student.expected is not None and student.found < student.expected:
+        problems.append(
+            Problem(
+                shown,
+                student.line,
+                f"expected {student.expected} entries for student {student.student_id!r}, "
+                f"found {student.found}",
+            )
+        )

@@ -1,0 +1,115 @@
+"""Line-level decoding shared by every reader: UTF-8 text, line numbers, bad bytes as Problems."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Iterator
+from pathlib import Path
+
+from gradestore.readers.records import Problem
+
+UTF8_BOM = b"\xef\xbb\xbf"
+BINARY_FILE = "binary file, not UTF-8 text"
+NAME_WITHOUT_COMMA = "name has no comma ('Last, First'): read as a last name"
+# How much of a file's start decides whether it is binary (as git and grep do).
+BINARY_SAMPLE_SIZE = 8192
+# Control bytes that no text file holds; tab, LF, VT, FF, CR and ESC do occur in text.
+_BINARY_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x1B), *range(0x1C, 0x20)])
+_TEXT_BYTES = bytes(byte for byte in range(256) if byte not in _BINARY_BYTES)
+
+
+def iter_decoded_lines(path: Path, display_path: str) -> Iterator[tuple[int, str, Problem | None]]:
+    """Yield ``(line number, text, problem)`` for each line of ``path``, streaming.
+
+    Lines are split on ``\\n`` only and keep their endings, so CSV parsing and line numbers match
+    what an editor shows. A line with a NUL byte or bytes that are not UTF-8 comes with an error
+    (and its text decoded with replacement characters). A binary file gets one error at its first
+    bad line and nothing after it: reporting every line of a spreadsheet or zip helps nobody.
+    """
+    with open(path, "rb") as stream:
+        sample = stream.read(BINARY_SAMPLE_SIZE)
+        binary = _looks_binary(sample)
+        stream.seek(0)
+        offset = 0
+        for number, raw in enumerate(stream, start=1):
+            if number == 1 and raw.startswith(UTF8_BOM):
+                raw = raw[len(UTF8_BOM) :]
+                offset += len(UTF8_BOM)
+            text, reason = _decode_line(raw)
+            if reason is None:
+                yield number, text, None
+            elif binary and offset < BINARY_SAMPLE_SIZE:
+                yield number, text, Problem(display_path, number, _binary_message(sample))
+                return
+            else:
+                yield number, text, Problem(display_path, number, reason)
+            offset += len(raw)
+
+
+def is_binary_file_problem(problem: Problem) -> bool:
+    """True for the problem after which :func:`iter_decoded_lines` yields nothing more."""
+    return problem.message.startswith(BINARY_FILE)
+
+
+def file_sha256(path: Path) -> str:
+    """The hex sha256 of a file's bytes (streamed): provenance of every stored grade."""
+    with open(path, "rb") as stream:
+        return hashlib.file_digest(stream, "sha256").hexdigest()
+
+
+def split_full_name(value: str) -> tuple[str, str, bool]:
+    """Split ``"Last, First"`` at its first comma into ``(last, first, had_comma)``, trimmed.
+
+    Without a comma the whole value is the last name (the caller warns), as design.md says.
+    """
+    last, comma, first = value.partition(",")
+    return last.strip(), first.strip(), bool(comma)
+
+
+def _decode_line(raw: bytes) -> tuple[str, str | None]:
+    """The line's text and, when it is bad, why (NUL first: it marks binary data)."""
+    nul = raw.find(b"\x00")
+    if nul >= 0:
+        return raw.decode(
+            "utf-8", errors="replace"
+        ), f"NUL byte in line (column {_column(raw, nul)})"
+    try:
+        return raw.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        reason = (
+            f"bytes that are not UTF-8 (byte 0x{raw[exc.start]:02x} "
+            f"at column {_column(raw, exc.start)})"
+        )
+        return raw.decode("utf-8", errors="replace"), reason
+
+
+def _column(raw: bytes, index: int) -> int:
+    """1-based character column of byte ``index``, as an editor counts it."""
+    return len(raw[:index].decode("utf-8", errors="replace")) + 1
+
+
+def _looks_binary(sample: bytes) -> bool:
+    """A NUL or another control byte in the first 8 KiB means binary data, not mis-encoded text.
+
+    A stray Latin-1 byte does not count: such a file gets an error at each line that holds one,
+    which tells the user where to look.
+    """
+    return bool(sample.translate(None, delete=_TEXT_BYTES))
+
+
+def _binary_message(sample: bytes) -> str:
+    if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return f"{BINARY_FILE} (it looks like UTF-16: save it as UTF-8)"
+    return BINARY_FILE
+
+
+def parse_credit_hours(value: str) -> tuple[float | None, str | None]:
+    """``(hours, None)`` for a finite, non-negative number, else ``(None, why)`` for a message."""
+    try:
+        hours = float(value)
+    except ValueError:
+        return None, f"{value!r} is not a number"
+    if not math.isfinite(hours) or hours < 0:
+        return None, f"{value!r} is not a non-negative number"
+    return hours, None

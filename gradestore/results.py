@@ -1,0 +1,166 @@
+"""What an analysis is, as users see it (design.md section 4), built from the stored rows.
+
+``analyze`` and ``report`` both build their output here from what the store holds, so the two
+always agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from gradestore.persistence.repository import Repository
+
+
+@dataclass(frozen=True, slots=True)
+class SectionTest:
+    """A section's statistics and its z-test against one group (group None: in no group)."""
+
+    section: str
+    group: str | None
+    count: int
+    mean_gpa: float | None
+    grade_counts: dict[str, int]
+    z_score: float | None
+    p_value: float | None
+    significant: bool
+
+
+@dataclass(frozen=True, slots=True)
+class GroupTest:
+    """A group's pooled statistics and its z-test against all groups of the analysis."""
+
+    group: str
+    sections: list[str]
+    count: int
+    mean_gpa: float | None
+    stddev: float | None
+    z_score: float | None
+    p_value: float | None
+    significant: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ListEntry:
+    section: str
+    grade: str
+
+
+@dataclass(slots=True)
+class ListedStudent:
+    student_id: str
+    first_name: str
+    last_name: str
+    entries: list[ListEntry] = field(default_factory=list)
+    appeared_before: bool = False
+
+
+@dataclass(slots=True)
+class AnalysisResult:
+    analysis_id: int
+    created_at: datetime
+    threshold: float | None
+    scope_kind: str
+    scope_names: list[str]
+    sections: list[SectionTest]
+    groups: list[GroupTest]
+    good_list: list[ListedStudent] | None
+    work_list: list[ListedStudent] | None
+    good_list_size: int
+    work_list_size: int
+
+    def as_json(self) -> dict[str, Any]:
+        """The JSON of design.md section 4 (plus the scope)."""
+        return {
+            "analysis_id": self.analysis_id,
+            "created_at": self.created_at.isoformat(),
+            "threshold": self.threshold,
+            "scope": {"kind": self.scope_kind, "names": self.scope_names},
+            "sections": [_section_json(test) for test in self.sections],
+            "groups": [_group_json(test) for test in self.groups],
+            "good_list": [_student_json(student) for student in self.good_list or []],
+            "work_list": [_student_json(student) for student in self.work_list or []],
+        }
+
+
+def _section_json(test: SectionTest) -> dict[str, Any]:
+    return {
+        "section": test.section,
+        "group": test.group,
+        "count": test.count,
+        "mean_gpa": test.mean_gpa,
+        "grade_counts": test.grade_counts,
+        "z_score": test.z_score,
+        "p_value": test.p_value,
+        "significant": test.significant,
+    }
+
+
+def _group_json(test: GroupTest) -> dict[str, Any]:
+    return {
+        "group": test.group,
+        "sections": test.sections,
+        "count": test.count,
+        "mean_gpa": test.mean_gpa,
+        "stddev": test.stddev,
+        "z_score": test.z_score,
+        "p_value": test.p_value,
+        "significant": test.significant,
+    }
+
+
+def _student_json(student: ListedStudent) -> dict[str, Any]:
+    return {
+        "student_id": student.student_id,
+        "first_name": student.first_name,
+        "last_name": student.last_name,
+        "entries": [{"section": entry.section, "grade": entry.grade} for entry in student.entries],
+        "appeared_before": student.appeared_before,
+    }
+
+
+def load_analysis(repository: Repository, analysis_id: int, *, with_lists: bool) -> AnalysisResult:
+    """An analysis as stored; the lists are left out (only their sizes) unless asked for."""
+    analysis = repository.analysis(analysis_id)
+    group_sections: dict[str, list[str]] = {}
+    sections: list[SectionTest] = []
+    for row in repository.section_tests(analysis_id):
+        sections.append(SectionTest(**row))
+        if row["group"] is not None:
+            group_sections.setdefault(row["group"], []).append(row["section"])
+    groups = [
+        GroupTest(sections=sorted(group_sections.get(row["group"], [])), **row)
+        for row in repository.group_tests(analysis_id)
+    ]
+    good_size, work_size = repository.list_sizes(analysis_id)
+    return AnalysisResult(
+        analysis_id=analysis_id,
+        created_at=analysis["created_at"],
+        threshold=analysis["threshold"],
+        scope_kind=analysis["scope_kind"],
+        scope_names=list(analysis["scope_names"] or []),
+        sections=sections,
+        groups=groups,
+        good_list=load_list(repository, analysis_id, "good") if with_lists else None,
+        work_list=load_list(repository, analysis_id, "bad") if with_lists else None,
+        good_list_size=good_size,
+        work_list_size=work_size,
+    )
+
+
+def load_list(
+    repository: Repository, analysis_id: int, category: str, student_id: str | None = None
+) -> list[ListedStudent]:
+    """A stored list, one entry per student with their (section, grade) entries."""
+    students: dict[str, ListedStudent] = {}
+    for row in repository.list_rows(analysis_id, category, student_id):
+        student = students.get(row.student_id)
+        if student is None:
+            student = students[row.student_id] = ListedStudent(
+                student_id=row.student_id, first_name=row.first_name, last_name=row.last_name
+            )
+        student.entries.append(ListEntry(section=row.section, grade=row.grade))
+        student.appeared_before = student.appeared_before or bool(row.appeared_before)
+    return list(students.values())

@@ -1,0 +1,159 @@
+"""Fixtures shared by every level: real SQLite files and a real PostgreSQL server.
+
+PostgreSQL tests read the server's URL from GRADESTORE_TEST_POSTGRES_URL (any database on the
+server; tests create and drop their own). Without it they are skipped, except under CI=true,
+where a missing or unreachable server fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import settings
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from gradestore.config import normalize_url
+from gradestore.persistence import db
+
+settings.register_profile("ci", deadline=None, max_examples=60)
+settings.register_profile("dev", deadline=None, max_examples=30)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+POSTGRES_ENV = "GRADESTORE_TEST_POSTGRES_URL"
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_LEGACY = REPO_ROOT.parent / "shared" / "legacy_data" / "penz6__Comp330"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def postgres_server_url() -> str | None:
+    url = os.environ.get(POSTGRES_ENV)
+    return normalize_url(url) if url else None
+
+
+def _require_postgres() -> str:
+    url = postgres_server_url()
+    if url is None:
+        if IN_CI:
+            pytest.fail(f"CI=true but {POSTGRES_ENV} is not set: PostgreSQL tests must run in CI")
+        pytest.skip(f"set {POSTGRES_ENV} to run PostgreSQL tests")
+    return url
+
+
+class PostgresServer:
+    """Creates throw-away databases on the test server (a migrated template makes them fast)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = make_url(url)
+        self.admin = create_engine(self.url, isolation_level="AUTOCOMMIT")
+        self.prefix = f"gs_test_{uuid.uuid4().hex[:8]}"
+        self.created: list[str] = []
+        self._template: str | None = None
+
+    def _create(self, name: str, template: str | None = None) -> str:
+        clause = f" TEMPLATE {template}" if template else ""
+        with self.admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"{clause}'))
+        self.created.append(name)
+        return self.url.set(database=name).render_as_string(hide_password=False)
+
+    def empty_database(self) -> str:
+        return self._create(f"{self.prefix}_{uuid.uuid4().hex[:8]}")
+
+    def migrated_database(self) -> str:
+        if self._template is None:
+            template_name = f"{self.prefix}_template"
+            engine = db.open_database(self._create(template_name))
+            engine.dispose()
+            self._template = template_name
+        return self._create(f"{self.prefix}_{uuid.uuid4().hex[:8]}", template=self._template)
+
+    def drop(self, name: str) -> None:
+        with self.admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    def close(self) -> None:
+        for name in reversed(self.created):
+            self.drop(name)
+        self.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    url = _require_postgres()
+    try:
+        server = PostgresServer(url)
+        with server.admin.connect():
+            pass
+    except Exception as error:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL at {make_url(url)!r} is unreachable in CI: {error}")
+        pytest.skip(f"PostgreSQL unreachable: {error}")
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = db.open_database(f"sqlite:///{path}")
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def db_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh database at the latest schema, on each backend."""
+    if backend == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "store.db"
+        shutil.copyfile(template, path)
+        return f"sqlite:///{path}"
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    return server.migrated_database()
+
+
+@pytest.fixture
+def empty_db_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database (no schema), on each backend."""
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'empty.db'}"
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    return server.empty_database()
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    engine = db.open_database(db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test reads the user's config or writes the user's default database."""
+    monkeypatch.delenv("GRADESTORE_DATABASE_URL", raising=False)
+    monkeypatch.setenv("GRADESTORE_CONFIG", str(tmp_path / "no-config.toml"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+
+
+def table_counts(engine: Engine) -> dict[str, int]:
+    """Row counts of every table, to prove a rejected command changed nothing."""
+    from gradestore.persistence.models import Base
+
+    with db.connect(engine, write=False) as connection:
+        return {
+            name: connection.execute(text(f'SELECT COUNT(*) FROM "{name}"')).scalar_one()
+            for name in Base.metadata.tables
+        }
