@@ -14,14 +14,30 @@ if TYPE_CHECKING:
     from rich.table import Table
 
     from gradestore.ingest import IngestReport
-    from gradestore.reports import ZScoreListing
-    from gradestore.results import AnalysisResult, GroupTest, SectionTest
+    from gradestore.reports import (
+        GroupReport,
+        ListReport,
+        SectionReport,
+        StudentReport,
+        ZScoreListing,
+    )
+    from gradestore.results import AnalysisResult, GroupTest, ListedStudent, SectionTest
 
 # A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection").
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\0")
 
 
-def new_table(*columns: str, title: str | None = None, plain: bool = False) -> Table:
+NUMERIC_COLUMNS = frozenset(
+    {"count", "mean GPA", "stddev", "z", "z vs all", "p", "sections", "points", "N", "entries"}
+)
+
+
+def new_table(
+    *columns: str,
+    title: str | None = None,
+    plain: bool = False,
+    numeric: set[str] | frozenset[str] = NUMERIC_COLUMNS,
+) -> Table:
     """A table that reads well on a terminal; borderless, colourless text when ``plain``."""
     from rich import box
     from rich.table import Table
@@ -35,8 +51,7 @@ def new_table(*columns: str, title: str | None = None, plain: bool = False) -> T
         title_justify="left",
     )
     for column in columns:
-        numeric = column.endswith(("count", "added", "unchanged", "replaced", "rejected", "files"))
-        table.add_column(column, justify="right" if numeric else "left", overflow="fold")
+        table.add_column(column, justify="right" if column in numeric else "left", overflow="fold")
     return table
 
 
@@ -85,50 +100,58 @@ def to_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header)
     for row in rows:
-        writer.writerow(["" if cell is None else escape_cell(cell) for cell in row])
+        writer.writerow(
+            [
+                ""
+                if cell is None
+                else ("true" if cell is True else "false" if cell is False else escape_cell(cell))
+                for cell in row
+            ]
+        )
     return buffer.getvalue()
 
 
 # --- ingest ---------------------------------------------------------------------------------
 
 
-INGEST_COLUMNS = (
-    "file",
-    "status",
-    "files",
-    "sections added",
-    "sections unchanged",
-    "sections replaced",
-    "students added",
-    "grades added",
-    "grades unchanged",
-    "grades replaced",
-    "rows rejected",
-)
+def _sections_cell(unit: Any) -> str:
+    parts = [
+        f"{count} {label}"
+        for count, label in (
+            (unit.sections_added, "new"),
+            (unit.sections_replaced, "replaced"),
+            (unit.sections_unchanged, "unchanged"),
+        )
+        if count
+    ]
+    return ", ".join(parts) or "0"
 
 
 def ingest_table(report: IngestReport, plain: bool) -> Table:
+    """One row per file argument; files already read through a .RUN/.GRP are left out."""
     title = "Ingest (dry run: nothing was written)" if report.dry_run else "Ingest"
-    table = new_table(*INGEST_COLUMNS, title=title, plain=plain)
-    for unit in report.units:
-        table.add_row(
+    units = [unit for unit in report.units if unit.status != "already done"]
+    with_lists = any(unit.list_entries_added for unit in units)
+    columns = ["file", "status", "files", "sections", "students added", "grades added"]
+    columns += ["grades unchanged", "grades replaced", "rows rejected"]
+    if with_lists:
+        columns.append("list entries added")
+    table = new_table(*columns, title=title, plain=plain, numeric=set(columns[2:]) - {"sections"})
+    for unit in units:
+        cells = [
             unit.path,
             unit.status,
-            *(
-                str(value)
-                for value in (
-                    unit.files,
-                    unit.sections_added,
-                    unit.sections_unchanged,
-                    unit.sections_replaced,
-                    unit.students_added,
-                    unit.grades_added,
-                    unit.grades_unchanged,
-                    unit.grades_replaced,
-                    unit.rows_rejected,
-                )
-            ),
-        )
+            str(unit.files),
+            _sections_cell(unit),
+            str(unit.students_added),
+            str(unit.grades_added),
+            str(unit.grades_unchanged),
+            str(unit.grades_replaced),
+            str(unit.rows_rejected),
+        ]
+        if with_lists:
+            cells.append(str(unit.list_entries_added))
+        table.add_row(*cells)
     return table
 
 
@@ -317,3 +340,374 @@ def zscore_csv(listing: ZScoreListing) -> str:
             for row in listing.rows
         ),
     )
+
+
+# --- reports --------------------------------------------------------------------------------
+
+MAX_LIST_ROWS = 200
+BAR_WIDTH = 40
+
+
+def _yes_no(flag: bool) -> str:
+    return "true" if flag else "false"
+
+
+def entries_text(student: ListedStudent) -> str:
+    return ", ".join(f"{entry.section} ({entry.grade})" for entry in student.entries)
+
+
+def list_table(students: Sequence[ListedStudent], title: str, plain: bool) -> Table:
+    table = new_table(
+        "student id",
+        "last name",
+        "first name",
+        "entries",
+        "appeared before",
+        title=title,
+        plain=plain,
+    )
+    for student in students[:MAX_LIST_ROWS]:
+        table.add_row(
+            student.student_id,
+            student.last_name,
+            student.first_name,
+            entries_text(student),
+            "yes" if student.appeared_before else "no",
+        )
+    return table
+
+
+def _list_parts(students: Sequence[ListedStudent], title: str, plain: bool) -> list[Any]:
+    parts: list[Any] = [list_table(students, f"{title}: {len(students)} students", plain)]
+    if len(students) > MAX_LIST_ROWS:
+        parts.append(f"... {len(students) - MAX_LIST_ROWS} more students: use --format csv or json")
+    return parts
+
+
+def full_report_renderables(result: AnalysisResult, plain: bool) -> list[Any]:
+    parts: list[Any] = [analysis_heading(result)]
+    by_group: dict[str | None, list[SectionTest]] = {}
+    for test in result.sections:
+        by_group.setdefault(test.group, []).append(test)
+    for group in result.groups:
+        title = (
+            f"Group {group.group}: count {group.count}, mean GPA {fmt(group.mean_gpa)}, "
+            f"stddev {fmt(group.stddev)}"
+        )
+        parts.append(section_tests_table(by_group.get(group.group, []), plain, title=title))
+    ungrouped = by_group.get(None, [])
+    if ungrouped:
+        parts.append(section_tests_table(ungrouped, plain, title="Sections in no group"))
+    parts.append(group_tests_table(result.groups, plain, title="Groups against all groups"))
+    parts += _list_parts(result.good_list or [], "Good list (A+, A, A-)", plain)
+    parts += _list_parts(result.work_list or [], "Work list (D+, D, D-, F)", plain)
+    return parts
+
+
+def full_report_csv(result: AnalysisResult) -> str:
+    header = (
+        "analysis_id",
+        "kind",
+        "name",
+        "group",
+        "count",
+        "mean_gpa",
+        "stddev",
+        "z_score",
+        "p_value",
+        "significant",
+    )
+    rows: list[Sequence[Any]] = [
+        (
+            result.analysis_id,
+            "section",
+            t.section,
+            t.group,
+            t.count,
+            t.mean_gpa,
+            None,
+            t.z_score,
+            t.p_value,
+            _yes_no(t.significant),
+        )
+        for t in result.sections
+    ]
+    rows += [
+        (
+            result.analysis_id,
+            "group",
+            t.group,
+            "all groups",
+            t.count,
+            t.mean_gpa,
+            t.stddev,
+            t.z_score,
+            t.p_value,
+            _yes_no(t.significant),
+        )
+        for t in result.groups
+    ]
+    return to_csv(header, rows)
+
+
+def grade_bars(grade_counts: dict[str, int], plain: bool) -> Table:
+    """Grade counts as a horizontal bar chart: every letter, excluded ones too."""
+    from gradestore.grades import ALL_GRADES, NOT_COUNTED
+
+    table = new_table("grade", "count", "", title="Grade counts", plain=plain, numeric={"count"})
+    largest = max(grade_counts.values(), default=0) or 1
+    for letter in ALL_GRADES:
+        count = grade_counts.get(letter, 0)
+        bar = "#" if plain else "█"
+        label = f"{letter} (not in GPA)" if letter in NOT_COUNTED else letter
+        table.add_row(label, str(count), bar * round(BAR_WIDTH * count / largest))
+    return table
+
+
+def section_report_renderables(report: SectionReport, plain: bool) -> list[Any]:
+    details = ", ".join(
+        part
+        for part in (
+            f"term {report.term}" if report.term else "",
+            f"{fmt(report.credit_hours, 1)} credit hours" if report.credit_hours else "",
+        )
+        if part
+    )
+    parts: list[Any] = [
+        f"Section {report.section}"
+        + (f" ({details})" if details else "")
+        + f", analysis {report.analysis_id}: count {report.count}, "
+        f"mean GPA {fmt(report.mean_gpa)}",
+        grade_bars(report.grade_counts, plain),
+    ]
+    grouped = [test for test in report.tests if test.group is not None]
+    if grouped:
+        table = new_table("group", "z", "p", "significant", title="Against its groups", plain=plain)
+        for test in grouped:
+            table.add_row(
+                test.group,
+                fmt(test.z_score),
+                fmt(test.p_value, 4),
+                significance(test.significant, plain),
+            )
+        parts.append(table)
+    else:
+        parts.append("In no group: no z-test.")
+    parts += _list_parts(report.good_list, "Good list", plain)
+    parts += _list_parts(report.work_list, "Work list", plain)
+    return parts
+
+
+def section_report_csv(report: SectionReport) -> str:
+    from gradestore.grades import ALL_GRADES
+
+    header = (
+        "analysis_id",
+        "section",
+        "term",
+        "group",
+        "count",
+        "mean_gpa",
+        "z_score",
+        "p_value",
+        "significant",
+        *ALL_GRADES,
+    )
+    return to_csv(
+        header,
+        (
+            (
+                report.analysis_id,
+                report.section,
+                report.term,
+                test.group,
+                report.count,
+                report.mean_gpa,
+                test.z_score,
+                test.p_value,
+                _yes_no(test.significant),
+                *(report.grade_counts.get(letter, 0) for letter in ALL_GRADES),
+            )
+            for test in report.tests
+        ),
+    )
+
+
+def group_report_renderables(report: GroupReport, plain: bool) -> list[Any]:
+    group = report.group
+    return [
+        f"Group {group.group}, analysis {report.analysis_id}: count {group.count}, "
+        f"mean GPA {fmt(group.mean_gpa)}, stddev {fmt(group.stddev)}; against all groups: "
+        f"z {fmt(group.z_score)}, p {fmt(group.p_value, 4)}, "
+        f"significant {'yes' if group.significant else 'no'}",
+        section_tests_table(report.section_tests, plain, title="Its sections, by z"),
+    ]
+
+
+def group_report_csv(report: GroupReport) -> str:
+    group = report.group
+    header = (
+        "analysis_id",
+        "test",
+        "name",
+        "against",
+        "count",
+        "mean_gpa",
+        "stddev",
+        "z_score",
+        "p_value",
+        "significant",
+    )
+    rows: list[Sequence[Any]] = [
+        (
+            report.analysis_id,
+            "group",
+            group.group,
+            "all groups",
+            group.count,
+            group.mean_gpa,
+            group.stddev,
+            group.z_score,
+            group.p_value,
+            _yes_no(group.significant),
+        )
+    ]
+    rows += [
+        (
+            report.analysis_id,
+            "section",
+            t.section,
+            group.group,
+            t.count,
+            t.mean_gpa,
+            None,
+            t.z_score,
+            t.p_value,
+            _yes_no(t.significant),
+        )
+        for t in report.section_tests
+    ]
+    return to_csv(header, rows)
+
+
+def student_report_renderables(report: StudentReport, plain: bool) -> list[Any]:
+    parts: list[Any] = [f"Student {report.student_id}: {report.last_name}, {report.first_name}"]
+    grades = new_table(
+        "section", "term", "grade", "points", title="Grades", plain=plain, numeric={"points"}
+    )
+    for grade in report.grades:
+        grades.add_row(grade.section, grade.term or "-", grade.grade, fmt(grade.points, 1))
+    parts.append(grades)
+    if report.lists:
+        lists = new_table(
+            "analysis",
+            "date",
+            "list",
+            "section",
+            "grade",
+            title="On lists",
+            plain=plain,
+            numeric={"analysis"},
+        )
+        for entry in report.lists:
+            lists.add_row(
+                str(entry.analysis_id),
+                entry.created_at.strftime("%Y-%m-%d"),
+                entry.list,
+                entry.section,
+                entry.grade,
+            )
+        parts.append(lists)
+    else:
+        parts.append("On no list of any analysis.")
+    if report.earlier_lists:
+        parts.append(
+            "Earlier lists (.lst files): "
+            + ", ".join(f"{entry.section} ({entry.grade})" for entry in report.earlier_lists)
+        )
+    return parts
+
+
+def student_report_csv(report: StudentReport) -> str:
+    on_lists: dict[str, list[str]] = {}
+    for entry in report.lists:
+        on_lists.setdefault(entry.section, []).append(f"{entry.list} in {entry.analysis_id}")
+    header = (
+        "student_id",
+        "last_name",
+        "first_name",
+        "section",
+        "term",
+        "grade",
+        "points",
+        "lists",
+    )
+    return to_csv(
+        header,
+        (
+            (
+                report.student_id,
+                report.last_name,
+                report.first_name,
+                g.section,
+                g.term,
+                g.grade,
+                g.points,
+                "; ".join(on_lists.get(g.section, [])),
+            )
+            for g in report.grades
+        ),
+    )
+
+
+def list_report_renderables(report: ListReport, plain: bool) -> list[Any]:
+    title = "Good list (A+, A, A-)" if report.list == "good" else "Work list (D+, D, D-, F)"
+    return _list_parts(report.students, f"{title}, analysis {report.analysis_id}", plain)
+
+
+def list_report_csv(report: ListReport) -> str:
+    header = (
+        "analysis_id",
+        "list",
+        "student_id",
+        "last_name",
+        "first_name",
+        "section",
+        "grade",
+        "appeared_before",
+    )
+    return to_csv(
+        header,
+        (
+            (
+                report.analysis_id,
+                report.list,
+                s.student_id,
+                s.last_name,
+                s.first_name,
+                entry.section,
+                entry.grade,
+                _yes_no(s.appeared_before),
+            )
+            for s in report.students
+            for entry in s.entries
+        ),
+    )
+
+
+def legacy_list(report: ListReport) -> str:
+    """The original project's .lst layout: `"ID","Last, First", N` then N `"SECTION","GRADE"`."""
+
+    def quoted(value: str) -> str:
+        return '"' + value.replace('"', "'") + '"'
+
+    lines: list[str] = []
+    for student in report.students:
+        name = (
+            f"{student.last_name}, {student.first_name}"
+            if student.first_name
+            else (student.last_name)
+        )
+        lines.append(f"{quoted(student.student_id)},{quoted(name)}, {len(student.entries)}")
+        lines += [f"{quoted(e.section)},{quoted(e.grade)}" for e in student.entries]
+    return "".join(line + "\n" for line in lines)

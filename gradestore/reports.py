@@ -4,15 +4,28 @@ recomputation from files. Each opens one read transaction."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine
 
 from gradestore.analysis import NOTHING_STORED, unknown
 from gradestore.errors import NotFoundError
+from gradestore.grades import grade_points
 from gradestore.persistence.db import UnitOfWork
 from gradestore.persistence.repository import Repository
-from gradestore.results import AnalysisResult, GroupTest, SectionTest, load_analysis
+from gradestore.results import (
+    AnalysisResult,
+    GroupTest,
+    ListedStudent,
+    ListEntry,
+    SectionTest,
+    group_json,
+    load_analysis,
+    load_list,
+    section_json,
+    student_json,
+)
 
 NOTHING_ANALYSED = "no analysis is stored yet: run `gradestore analyze` first"
 
@@ -156,3 +169,216 @@ def _check_known(
         if group in names:
             raise NotFoundError(f"group {group!r} is not in analysis {result.analysis_id}")
         raise NotFoundError(unknown("group", group, names))
+
+
+# --- section, group, student and list reports -----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SectionReport:
+    analysis_id: int
+    section: str
+    term: str | None
+    credit_hours: float | None
+    count: int
+    mean_gpa: float | None
+    grade_counts: dict[str, int]
+    tests: list[SectionTest]
+    good_list: list[ListedStudent]
+    work_list: list[ListedStudent]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "analysis_id": self.analysis_id,
+            "section": self.section,
+            "term": self.term,
+            "credit_hours": self.credit_hours,
+            "count": self.count,
+            "mean_gpa": self.mean_gpa,
+            "grade_counts": self.grade_counts,
+            "tests": [
+                {
+                    "group": test.group,
+                    "z_score": test.z_score,
+                    "p_value": test.p_value,
+                    "significant": test.significant,
+                }
+                for test in self.tests
+                if test.group is not None
+            ],
+            "good_list": [student_json(student) for student in self.good_list],
+            "work_list": [student_json(student) for student in self.work_list],
+        }
+
+
+def section_report(engine: Engine, section: str, analysis_id: int | None = None) -> SectionReport:
+    with UnitOfWork(engine, write=False) as unit:
+        repository = unit.repository
+        analysis_id = resolve_analysis_id(repository, analysis_id)
+        result = load_analysis(repository, analysis_id, with_lists=False)
+        _check_known(repository, result, section=section, group=None)
+        info = repository.section_info(section)
+        assert info is not None
+        tests = [test for test in result.sections if test.section == section]
+        good = load_list(repository, analysis_id, "good", section=section)
+        work = load_list(repository, analysis_id, "bad", section=section)
+    first = tests[0]
+    return SectionReport(
+        analysis_id=analysis_id,
+        section=section,
+        term=info["term"],
+        credit_hours=info["credit_hours"],
+        count=first.count,
+        mean_gpa=first.mean_gpa,
+        grade_counts=first.grade_counts,
+        tests=tests,
+        good_list=good,
+        work_list=work,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class GroupReport:
+    analysis_id: int
+    group: GroupTest
+    section_tests: list[SectionTest]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "analysis_id": self.analysis_id,
+            **group_json(self.group),
+            "section_tests": [section_json(test) for test in self.section_tests],
+        }
+
+
+def group_report(engine: Engine, group: str, analysis_id: int | None = None) -> GroupReport:
+    """A group's pooled statistics, its test against all groups, its sections by z."""
+    with UnitOfWork(engine, write=False) as unit:
+        repository = unit.repository
+        analysis_id = resolve_analysis_id(repository, analysis_id)
+        result = load_analysis(repository, analysis_id, with_lists=False)
+        _check_known(repository, result, section=None, group=group)
+    group_test = next(test for test in result.groups if test.group == group)
+    tests = [test for test in result.sections if test.group == group]
+    # Sorted by z, lowest first: the sections that pull the group down lead.
+    tests.sort(key=lambda test: (test.z_score is None, test.z_score or 0.0))
+    return GroupReport(analysis_id, group_test, tests)
+
+
+@dataclass(frozen=True, slots=True)
+class StudentGrade:
+    section: str
+    term: str | None
+    grade: str
+    points: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class StudentListEntry:
+    analysis_id: int
+    created_at: datetime
+    list: str  # "good" | "work"
+    section: str
+    grade: str
+
+
+@dataclass(frozen=True, slots=True)
+class StudentReport:
+    student_id: str
+    first_name: str
+    last_name: str
+    grades: list[StudentGrade]
+    lists: list[StudentListEntry]
+    earlier_lists: list[ListEntry]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "student_id": self.student_id,
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "grades": [
+                {"section": g.section, "term": g.term, "grade": g.grade, "points": g.points}
+                for g in self.grades
+            ],
+            "lists": [
+                {
+                    "analysis_id": entry.analysis_id,
+                    "created_at": entry.created_at.isoformat(),
+                    "list": entry.list,
+                    "section": entry.section,
+                    "grade": entry.grade,
+                }
+                for entry in self.lists
+            ],
+            "earlier_lists": [
+                {"section": entry.section, "grade": entry.grade} for entry in self.earlier_lists
+            ],
+        }
+
+
+def student_report(engine: Engine, student_id: str) -> StudentReport:
+    """Every stored grade of a student and every list they were on, in every analysis."""
+    with UnitOfWork(engine, write=False) as unit:
+        repository = unit.repository
+        student = repository.student(student_id)
+        if student is None:
+            if not repository.has_grades():
+                raise NotFoundError(NOTHING_STORED)
+            raise NotFoundError(unknown("student", student_id, repository.student_ids()))
+        grades = repository.student_grades(student["id"])
+        history = repository.student_list_history(student["id"])
+        earlier = repository.student_earlier_lists(student["id"])
+    return StudentReport(
+        student_id=student["student_id"],
+        first_name=student["fname"],
+        last_name=student["lname"],
+        grades=[
+            StudentGrade(row.section, row.term, row.grade, grade_points(row.grade))
+            for row in grades
+        ],
+        lists=[
+            StudentListEntry(
+                row.analysis_id,
+                _aware(row.created_at),
+                LIST_NAMES[row.category],
+                row.section,
+                row.grade,
+            )
+            for row in history
+        ],
+        earlier_lists=[ListEntry(row.section, row.grade) for row in earlier],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ListReport:
+    analysis_id: int
+    list: str  # "good" | "work"
+    students: list[ListedStudent]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "analysis_id": self.analysis_id,
+            "list": self.list,
+            "students": [student_json(student) for student in self.students],
+        }
+
+
+def list_report(engine: Engine, which: str, analysis_id: int | None = None) -> ListReport:
+    """The good or the work list of an analysis: students, their entries, appeared_before."""
+    category = {"good": "good", "work": "bad"}[which]
+    with UnitOfWork(engine, write=False) as unit:
+        repository = unit.repository
+        analysis_id = resolve_analysis_id(repository, analysis_id)
+        students = load_list(repository, analysis_id, category)
+    return ListReport(analysis_id, which, students)
+
+
+LIST_NAMES = {"good": "good", "bad": "work"}
+
+
+def _aware(value: datetime) -> datetime:
+    """Timestamps read through a plain query on SQLite come back naive; they are UTC."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

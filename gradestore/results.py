@@ -78,14 +78,14 @@ class AnalysisResult:
             "created_at": self.created_at.isoformat(),
             "threshold": self.threshold,
             "scope": {"kind": self.scope_kind, "names": self.scope_names},
-            "sections": [_section_json(test) for test in self.sections],
-            "groups": [_group_json(test) for test in self.groups],
-            "good_list": [_student_json(student) for student in self.good_list or []],
-            "work_list": [_student_json(student) for student in self.work_list or []],
+            "sections": [section_json(test) for test in self.sections],
+            "groups": [group_json(test) for test in self.groups],
+            "good_list": [student_json(student) for student in self.good_list or []],
+            "work_list": [student_json(student) for student in self.work_list or []],
         }
 
 
-def _section_json(test: SectionTest) -> dict[str, Any]:
+def section_json(test: SectionTest) -> dict[str, Any]:
     return {
         "section": test.section,
         "group": test.group,
@@ -98,7 +98,7 @@ def _section_json(test: SectionTest) -> dict[str, Any]:
     }
 
 
-def _group_json(test: GroupTest) -> dict[str, Any]:
+def group_json(test: GroupTest) -> dict[str, Any]:
     return {
         "group": test.group,
         "sections": test.sections,
@@ -111,7 +111,7 @@ def _group_json(test: GroupTest) -> dict[str, Any]:
     }
 
 
-def _student_json(student: ListedStudent) -> dict[str, Any]:
+def student_json(student: ListedStudent) -> dict[str, Any]:
     return {
         "student_id": student.student_id,
         "first_name": student.first_name,
@@ -151,11 +151,15 @@ def load_analysis(repository: Repository, analysis_id: int, *, with_lists: bool)
 
 
 def load_list(
-    repository: Repository, analysis_id: int, category: str, student_id: str | None = None
+    repository: Repository,
+    analysis_id: int,
+    category: str,
+    *,
+    section: str | None = None,
 ) -> list[ListedStudent]:
     """A stored list, one entry per student with their (section, grade) entries."""
     students: dict[str, ListedStudent] = {}
-    for row in repository.list_rows(analysis_id, category, student_id):
+    for row in repository.list_rows(analysis_id, category, section=section):
         student = students.get(row.student_id)
         if student is None:
             student = students[row.student_id] = ListedStudent(

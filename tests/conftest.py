@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from dataclasses import dataclass
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -157,3 +158,38 @@ def table_counts(engine: Engine) -> dict[str, int]:
             name: connection.execute(text(f'SELECT COUNT(*) FROM "{name}"')).scalar_one()
             for name in Base.metadata.tables
         }
+
+
+@dataclass(frozen=True)
+class CliResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(*args: str, input: str | None = None) -> CliResult:
+    """Run the command line in-process, as `gradestore ARGS...` would."""
+    from typer.testing import CliRunner
+
+    from gradestore.cli import app
+
+    result = CliRunner().invoke(app, list(args), input=input, catch_exceptions=False)
+    return CliResult(result.exit_code, result.stdout, result.stderr)
+
+
+def run_gradestore(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> CliResult:
+    """Run the installed program in a real process (what a shell or cron job sees)."""
+    import subprocess
+    import sys
+
+    completed = subprocess.run(
+        [sys.executable, "-m", "gradestore", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        timeout=300,
+    )
+    return CliResult(completed.returncode, completed.stdout, completed.stderr)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 
 from gradestore import __version__
-from gradestore.cli import analyze_command, db_command, ingest_command
+from gradestore.cli import analyze_command, db_command, ingest_command, report_command
 from gradestore.cli.common import AppState
 
 app = typer.Typer(
@@ -53,6 +53,7 @@ def root(
 app.add_typer(db_command.app, name="db")
 ingest_command.register(app)
 analyze_command.register(app)
+report_command.register(app)
 
 
 def main() -> None:

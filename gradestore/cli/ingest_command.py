@@ -55,14 +55,18 @@ def ingest(
     with _progress(errors) as progress:
         report = ingest_paths(engine, paths, options, progress=progress)
 
+    shown: set[str] = set()  # a file read by two units (a .GRP and a .RUN) warns once
     for unit in report.units:
-        _print_problems([str(problem) for problem in unit.errors], "errors")
-        _print_problems([str(problem) for problem in unit.warnings], "warnings")
+        _print_problems([str(problem) for problem in unit.errors], "errors", shown)
+        _print_problems([str(problem) for problem in unit.warnings], "warnings", shown)
     if output_format is OutputFormat.json:
         sys.stdout.write(ingest_json(report))
     else:
         out = stdout_console()
         out.print(ingest_table(report, plain=not out.is_terminal))
+        already = sum(1 for unit in report.units if unit.status == "already done")
+        if already:
+            out.print(f"{already} file(s) already read through a .RUN or .GRP above.")
         if report.skipped_files:
             out.print(f"skipped {len(report.skipped_files)} file(s) that are not grade files:")
             for skipped in report.skipped_files:
@@ -72,11 +76,13 @@ def ingest(
         raise typer.Exit(os.EX_NOINPUT if missing_only else os.EX_DATAERR)
 
 
-def _print_problems(lines: list[str], what: str) -> None:
-    for line in lines[:MAX_PROBLEMS_SHOWN]:
+def _print_problems(lines: list[str], what: str, shown: set[str]) -> None:
+    fresh = [line for line in lines if line not in shown]
+    shown.update(fresh)
+    for line in fresh[:MAX_PROBLEMS_SHOWN]:
         sys.stderr.write(line + "\n")
-    if len(lines) > MAX_PROBLEMS_SHOWN:
-        sys.stderr.write(f"... and {len(lines) - MAX_PROBLEMS_SHOWN} more {what}\n")
+    if len(fresh) > MAX_PROBLEMS_SHOWN:
+        sys.stderr.write(f"... and {len(fresh) - MAX_PROBLEMS_SHOWN} more {what}\n")
 
 
 class _progress:

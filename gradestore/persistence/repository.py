@@ -776,10 +776,14 @@ class Repository:
         return sizes.get("good", 0), sizes.get("bad", 0)
 
     def list_rows(
-        self, analysis_id: int, category: str, student_id: str | None = None
+        self,
+        analysis_id: int,
+        category: str,
+        *,
+        section: str | None = None,
     ) -> list[Any]:
-        """A list's rows, ordered by student name then section."""
-        student_filter = " AND st.student_id = :student" if student_id is not None else ""
+        """A list's rows (of one section, if given), ordered by student name then section."""
+        section_filter = " AND sec.name = :section" if section is not None else ""
         return list(
             self._execute(
                 "SELECT st.student_id AS student_id, st.fname AS first_name,"
@@ -787,9 +791,69 @@ class Repository:
                 " p.appeared_before AS appeared_before FROM performances p"
                 " JOIN students st ON st.id = p.student_id"
                 " JOIN sections sec ON sec.id = p.section_id"
-                f" WHERE p.analysis_id = :analysis AND p.category = :category{student_filter}"
+                f" WHERE p.analysis_id = :analysis AND p.category = :category{section_filter}"
                 " ORDER BY st.lname, st.fname, st.student_id, sec.name",
-                {"analysis": analysis_id, "category": category, "student": student_id},
+                {
+                    "analysis": analysis_id,
+                    "category": category,
+                    "section": section,
+                },
+            )
+        )
+
+    # --- reports --------------------------------------------------------------------------------
+
+    def section_info(self, name: str) -> dict[str, Any] | None:
+        row = self.connection.execute(
+            select(Section.name, Section.term, Section.credit_hours, Section.header_name).where(
+                Section.name == name
+            )
+        ).first()
+        return dict(row._mapping) if row is not None else None
+
+    def student(self, student_id: str) -> dict[str, Any] | None:
+        row = self.connection.execute(
+            select(Student.id, Student.student_id, Student.fname, Student.lname).where(
+                Student.student_id == student_id
+            )
+        ).first()
+        return dict(row._mapping) if row is not None else None
+
+    def student_ids(self) -> list[str]:
+        return list(self.connection.execute(select(Student.student_id)).scalars())
+
+    def student_grades(self, student_pk: int) -> list[Any]:
+        """(section, term, grade) of every stored grade of a student."""
+        return list(
+            self._execute(
+                "SELECT sec.name AS section, sec.term AS term, e.grade AS grade"
+                " FROM enrollments e JOIN sections sec ON sec.id = e.section_id"
+                " WHERE e.student_id = :student ORDER BY sec.term, sec.name",
+                {"student": student_pk},
+            )
+        )
+
+    def student_list_history(self, student_pk: int) -> list[Any]:
+        """Every list entry of a student in every analysis, oldest analysis first."""
+        return list(
+            self._execute(
+                "SELECT a.id AS analysis_id, a.created_at AS created_at, p.category AS category,"
+                " sec.name AS section, p.grade AS grade FROM performances p"
+                " JOIN analyses a ON a.id = p.analysis_id"
+                " JOIN sections sec ON sec.id = p.section_id"
+                " WHERE p.student_id = :student ORDER BY a.id, p.category, sec.name",
+                {"student": student_pk},
+            )
+        )
+
+    def student_earlier_lists(self, student_pk: int) -> list[Any]:
+        """Entries of a student in legacy .lst files."""
+        return list(
+            self._execute(
+                "SELECT la.section_name AS section, la.grade AS grade, sf.path AS path"
+                " FROM list_appearances la LEFT JOIN source_files sf ON sf.id = la.source_file_id"
+                " WHERE la.student_id = :student ORDER BY la.section_name",
+                {"student": student_pk},
             )
         )
 

@@ -44,6 +44,9 @@ _DIALECT = {
 }
 _QUOTED_REST = re.compile(r'(?:[^"]++|"")*+"')
 _FIELD_START = re.compile(r" *")
+# A line of whole fields, every quoted one closed: the common case, checked in one match.
+_WHOLE_FIELD = r' *+(?:"(?:[^"]++|"")*+"[^,]*+|(?!")[^,]*+)'
+_CLOSED_LINE = re.compile(rf"{_WHOLE_FIELD}(?:,{_WHOLE_FIELD})*+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +124,8 @@ class _LineFeed:
 
 def _scan_quotes(line: str, inside: bool) -> tuple[bool, bool]:
     """Follow csv's quoting over a line: (ends inside a quoted field, that field opened here)."""
+    if not inside and _CLOSED_LINE.fullmatch(line):
+        return False, False
     position = 0
     opened_here = False
     while True:
@@ -160,11 +165,12 @@ def _read_all(path: Path, shown: str) -> Iterator[GradeRecord | Problem]:
             yield from feed.take_problems()
             if feed.binary:
                 return
-            if feed.exhausted or feed.open_quote_line is not None:
+            if feed.exhausted or (feed.open_quote_line and str(exc).startswith("field larger")):
                 # The quoted field ran to the end of the file or past csv's field size limit:
                 # nothing after the opening quote can be read reliably.
                 yield Problem(shown, feed.open_quote_line or start, "unterminated quote")
                 return
+            feed.open_quote_line = None  # csv drops the rest of the line and starts afresh
             yield Problem(shown, start, _csv_error_reason(exc, start, reader.line_num))
             if columns is None:
                 return

@@ -339,6 +339,7 @@ def read_list_file(
         _check_entry_count(student, shown, problems)
         student = _list_student(number, fields, shown, problems)
     _check_entry_count(student, shown, problems)
+    problems.sort(key=lambda problem: problem.line or 0)  # a short count is found late
     return entries, problems
 
 

@@ -276,10 +276,13 @@ def test_csv_unterminated_quote_longer_than_the_csv_field_limit(tmp_path: Path) 
 
 
 def test_csv_other_quoting_errors_give_csvs_reason(tmp_path: Path) -> None:
-    content = HEADER + 'S,1,"Lee"x,F,A\nS,2,L,F,A\n'
+    content = HEADER + 'S,1,"Lee"x,F,A\nS,2,L,F,A\nS,3,"L"x,"F,A\nS,4,L,F,A\n'
     records, problems = read_csv(write(tmp_path / "g.csv", content))
-    assert errors(problems) == [(2, "bad quoting: ',' expected after '\"'")]
-    assert [r.line for r in records] == [3]
+    assert errors(problems) == [
+        (2, "bad quoting: ',' expected after '\"'"),
+        (4, "bad quoting: ',' expected after '\"'"),
+    ]
+    assert [r.line for r in records] == [3, 5]
 
 
 def test_csv_non_utf8_row_is_reported_at_its_line(tmp_path: Path) -> None:
@@ -648,8 +651,8 @@ def test_list_file_errors_at_their_lines(tmp_path: Path) -> None:
     )
     entries, problems = read_list_file(write(tmp_path / "work.lst", content))
     assert errors(problems) == [
-        (3, "unknown grade 'Q'"),
         (1, "expected 3 entries for student '1', found 2"),
+        (3, "unknown grade 'Q'"),
         (4, "entry count 'x' is not a non-negative integer"),
         (7, "mismatched quote"),
         (8, 'malformed student line: expected "ID","Last, First", N'),
