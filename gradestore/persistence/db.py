@@ -209,7 +209,7 @@ def ensure_schema(engine: Engine) -> None:
             # Another process may have created it while we waited for the lock.
             revision = current_revision(connection)
             if revision is None:
-                if inspect(connection).get_table_names():
+                if set(inspect(connection).get_table_names()) - {"alembic_version"}:
                     raise SchemaError(
                         f"{masked_url(str(engine.url))} holds tables but no gradestore schema "
                         "revision: point --db at a gradestore database or an empty one"

@@ -139,7 +139,11 @@ class Enrollment(Base):
     """Every stored grade: one row per student per section."""
 
     __tablename__ = "enrollments"
-    __table_args__ = (UniqueConstraint("section_id", "student_id"),)
+    __table_args__ = (
+        UniqueConstraint("section_id", "student_id"),
+        # Covers the analysis' count of grades per (section, letter) without reading the table.
+        Index("ix_enrollments_section_id_grade", "section_id", "grade"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     section_id: Mapped[int] = mapped_column(ForeignKey("sections.id", ondelete="CASCADE"))
@@ -152,7 +156,10 @@ class ListAppearance(Base):
     """An entry of a legacy .lst file: the student was on a list in an earlier run."""
 
     __tablename__ = "list_appearances"
-    __table_args__ = (UniqueConstraint("student_id", "section_name", "grade"),)
+    __table_args__ = (
+        UniqueConstraint("student_id", "section_name", "grade"),
+        Index("ix_list_appearances_section_name", "section_name"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     student_id: Mapped[int] = mapped_column(ForeignKey("students.id"))
@@ -237,6 +244,8 @@ class Performance(Base):
     __table_args__ = (
         CheckConstraint("category IN ('good', 'bad')", name="category"),
         UniqueConstraint("analysis_id", "section_id", "student_id", "category"),
+        # Reports read one list of one analysis.
+        Index("ix_performances_analysis_id_category", "analysis_id", "category"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -9,7 +9,7 @@ from pytest_alembic.tests import (  # noqa: F401 - collected as tests
     test_up_down_consistency,
     test_upgrade,
 )
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
 
 from gradestore.persistence import db
 
@@ -66,15 +66,29 @@ def test_empty_database_is_created_at_the_latest_schema(empty_db_url: str) -> No
     engine.dispose()
 
 
-def test_out_of_date_schema_is_refused_with_the_upgrade_command(
-    empty_db_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    engine = db.open_database(empty_db_url)
-    # Pretend this program knows a newer revision than the database holds.
-    monkeypatch.setattr(db, "head_revision", lambda: "9999")
-    monkeypatch.setattr(db, "known_revisions", lambda: {"0001", "9999"})
-    with pytest.raises(db.SchemaError, match="gradestore db upgrade"):
+def test_out_of_date_schema_is_refused_with_the_upgrade_command(empty_db_url: str) -> None:
+    engine = db.create_engine_for(empty_db_url)
+    with db.connect(engine, write=True) as connection:
+        db.upgrade(connection, "0001")
+    with pytest.raises(db.SchemaError, match=r"out of date .*gradestore db upgrade"):
         db.ensure_schema(engine)
+    engine.dispose()
+
+
+def test_data_stored_at_the_first_schema_survives_every_upgrade(empty_db_url: str) -> None:
+    """A store made by the first release upgrades without losing a row."""
+    engine = db.create_engine_for(empty_db_url)
+    with db.connect(engine, write=True) as connection:
+        db.upgrade(connection, "0001")
+        connection.execute(
+            text("INSERT INTO students (fname, lname, student_id) VALUES ('Ada', 'Byron', '007')")
+        )
+    with db.connect(engine, write=True) as connection:
+        db.upgrade(connection)
+    db.ensure_schema(engine)
+    with db.connect(engine, write=False) as connection:
+        rows = connection.execute(text("SELECT fname, lname, student_id FROM students")).all()
+    assert [tuple(row) for row in rows] == [("Ada", "Byron", "007")]
     engine.dispose()
 
 
