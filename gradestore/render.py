@@ -42,13 +42,16 @@ def new_table(
     from rich import box
     from rich.table import Table
 
+    # A heavy rule under the header and no other lines: 80 columns hold the ingest summary.
     table = Table(
         title=title,
         box=None if plain else box.SIMPLE_HEAVY,
-        show_edge=not plain,
+        show_edge=False,
         pad_edge=False,
+        collapse_padding=True,
         header_style="" if plain else "bold",
         title_justify="left",
+        title_style="" if plain else "bold",
     )
     for column in columns:
         table.add_column(column, justify="right" if column in numeric else "left", overflow="fold")
@@ -114,14 +117,10 @@ def to_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
 # --- ingest ---------------------------------------------------------------------------------
 
 
-def _sections_cell(unit: Any) -> str:
+def _counts_cell(added: int, replaced: int, unchanged: int) -> str:
     parts = [
         f"{count} {label}"
-        for count, label in (
-            (unit.sections_added, "new"),
-            (unit.sections_replaced, "replaced"),
-            (unit.sections_unchanged, "unchanged"),
-        )
+        for count, label in ((added, "new"), (replaced, "replaced"), (unchanged, "same"))
         if count
     ]
     return ", ".join(parts) or "0"
@@ -131,27 +130,30 @@ def ingest_table(report: IngestReport, plain: bool) -> Table:
     """One row per file argument; files already read through a .RUN/.GRP are left out."""
     title = "Ingest (dry run: nothing was written)" if report.dry_run else "Ingest"
     units = [unit for unit in report.units if unit.status != "already done"]
-    with_lists = any(unit.list_entries_added for unit in units)
-    columns = ["file", "status", "files", "sections", "students added", "grades added"]
-    columns += ["grades unchanged", "grades replaced", "rows rejected"]
-    if with_lists:
-        columns.append("list entries added")
-    table = new_table(*columns, title=title, plain=plain, numeric=set(columns[2:]) - {"sections"})
+    table = new_table(
+        "file",
+        "status",
+        "sections",
+        "students",
+        "grades",
+        "bad rows",
+        title=title,
+        plain=plain,
+        numeric={"students", "bad rows"},
+    )
+    table.columns[0].min_width = min(24, max((len(unit.path) for unit in units), default=4))
     for unit in units:
-        cells = [
+        grades = _counts_cell(unit.grades_added, unit.grades_replaced, unit.grades_unchanged)
+        if unit.list_entries_added:
+            grades = f"{unit.list_entries_added} list entries new"
+        table.add_row(
             unit.path,
             unit.status,
-            str(unit.files),
-            _sections_cell(unit),
-            str(unit.students_added),
-            str(unit.grades_added),
-            str(unit.grades_unchanged),
-            str(unit.grades_replaced),
+            _counts_cell(unit.sections_added, unit.sections_replaced, unit.sections_unchanged),
+            f"{unit.students_added} new",
+            grades,
             str(unit.rows_rejected),
-        ]
-        if with_lists:
-            cells.append(str(unit.list_entries_added))
-        table.add_row(*cells)
+        )
     return table
 
 
