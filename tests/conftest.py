@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import settings
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from gradestore.config import normalize_url
@@ -47,7 +47,12 @@ def _require_postgres() -> str:
 
 
 class PostgresServer:
-    """Creates throw-away databases on the test server (a migrated template makes them fast)."""
+    """Hands out databases on the test server.
+
+    Migrated databases are reused: after a test its tables are truncated and it goes back to the
+    pool, unless the test changed its schema, in which case it is dropped. Creating and dropping
+    a database per test would force a checkpoint each time (slow on a busy server).
+    """
 
     def __init__(self, url: str) -> None:
         self.url = make_url(url)
@@ -55,6 +60,7 @@ class PostgresServer:
         self.prefix = f"gs_test_{uuid.uuid4().hex[:8]}"
         self.created: list[str] = []
         self._template: str | None = None
+        self._clean: list[str] = []
 
     def _create(self, name: str, template: str | None = None) -> str:
         clause = f" TEMPLATE {template}" if template else ""
@@ -65,6 +71,34 @@ class PostgresServer:
 
     def empty_database(self) -> str:
         return self._create(f"{self.prefix}_{uuid.uuid4().hex[:8]}")
+
+    def lease_migrated_database(self) -> str:
+        if self._clean:
+            return self._clean.pop()
+        return self.migrated_database()
+
+    def give_back(self, url: str) -> None:
+        """Truncate a leased database for the next test, or drop it if its schema changed."""
+        from gradestore.persistence.models import Base
+
+        engine = create_engine(url)
+        try:
+            with engine.connect() as connection:
+                revision = db.current_revision(connection)
+                tables = set(inspect(connection).get_table_names())
+                if revision == db.head_revision() and set(Base.metadata.tables) <= tables:
+                    names = ", ".join(f'"{name}"' for name in Base.metadata.tables)
+                    connection.execute(text("SET lock_timeout = '10s'"))
+                    connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+                    connection.commit()
+                    self._clean.append(url)
+                    return
+        finally:
+            engine.dispose()
+        name = make_url(url).database
+        assert name is not None
+        self.drop(name)
+        self.created.remove(name)
 
     def migrated_database(self) -> str:
         if self._template is None:
@@ -121,7 +155,9 @@ def db_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
         shutil.copyfile(template, path)
         return f"sqlite:///{path}"
     server: PostgresServer = request.getfixturevalue("postgres_server")
-    return server.migrated_database()
+    url = server.lease_migrated_database()
+    request.addfinalizer(lambda: server.give_back(url))
+    return url
 
 
 @pytest.fixture

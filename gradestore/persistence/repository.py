@@ -135,7 +135,7 @@ class Repository:
         self._execute("DROP TABLE IF EXISTS staging_sections")
         self._execute("DROP TABLE IF EXISTS staging_grades")
         self._execute(
-            "CREATE TEMPORARY TABLE staging_grades (seq INTEGER NOT NULL,"
+            "CREATE TEMPORARY TABLE staging_grades (seq INTEGER PRIMARY KEY,"
             " source_file_id INTEGER NOT NULL, line INTEGER NOT NULL, kind VARCHAR(5) NOT NULL,"
             " section TEXT NOT NULL, student_id TEXT NOT NULL, last_name TEXT NOT NULL,"
             " first_name TEXT NOT NULL, grade VARCHAR(2) NOT NULL, grp TEXT,"

@@ -1,0 +1,271 @@
+"""stats.py and the grade scale: every number checked against arithmetic done here, by hand for
+small cases and with numpy/scipy directly for larger ones."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.stats import norm
+
+from gradestore import grades, stats
+from gradestore.stats import PoolStats, merge_histograms, pool_stats, two_sided_p_value, z_test
+
+POINTS = sorted(set(grades.GRADE_POINTS.values()))
+
+histograms = st.dictionaries(
+    st.sampled_from(POINTS), st.integers(min_value=0, max_value=60), min_size=0, max_size=12
+)
+
+
+def expand(histogram: dict[float, int]) -> np.ndarray:
+    """The pool as one value per grade, for numpy."""
+    return np.array([points for points, n in histogram.items() for _ in range(n)], dtype=float)
+
+
+# --- pool_stats ---------------------------------------------------------------------------------
+
+
+@settings(deadline=None)
+@given(histograms)
+def test_pool_stats_matches_numpy(histogram: dict[float, int]) -> None:
+    values = expand(histogram)
+    pool = pool_stats(histogram)
+    assert pool.count == len(values)
+    if len(values) == 0:
+        assert pool.mean_gpa is None and pool.stddev is None
+        return
+    assert pool.mean_gpa == pytest.approx(float(np.mean(values)), rel=1e-12, abs=1e-12)
+    assert pool.stddev == pytest.approx(float(np.std(values, ddof=0)), rel=1e-9, abs=1e-9)
+
+
+def test_pool_stats_by_hand() -> None:
+    # Grades A (4.0) x2, B (3.0) x1, F (0.0) x1: mean = (8 + 3 + 0) / 4 = 2.75
+    # deviations: 1.25, 1.25, 0.25, -2.75; squares: 1.5625 * 2 + 0.0625 + 7.5625 = 10.75
+    # population variance = 10.75 / 4 = 2.6875, stddev = sqrt(2.6875)
+    pool = pool_stats({4.0: 2, 3.0: 1, 0.0: 1})
+    assert pool.count == 4
+    assert pool.mean_gpa == pytest.approx(2.75)
+    assert pool.stddev == pytest.approx(math.sqrt(2.6875))
+
+
+def test_pool_stats_divides_by_n_not_n_minus_one() -> None:
+    # {4.0, 2.0}: mean 3, deviations +-1, population variance 2/2 = 1 (sample variance would be 2)
+    pool = pool_stats({4.0: 1, 2.0: 1})
+    assert pool.stddev == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("histogram", [{}, {4.0: 0}, {4.0: 0, 3.0: 0}])
+def test_empty_pool_is_null(histogram: dict[float, int]) -> None:
+    assert pool_stats(histogram) == PoolStats(count=0, mean_gpa=None, stddev=None)
+
+
+@pytest.mark.parametrize(
+    ("points", "n"), [(3.7, 3), (3.7, 1), (0.7, 7), (1.3, 11), (2.3, 1000), (0.0, 5)]
+)
+def test_single_value_pool_has_stddev_exactly_zero(points: float, n: int) -> None:
+    pool = pool_stats({points: n, 4.0: 0})
+    assert pool.count == n
+    assert pool.mean_gpa == pytest.approx(points)
+    assert pool.stddev == 0.0
+
+
+def test_merge_histograms_is_the_union() -> None:
+    merged = merge_histograms([{4.0: 2, 3.0: 1}, {3.0: 4, 0.0: 1}, {}])
+    assert merged == {4.0: 2, 3.0: 5, 0.0: 1}
+
+
+@settings(deadline=None)
+@given(st.lists(histograms, max_size=5))
+def test_merged_pool_matches_numpy_on_concatenation(parts: list[dict[float, int]]) -> None:
+    values = np.concatenate([expand(h) for h in parts]) if parts else np.array([])
+    pool = pool_stats(merge_histograms(parts))
+    assert pool.count == len(values)
+    if len(values):
+        assert pool.mean_gpa == pytest.approx(float(np.mean(values)), rel=1e-12)
+        assert pool.stddev == pytest.approx(float(np.std(values)), rel=1e-9, abs=1e-9)
+
+
+# --- z_test -------------------------------------------------------------------------------------
+
+
+def test_z_test_by_hand() -> None:
+    # sample: n = 4, mean 2.5; population: mean 3.0, stddev 0.5
+    # standard error = 0.5 / sqrt(4) = 0.25; z = (2.5 - 3.0) / 0.25 = -2.0
+    # p = 2 * (1 - Phi(2)) = 2 * 0.022750131948179... = 0.045500263896358...
+    test = z_test(PoolStats(4, 2.5, 0.0), PoolStats(100, 3.0, 0.5), 0.05)
+    assert test.z_score == pytest.approx(-2.0)
+    assert test.p_value == pytest.approx(0.0455002638963584, rel=1e-12)
+    assert test.significant is True
+    assert z_test(PoolStats(4, 2.5, 0.0), PoolStats(100, 3.0, 0.5), 0.01).significant is False
+
+
+@settings(deadline=None)
+@given(
+    n=st.integers(min_value=1, max_value=500),
+    sample_mean=st.floats(min_value=0, max_value=4),
+    population_mean=st.floats(min_value=0, max_value=4),
+    population_std=st.floats(min_value=0.01, max_value=2),
+)
+def test_z_and_p_match_scipy(
+    n: int, sample_mean: float, population_mean: float, population_std: float
+) -> None:
+    test = z_test(
+        PoolStats(n, sample_mean, 0.3), PoolStats(1000, population_mean, population_std), 0.05
+    )
+    expected_z = (sample_mean - population_mean) / (population_std / math.sqrt(n))
+    expected_p = 2 * norm.sf(abs(expected_z))
+    assert test.z_score == pytest.approx(expected_z, rel=1e-9, abs=1e-12)
+    assert test.p_value == pytest.approx(expected_p, rel=1e-9, abs=1e-300)
+    assert test.significant is bool(expected_p < 0.05)
+
+
+@pytest.mark.parametrize("z", [0.0, 0.5, -1.0, 1.959963984540054, -3.3, 8.0, -12.0, 30.0])
+def test_two_sided_p_value_matches_scipy(z: float) -> None:
+    # 2 * norm.sf(|z|) keeps precision deep in the tail, where 2 * (1 - cdf) would be 0.
+    assert two_sided_p_value(z) == pytest.approx(2 * norm.sf(abs(z)), rel=1e-12, abs=0)
+
+
+def test_two_sided_p_value_at_zero_is_one() -> None:
+    assert two_sided_p_value(0.0) == 1.0
+
+
+@pytest.mark.parametrize(
+    ("sample", "population"),
+    [
+        (PoolStats(5, 3.0, 0.1), PoolStats(50, 3.0, 0.0)),  # population stddev exactly 0
+        (PoolStats(5, 2.0, 0.1), PoolStats(50, 3.0, 0.0)),  # ... even when the means differ
+        (PoolStats(5, 3.0, 0.1), PoolStats(50, 3.0, None)),  # population stddev unknown
+        (PoolStats(5, 3.0, 0.1), PoolStats(0, None, None)),  # empty population
+        (PoolStats(0, None, None), PoolStats(50, 3.0, 0.8)),  # empty sample
+    ],
+)
+def test_z_test_null_cases(sample: PoolStats, population: PoolStats) -> None:
+    test = z_test(sample, population, 0.05)
+    assert test.z_score is None
+    assert test.p_value is None
+    assert test.significant is False
+
+
+def test_z_test_null_with_a_real_pool_of_equal_grades() -> None:
+    # A group whose grades are all 3.7 (A-): stddev 0 -> no test, not an enormous z.
+    group = pool_stats({3.7: 3})
+    section = pool_stats({3.7: 1})
+    test = z_test(section, group, 0.05)
+    assert (test.z_score, test.p_value, test.significant) == (None, None, False)
+
+
+def _boundary_case() -> tuple[PoolStats, PoolStats, float]:
+    sample = PoolStats(9, 2.6, 0.5)
+    population = PoolStats(200, 3.0, 0.6)
+    # z = (2.6 - 3.0) / (0.6 / 3) = -2.0, p = 2 * norm.sf(2)
+    expected_p = float(2 * norm.sf(abs((2.6 - 3.0) / (0.6 / 3))))
+    return sample, population, expected_p
+
+
+def test_significance_is_strictly_below_threshold() -> None:
+    sample, population, p = _boundary_case()
+    just_above_p = z_test(sample, population, p * (1 + 1e-9))
+    assert just_above_p.p_value == pytest.approx(p, rel=1e-12)
+    assert just_above_p.significant is True
+
+    just_below_p = z_test(sample, population, p * (1 - 1e-9))
+    assert just_below_p.significant is False
+
+
+def test_p_equal_to_threshold_is_not_significant() -> None:
+    sample, population, _ = _boundary_case()
+    computed_p = z_test(sample, population, 0.5).p_value
+    assert computed_p is not None
+    assert z_test(sample, population, computed_p).significant is False
+
+
+def test_no_test_constant_is_null() -> None:
+    assert stats.NO_TEST.z_score is None
+    assert stats.NO_TEST.p_value is None
+    assert stats.NO_TEST.significant is False
+
+
+# --- grades -------------------------------------------------------------------------------------
+
+
+def test_grade_scale_is_the_contracts() -> None:
+    assert grades.GRADE_POINTS == {
+        "A+": 4.0,
+        "A": 4.0,
+        "A-": 3.7,
+        "B+": 3.3,
+        "B": 3.0,
+        "B-": 2.7,
+        "C+": 2.3,
+        "C": 2.0,
+        "C-": 1.7,
+        "D+": 1.3,
+        "D": 1.0,
+        "D-": 0.7,
+        "F": 0.0,
+    }
+    assert set(grades.NOT_COUNTED) == {"I", "W", "P", "NP"}
+    for letter in ("I", "W", "P", "NP"):
+        assert grades.grade_points(letter) is None
+
+
+def test_points_histogram_excludes_not_counted_letters() -> None:
+    counts = {"A": 2, "A+": 1, "B-": 3, "F": 1, "I": 4, "W": 5, "P": 6, "NP": 7, "C": 0}
+    # A and A+ are both 4.0 points: 2 + 1 = 3; B- 2.7 x3; F 0.0 x1; I/W/P/NP dropped; C has 0.
+    assert grades.points_histogram(counts) == {4.0: 3, 2.7: 3, 0.0: 1}
+
+
+def test_points_histogram_of_only_not_counted_letters_is_empty() -> None:
+    histogram = grades.points_histogram({"W": 3, "I": 1, "P": 2, "NP": 1})
+    assert histogram == {}
+    assert pool_stats(histogram) == PoolStats(0, None, None)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("A", "A"),
+        ("a", "A"),
+        (" a- ", "A-"),
+        ("b+", "B+"),
+        ("\tC\n", "C"),
+        ("np", "NP"),
+        (" w", "W"),
+        ("i", "I"),
+        ("p", "P"),
+        ("f", "F"),
+        ("d-", "D-"),
+        ("E", None),
+        ("A++", None),
+        ("", None),
+        ("  ", None),
+        ("B +", None),
+        ("4.0", None),
+    ],
+)
+def test_normalize_grade(raw: str, expected: str | None) -> None:
+    assert grades.normalize_grade(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("letter", "category"),
+    [
+        ("A+", "good"),
+        ("A", "good"),
+        ("A-", "good"),
+        ("B+", None),
+        ("C-", None),
+        ("D+", "bad"),
+        ("D", "bad"),
+        ("D-", "bad"),
+        ("F", "bad"),
+        ("W", None),
+        ("I", None),
+    ],
+)
+def test_list_category(letter: str, category: str | None) -> None:
+    assert grades.list_category(letter) == category
