@@ -9,6 +9,7 @@ file is stored whole or not at all. Other units of the same command still go in.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -114,18 +115,33 @@ def ingest_paths(
     units, skipped = _expand_arguments(paths)
     report = IngestReport(units=[], skipped_files=skipped, dry_run=options.dry_run)
     done_files: set[Path] = set()
-    for path, kind in units:
-        if kind is None:
-            report.units.append(_missing_or_unknown(path))
-            continue
-        resolved = path.resolve()
-        if resolved in done_files and kind in ("sec", "csv", "lst"):
-            report.units.append(UnitResult(path=str(path), kind=kind, status="already done"))
-            continue
-        result, files = _ingest_unit(engine, path, kind, options, progress)
-        report.units.append(result)
-        if result.status != "rejected":
-            done_files.update(file.resolve() for file in files)
+    # A dry run works in one transaction that is never committed, each unit in a savepoint,
+    # so that later units see what earlier ones would have stored.
+    dry_run_unit = UnitOfWork(engine, write=True) if options.dry_run else None
+    with dry_run_unit or nullcontext():
+        for path, kind in units:
+            if kind is None:
+                report.units.append(_missing_or_unknown(path))
+                continue
+            resolved = path.resolve()
+            if resolved in done_files and kind in ("sec", "csv", "lst"):
+                report.units.append(UnitResult(path=str(path), kind=kind, status="already done"))
+                continue
+            if dry_run_unit is not None:
+                savepoint = dry_run_unit.connection.begin_nested()
+                result, files = _ingest_unit(dry_run_unit.repository, path, kind, options, progress)
+                if result.status == "rejected":
+                    savepoint.rollback()
+                else:
+                    savepoint.commit()
+            else:
+                with UnitOfWork(engine, write=True) as unit:
+                    result, files = _ingest_unit(unit.repository, path, kind, options, progress)
+                    if result.status == "stored":
+                        unit.commit()
+            report.units.append(result)
+            if result.status != "rejected":
+                done_files.update(file.resolve() for file in files)
     return report
 
 
@@ -204,7 +220,7 @@ def _section_name(reference: Reference) -> str:
 
 
 def _ingest_unit(
-    engine: Engine,
+    repository: Repository,
     path: Path,
     kind: str,
     options: IngestOptions,
@@ -217,61 +233,58 @@ def _ingest_unit(
     if result.errors:
         result.status = "rejected"
         return result, []
-    with UnitOfWork(engine, write=True) as unit:
-        repository = unit.repository
-        repository.create_staging()
-        stager = _Stager(repository, options, result, progress)
-        section_headers: dict[str, str] = {}
-        declared_sections: list[str] = []
-        for file in files.all_files:
-            stager.stage_file(file, section_headers, declared_sections)
-        if result.errors:
-            return _rejected(result), []
-        repository.index_staging()
-        _check_duplicates(repository, stager, result)
-        staged_sections = repository.staged_sections()
-        actions = _decide_section_actions(staged_sections, stager, options, result)
-        if result.errors:
-            return _rejected(result), []
-        repository.set_section_actions(actions)
-        memberships = list(files.memberships)
-        if options.group:
-            memberships.extend((options.group, section.name) for section in staged_sections)
-        staged_names = {section.name for section in staged_sections}
-        new_empty = [name for name in declared_sections if name not in staged_names]
-        counts = repository.apply_staged(
-            declared_sections=new_empty,
-            section_headers=section_headers,
-            memberships=memberships,
-            run_groups=files.run_groups,
-        )
-        for mismatch in repository.name_mismatches():
-            result.warnings.append(
-                Problem(
-                    stager.display_path(mismatch.source_file_id),
-                    mismatch.line,
-                    f"student {mismatch.student_id} is stored as '{mismatch.stored_name}', "
-                    f"not '{mismatch.staged_name}'; the stored name is kept",
-                    is_warning=True,
-                )
+    repository.create_staging()
+    stager = _Stager(repository, options, result, progress)
+    section_headers: dict[str, str] = {}
+    declared_sections: list[str] = []
+    for file in files.all_files:
+        stager.stage_file(file, section_headers, declared_sections)
+    if result.errors:
+        return _rejected(result), []
+    repository.index_staging()
+    _check_duplicates(repository, stager, result)
+    staged_sections = repository.staged_sections()
+    actions = _decide_section_actions(staged_sections, stager, options, result)
+    if result.errors:
+        return _rejected(result), []
+    repository.set_section_actions(actions)
+    memberships = list(files.memberships)
+    if options.group:
+        memberships.extend((options.group, section.name) for section in staged_sections)
+    staged_names = {section.name for section in staged_sections}
+    new_empty = [name for name in declared_sections if name not in staged_names]
+    counts = repository.apply_staged(
+        declared_sections=new_empty,
+        section_headers=section_headers,
+        memberships=memberships,
+        run_groups=files.run_groups,
+    )
+    for mismatch in repository.name_mismatches():
+        result.warnings.append(
+            Problem(
+                stager.display_path(mismatch.source_file_id),
+                mismatch.line,
+                f"student {mismatch.student_id} is stored as '{mismatch.stored_name}', "
+                f"not '{mismatch.staged_name}'; the stored name is kept",
+                is_warning=True,
             )
-        repository.drop_unused_source_files(stager.source_ids)
-        result.students_added = counts.students_added
-        result.grades_added = counts.grades_added
-        result.grades_replaced = counts.grades_replaced
-        result.grades_unchanged = counts.grades_unchanged
-        result.memberships_added = counts.memberships_added
-        result.list_entries_added = counts.list_entries_added
-        result.sections_added = counts.sections_added
-        result.sections_replaced = sum(1 for action in actions.values() if action == "replace")
-        result.sections_unchanged = sum(1 for action in actions.values() if action == "keep")
-        if not result.changes_store:
-            result.status = "unchanged"
-        elif options.dry_run:
-            result.status = "would store"
-        else:
-            unit.commit()
-            result.status = "stored"
+        )
+    repository.drop_unused_source_files(stager.source_ids)
+    result.students_added = counts.students_added
+    result.grades_added = counts.grades_added
+    result.grades_replaced = counts.grades_replaced
+    result.grades_unchanged = counts.grades_unchanged
+    result.memberships_added = counts.memberships_added
+    result.list_entries_added = counts.list_entries_added
+    result.sections_added = counts.sections_added
+    result.sections_replaced = sum(1 for action in actions.values() if action == "replace")
+    result.sections_unchanged = sum(1 for action in actions.values() if action == "keep")
+    if not result.changes_store:
+        result.status = "unchanged"
+    elif options.dry_run:
+        result.status = "would store"
+    else:
+        result.status = "stored"
     return result, files.all_files
 
 

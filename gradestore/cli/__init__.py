@@ -48,6 +48,7 @@ def root(
     ),
 ) -> None:
     ctx.obj = AppState(db_url=db)
+    ctx.call_on_close(ctx.obj.close)
 
 
 app.add_typer(db_command.app, name="db")

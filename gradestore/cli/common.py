@@ -40,6 +40,12 @@ class AppState:
         except ConfigError as error:
             raise ConfigurationError(str(error)) from error
 
+    def close(self) -> None:
+        """Close the database connections at the end of the command."""
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
     def engine(self) -> Engine:
         """The database, created at the latest schema if empty, refused if out of date."""
         if self._engine is None:

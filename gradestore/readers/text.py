@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import math
 from collections.abc import Iterator
@@ -45,6 +46,31 @@ def iter_decoded_lines(path: Path, display_path: str) -> Iterator[tuple[int, str
             else:
                 yield number, text, Problem(display_path, number, reason)
             offset += len(raw)
+
+
+def is_clean_text_file(path: Path) -> bool:
+    """True when the whole file is UTF-8 text with no control bytes and no bare CR.
+
+    Such a file can go straight to ``csv.reader`` (fast); any other file is read line by line
+    so that each bad byte is reported at its line. Costs one streamed read of the file.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    previous_ended_with_cr = False
+    try:
+        with open(path, "rb") as stream:
+            while chunk := stream.read(1 << 20):
+                decoder.decode(chunk)
+                if chunk.translate(None, _TEXT_BYTES):
+                    return False
+                if previous_ended_with_cr and not chunk.startswith(b"\n"):
+                    return False
+                if chunk.count(b"\r") != chunk.count(b"\r\n") + chunk.endswith(b"\r"):
+                    return False
+                previous_ended_with_cr = chunk.endswith(b"\r")
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return not previous_ended_with_cr
 
 
 def is_binary_file_problem(problem: Problem) -> bool:

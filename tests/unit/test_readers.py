@@ -717,3 +717,58 @@ def test_old_group_file_beside_the_current_sections_fails_only_at_line_4(tmp_pat
         (4, "cannot find section file 'COMSC110.03S25.SEC'")
     ]
     assert [r.path is not None for r in group.members] == [True, True, False]
+
+
+# --- the fast path for clean files reads exactly what the careful reader reads -----------------
+
+_CSV_ALPHABET = st.sampled_from(
+    ["a", "B", "0", " ", ",", '"', "\n", "\r\n", "A-", "w", "é", "\t", "x,y", '""']
+)
+
+
+@settings(deadline=None, max_examples=300)
+@given(
+    header=st.sampled_from(
+        [
+            "section,student_id,last_name,first_name,grade",
+            "Section, ID ,FirstName,LastName,Grade,group,credit_hours,term",
+            "section,id,name,grade",
+        ]
+    ),
+    body=st.lists(st.lists(_CSV_ALPHABET, max_size=12).map("".join), max_size=8),
+)
+def test_the_fast_path_agrees_with_the_careful_reader(
+    tmp_path_factory: pytest.TempPathFactory, header: str, body: list[str]
+) -> None:
+    from gradestore.readers import canonical_csv
+    from gradestore.readers.text import is_clean_text_file
+
+    path = tmp_path_factory.mktemp("fast") / "grades.csv"
+    path.write_bytes(("\n".join([header, *body])).encode())
+    if not is_clean_text_file(path):
+        return
+    fast = list(canonical_csv._read_clean_file(path, "f"))
+    careful = list(canonical_csv._read_all(path, "f"))
+    assert fast == careful
+
+
+def test_the_fast_path_agrees_on_a_realistic_file(tmp_path: Path) -> None:
+    from gradestore.readers import canonical_csv
+
+    rows = [
+        "section,student_id,name,grade,credit_hours",
+        'S1,001,"Doe, Jane",a-,3',
+        "S1,002,Plain,B,",
+        'S1,003,"Roe, Rick",Q,3',
+        'S1,004,"Poe, Ed",B,x',
+        "",
+        'S2,005,"Multi\nLine, Name",C,4',
+        'S2,,"Nobody, N",C,4',
+        'S2,007,"Late, Quote",C,4,extra',
+    ]
+    path = tmp_path / "g.csv"
+    path.write_text("\r\n".join(rows) + "\r\n")
+    fast = list(canonical_csv._read_clean_file(path, "g.csv"))
+    assert fast == list(canonical_csv._read_all(path, "g.csv"))
+    errors = [item.line for item in fast if isinstance(item, Problem) and not item.is_warning]
+    assert errors == [4, 5, 9, 10]
