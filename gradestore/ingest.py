@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from gradestore.persistence.db import UnitOfWork
-from gradestore.persistence.repository import GRADE_ROW, LIST_ROW, Repository, StagedSection
+from gradestore.persistence.repository import GRADE_ROW, LIST_ROW, NewSection, Repository
 from gradestore.readers import (
     file_sha256,
     grade_file_kind,
@@ -226,59 +226,72 @@ def _ingest_unit(
     options: IngestOptions,
     progress: ProgressCallback | None,
 ) -> tuple[UnitResult, list[Path]]:
+    """Stage, check and store one unit in the caller's transaction; the caller commits."""
     result = UnitResult(path=str(path), kind=kind)
+    if kind in ("csv", "sec") and options.group is None:
+        unchanged = repository.unchanged_source(file_sha256(path))
+        if unchanged is not None:
+            # These very bytes were stored whole and nothing has replaced them since.
+            result.files = 1
+            result.sections_unchanged, result.grades_unchanged = unchanged
+            return result, [path]
     files = _collect_unit_files(path, kind)
     _sort_problems(result, files.problems)
     result.files = len(files.all_files) + (0 if kind in ("csv", "sec", "lst") else 1)
     if result.errors:
-        result.status = "rejected"
-        return result, []
+        return _rejected(result), []
     repository.create_staging()
     stager = _Stager(repository, options, result, progress)
-    section_headers: dict[str, str] = {}
-    declared_sections: list[str] = []
     for file in files.all_files:
-        stager.stage_file(file, section_headers, declared_sections)
+        stager.stage_file(file)
     if result.errors:
         return _rejected(result), []
     repository.index_staging()
-    _check_duplicates(repository, stager, result)
-    staged_sections = repository.staged_sections()
-    actions = _decide_section_actions(staged_sections, stager, options, result)
+    duplicates = _check_duplicates(repository, stager, result)
+    actions = _decide_section_actions(repository, stager, options, result)
     if result.errors:
         return _rejected(result), []
-    repository.set_section_actions(actions)
-    memberships = list(files.memberships)
-    if options.group:
-        memberships.extend((options.group, section.name) for section in staged_sections)
-    staged_names = {section.name for section in staged_sections}
-    new_empty = [name for name in declared_sections if name not in staged_names]
-    counts = repository.apply_staged(
-        declared_sections=new_empty,
-        section_headers=section_headers,
-        memberships=memberships,
-        run_groups=files.run_groups,
+
+    stored_names = repository.stored_students()
+    _warn_about_other_names(stager, stored_names, result)
+    result.students_added = repository.add_students(
+        [
+            (student_id, first, last)
+            for student_id, (last, first, _, _) in stager.students.items()
+            if student_id not in stored_names
+        ]
     )
-    for mismatch in repository.name_mismatches():
-        result.warnings.append(
-            Problem(
-                stager.display_path(mismatch.source_file_id),
-                mismatch.line,
-                f"student {mismatch.student_id} is stored as '{mismatch.stored_name}', "
-                f"not '{mismatch.staged_name}'; the stored name is kept",
-                is_warning=True,
-            )
-        )
+    result.sections_added = repository.add_sections(
+        [
+            NewSection(name, seen.credit_hours, seen.term, stager.header_names.get(name))
+            for name, seen in stager.sections.items()
+            if actions.get(name) == "new"
+        ]
+    )
+    repository.set_section_actions(actions)
+    repository.store_staged_grades(deduplicate=bool(duplicates))
+    memberships = [*files.memberships, *stager.memberships()]
+    if options.group:
+        memberships.extend((options.group, name) for name in stager.sections)
+    result.memberships_added = repository.add_memberships(memberships)
+    result.memberships_added += repository.add_run_groups(files.run_groups)
+    result.list_entries_added = repository.store_staged_list_entries()
     repository.drop_unused_source_files(stager.source_ids)
-    result.students_added = counts.students_added
-    result.grades_added = counts.grades_added
-    result.grades_replaced = counts.grades_replaced
-    result.grades_unchanged = counts.grades_unchanged
-    result.memberships_added = counts.memberships_added
-    result.list_entries_added = counts.list_entries_added
-    result.sections_added = counts.sections_added
-    result.sections_replaced = sum(1 for action in actions.values() if action == "replace")
-    result.sections_unchanged = sum(1 for action in actions.values() if action == "keep")
+
+    for name, seen in stager.sections.items():
+        stored_grades = seen.rows - duplicates.get(name, 0)
+        action = actions[name]
+        if action == "keep":
+            result.sections_unchanged += 1
+            result.grades_unchanged += stored_grades
+        elif action == "replace":
+            result.sections_replaced += 1
+            result.grades_replaced += stored_grades
+        else:
+            result.grades_added += stored_grades
+    if len(stager.source_ids) == 1 and set(actions.values()) <= {"new", "fill", "replace"}:
+        stored = result.grades_added + result.grades_replaced
+        repository.set_source_grades_stored(stager.source_ids[0], stored)
     if not result.changes_store:
         result.status = "unchanged"
     elif options.dry_run:
@@ -298,8 +311,24 @@ def _sort_problems(result: UnitResult, problems: Iterable[Problem]) -> None:
         (result.warnings if problem.is_warning else result.errors).append(problem)
 
 
+@dataclass
+class _SeenSection:
+    """What the staged rows say about one section."""
+
+    source_file_id: int
+    line: int
+    rows: int = 0
+    credit_hours: float | None = None
+    term: str | None = None
+    groups: set[str] = field(default_factory=set)
+
+
 class _Stager:
-    """Streams a unit's files into the staging table, keeping bad rows as problems."""
+    """Streams a unit's files into the staging table, keeping bad rows as problems.
+
+    Per section and per student it keeps one small record (where first seen, the name given
+    there), so memory grows with the number of sections and students, not of rows.
+    """
 
     def __init__(
         self,
@@ -313,15 +342,20 @@ class _Stager:
         self.result = result
         self.progress = progress
         self.source_ids: list[int] = []
+        self.sections: dict[str, _SeenSection] = {}
+        # student_id -> (last name, first name, source file id, line) where first seen.
+        self.students: dict[str, tuple[str, str, int, int]] = {}
+        self.header_names: dict[str, str] = {}
         self._display_paths: dict[int, str] = {}
         self._seq = 0
 
     def display_path(self, source_file_id: int) -> str:
         return self._display_paths[source_file_id]
 
-    def stage_file(
-        self, path: Path, section_headers: dict[str, str], declared_sections: list[str]
-    ) -> None:
+    def memberships(self) -> list[tuple[str, str]]:
+        return [(group, name) for name, seen in self.sections.items() for group in seen.groups]
+
+    def stage_file(self, path: Path) -> None:
         display = str(path)
         source_id = self.repository.add_source_file(display, file_sha256(path), row_count=0)
         self.source_ids.append(source_id)
@@ -330,9 +364,14 @@ class _Stager:
         rows: Iterator[GradeRecord | ListEntry | Problem]
         if kind == "sec":
             section = read_section_file(path, display)
-            declared_sections.append(section.header.name)
-            if section.header.header_name and section.header.header_name != section.header.name:
-                section_headers[section.header.name] = section.header.header_name
+            header = section.header
+            if header.header_name and header.header_name != header.name:
+                self.header_names[header.name] = header.header_name
+            if header.name not in self.sections:
+                # A .SEC file declares its section even when it lists no student.
+                self.sections[header.name] = _SeenSection(
+                    source_id, 1, credit_hours=header.credit_hours, term=header.term
+                )
             rows = iter([*section.problems, *section.records])
         elif kind == "lst":
             entries, problems = read_list_file(path, display)
@@ -347,54 +386,73 @@ class _Stager:
     ) -> int:
         batch: list[tuple[object, ...]] = []
         staged = 0
-        group = self.options.group
+        group_length = len(self.options.group or "")
+        sections, students = self.sections, self.students
         for record in records:
             if isinstance(record, Problem):
                 (self.result.warnings if record.is_warning else self.result.errors).append(record)
                 continue
-            too_long = _too_long_field(record, group)
+            too_long = _too_long_field(record, group_length)
             if too_long:
                 self.result.errors.append(Problem(display, record.line, too_long))
                 continue
+            if record.student_id not in students:
+                students[record.student_id] = (
+                    record.last_name,
+                    record.first_name,
+                    source_id,
+                    record.line,
+                )
+            elif students[record.student_id][:2] != (record.last_name, record.first_name):
+                self._warn_other_name(record, display)
             self._seq += 1
             if isinstance(record, ListEntry):
-                batch.append(
-                    (
-                        self._seq,
-                        source_id,
-                        record.line,
-                        LIST_ROW,
-                        record.section,
-                        record.student_id,
-                        record.last_name,
-                        record.first_name,
-                        record.grade,
-                        None,
-                        None,
-                        None,
-                    )
-                )
+                kind = LIST_ROW
             else:
-                batch.append(
-                    (
-                        self._seq,
-                        source_id,
-                        record.line,
-                        GRADE_ROW,
-                        record.section,
-                        record.student_id,
-                        record.last_name,
-                        record.first_name,
-                        record.grade,
-                        record.group,
-                        record.credit_hours,
-                        record.term,
-                    )
+                kind = GRADE_ROW
+                seen = sections.get(record.section)
+                if seen is None:
+                    seen = sections[record.section] = _SeenSection(source_id, record.line)
+                seen.rows += 1
+                if seen.credit_hours is None:
+                    seen.credit_hours = record.credit_hours
+                if seen.term is None:
+                    seen.term = record.term
+                if record.group:
+                    seen.groups.add(record.group)
+            batch.append(
+                (
+                    self._seq,
+                    source_id,
+                    record.line,
+                    kind,
+                    record.section,
+                    record.student_id,
+                    record.grade,
                 )
+            )
             if len(batch) >= STAGING_CHUNK_ROWS:
                 staged += self._flush(batch, display)
         staged += self._flush(batch, display)
         return staged
+
+    def _warn_other_name(self, record: GradeRecord | ListEntry, display: str) -> None:
+        last, first, source_id, line = self.students[record.student_id]
+        where = (
+            f"line {line}"
+            if source_id == self.source_ids[-1]
+            else (f"{self.display_path(source_id)}:{line}")
+        )
+        self.result.warnings.append(
+            Problem(
+                display,
+                record.line,
+                f"student {record.student_id} is "
+                f"'{_full_name(record.last_name, record.first_name)}' here but "
+                f"'{_full_name(last, first)}' on {where}; the first name is kept",
+                is_warning=True,
+            )
+        )
 
     def _flush(self, batch: list[tuple[object, ...]], display: str) -> int:
         count = len(batch)
@@ -407,29 +465,59 @@ class _Stager:
         return count
 
 
-def _too_long_field(record: GradeRecord | ListEntry, group: str | None) -> str | None:
-    values = {
-        "section": record.section,
-        "student_id": record.student_id,
-        "last_name": record.last_name,
-        "first_name": record.first_name,
-        "group": getattr(record, "group", None) or group or "",
-    }
-    for name, value in values.items():
-        if len(value) > MAX_LENGTHS[name]:
-            return f"{name} is longer than {MAX_LENGTHS[name]} characters"
+def _full_name(last: str, first: str) -> str:
+    return f"{last}, {first}" if first else last
+
+
+def _warn_about_other_names(
+    stager: _Stager, stored_names: dict[str, tuple[str, str]], result: UnitResult
+) -> None:
+    """A known student id with another name: a warning; the stored name is kept."""
+    for student_id, (last, first) in stored_names.items():
+        staged_last, staged_first, source_id, line = stager.students[student_id]
+        if (staged_last, staged_first) != (last, first):
+            result.warnings.append(
+                Problem(
+                    stager.display_path(source_id),
+                    line,
+                    f"student {student_id} is stored as '{_full_name(last, first)}', "
+                    f"not '{_full_name(staged_last, staged_first)}'; the stored name is kept",
+                    is_warning=True,
+                )
+            )
+
+
+def _too_long_field(record: GradeRecord | ListEntry, group_length: int) -> str | None:
+    if len(record.section) > MAX_LENGTHS["section"]:
+        return f"section is longer than {MAX_LENGTHS['section']} characters"
+    if len(record.student_id) > MAX_LENGTHS["student_id"]:
+        return f"student_id is longer than {MAX_LENGTHS['student_id']} characters"
+    if len(record.last_name) > MAX_LENGTHS["last_name"]:
+        return f"last_name is longer than {MAX_LENGTHS['last_name']} characters"
+    if len(record.first_name) > MAX_LENGTHS["first_name"]:
+        return f"first_name is longer than {MAX_LENGTHS['first_name']} characters"
+    group = getattr(record, "group", None)
+    if max(len(group or ""), group_length) > MAX_LENGTHS["group"]:
+        return f"group is longer than {MAX_LENGTHS['group']} characters"
     return None
 
 
-def _check_duplicates(repository: Repository, stager: _Stager, result: UnitResult) -> None:
-    """The same student twice in one section: an error with different grades, else a warning."""
+def _check_duplicates(
+    repository: Repository, stager: _Stager, result: UnitResult
+) -> dict[str, int]:
+    """The same student twice in one section: an error with different grades, else a warning.
+
+    Returns, per section, how many staged rows repeat an earlier one (and are not stored).
+    """
     first_seen: dict[tuple[str, str], tuple[str, int]] = {}
+    repeats: dict[str, int] = {}
     for row in repository.staged_duplicates():
         key = (row.section, row.student_id)
         display = stager.display_path(row.source_file_id)
         if key not in first_seen:
             first_seen[key] = (row.grade, row.line)
             continue
+        repeats[row.section] = repeats.get(row.section, 0) + 1
         first_grade, first_line = first_seen[key]
         if row.grade != first_grade:
             result.errors.append(
@@ -450,30 +538,34 @@ def _check_duplicates(repository: Repository, stager: _Stager, result: UnitResul
                     is_warning=True,
                 )
             )
+    return repeats
 
 
 def _decide_section_actions(
-    staged_sections: list[StagedSection],
-    stager: _Stager,
-    options: IngestOptions,
-    result: UnitResult,
+    repository: Repository, stager: _Stager, options: IngestOptions, result: UnitResult
 ) -> dict[str, str]:
+    """Per staged section: 'new', 'fill' (stored without grades), 'keep' (same grades),
+    'replace' (other grades, with --replace); other grades without --replace are an error."""
+    stored = repository.stored_sections(list(stager.sections))
+    to_compare = {name: "check" for name, section in stored.items() if section.has_grades}
+    repository.set_section_actions(to_compare)
+    differing = repository.sections_with_other_grades() if to_compare else set()
     actions: dict[str, str] = {}
-    for section in staged_sections:
-        if not section.exists:
-            actions[section.name] = "new"
-        elif not section.has_grades:
-            actions[section.name] = "fill"
-        elif not section.differs:
-            actions[section.name] = "keep"
+    for name, seen in stager.sections.items():
+        if name not in stored:
+            actions[name] = "new"
+        elif not stored[name].has_grades:
+            actions[name] = "fill"
+        elif name not in differing:
+            actions[name] = "keep"
         elif options.replace:
-            actions[section.name] = "replace"
+            actions[name] = "replace"
         else:
             result.errors.append(
                 Problem(
-                    stager.display_path(section.source_file_id),
-                    section.line,
-                    f"section {section.name} is already stored with different grades; "
+                    stager.display_path(seen.source_file_id),
+                    seen.line,
+                    f"section {name} is already stored with different grades; "
                     "use --replace to replace them",
                 )
             )

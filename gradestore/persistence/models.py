@@ -133,6 +133,10 @@ class SourceFile(Base):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     ingested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
     row_count: Mapped[int] = mapped_column(Integer)
+    # The grades this file stored when it stored every grade it holds, else 0. While the
+    # store still holds that many grades from it, re-ingesting the same bytes is a no-op
+    # that needs no reading (see Repository.unchanged_source).
+    grades_stored: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Enrollment(Base):

@@ -8,7 +8,7 @@ Every value reaches the database as a bound parameter.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -30,20 +30,7 @@ from gradestore.persistence.models import (
     utc_now,
 )
 
-STAGING_COLUMNS = (
-    "seq",
-    "source_file_id",
-    "line",
-    "kind",
-    "section",
-    "student_id",
-    "last_name",
-    "first_name",
-    "grade",
-    "grp",
-    "credit_hours",
-    "term",
-)
+STAGING_COLUMNS = ("seq", "source_file_id", "line", "kind", "section", "student_id", "grade")
 # Staged row kinds: a grade of a section, or an entry of a legacy .lst list file.
 GRADE_ROW = "grade"
 LIST_ROW = "list"
@@ -61,35 +48,17 @@ class StagedDuplicate:
 
 
 @dataclass(frozen=True, slots=True)
-class StagedSection:
-    """A section named in the staged rows, where it first appears, and what the store holds."""
-
-    name: str
-    source_file_id: int
-    line: int
-    exists: bool
+class StoredSection:
+    id: int
     has_grades: bool
-    differs: bool
 
 
 @dataclass(frozen=True, slots=True)
-class NameMismatch:
-    student_id: str
-    stored_name: str
-    staged_name: str
-    source_file_id: int
-    line: int
-
-
-@dataclass(frozen=True, slots=True)
-class AppliedCounts:
-    sections_added: int
-    students_added: int
-    grades_added: int
-    grades_replaced: int
-    grades_unchanged: int
-    memberships_added: int  # sections put into groups, and groups into legacy runs
-    list_entries_added: int
+class NewSection:
+    name: str
+    credit_hours: float | None
+    term: str | None
+    header_name: str | None
 
 
 class Repository:
@@ -114,6 +83,28 @@ class Repository:
             update(SourceFile).where(SourceFile.id == source_file_id).values(row_count=row_count)
         )
 
+    def unchanged_source(self, sha256: str) -> tuple[int, int] | None:
+        """(sections, grades) of a file with these bytes that stored every grade it holds and
+        whose grades are all still stored; None when the file must be read and compared."""
+        row = self._execute(
+            "SELECT sf.id, sf.grades_stored FROM source_files sf"
+            " WHERE sf.sha256 = :sha256 AND sf.grades_stored > 0 ORDER BY sf.id DESC LIMIT 1",
+            {"sha256": sha256},
+        ).first()
+        if row is None:
+            return None
+        sections, grades = self._execute(
+            "SELECT COUNT(DISTINCT section_id), COUNT(*) FROM enrollments"
+            " WHERE source_file_id = :source",
+            {"source": row.id},
+        ).one()
+        return (sections, grades) if grades == row.grades_stored else None
+
+    def set_source_grades_stored(self, source_file_id: int, grades: int) -> None:
+        self.connection.execute(
+            update(SourceFile).where(SourceFile.id == source_file_id).values(grades_stored=grades)
+        )
+
     def drop_unused_source_files(self, source_file_ids: Sequence[int]) -> None:
         """Provenance is kept only for files that put something in the store."""
         if source_file_ids:
@@ -131,15 +122,15 @@ class Repository:
     # --- ingest: staging ----------------------------------------------------------------------
 
     def create_staging(self) -> None:
+        """Temporary tables for one unit of ingest (dropped at commit on PostgreSQL)."""
         on_commit = " ON COMMIT DROP" if self.is_postgres else ""
         self._execute("DROP TABLE IF EXISTS staging_sections")
         self._execute("DROP TABLE IF EXISTS staging_grades")
         self._execute(
             "CREATE TEMPORARY TABLE staging_grades (seq INTEGER PRIMARY KEY,"
             " source_file_id INTEGER NOT NULL, line INTEGER NOT NULL, kind VARCHAR(5) NOT NULL,"
-            " section TEXT NOT NULL, student_id TEXT NOT NULL, last_name TEXT NOT NULL,"
-            " first_name TEXT NOT NULL, grade VARCHAR(2) NOT NULL, grp TEXT,"
-            f" credit_hours FLOAT, term TEXT){on_commit}"
+            " section TEXT NOT NULL, student_id TEXT NOT NULL,"
+            f" grade VARCHAR(2) NOT NULL){on_commit}"
         )
         self._execute(
             "CREATE TEMPORARY TABLE staging_sections (section TEXT PRIMARY KEY,"
@@ -170,7 +161,6 @@ class Repository:
         self._execute(
             "CREATE INDEX ix_staging_section_student ON staging_grades (section, student_id)"
         )
-        self._execute("CREATE INDEX ix_staging_student ON staging_grades (student_id)")
         if self.is_postgres:
             self._execute("ANALYZE staging_grades")
 
@@ -186,148 +176,123 @@ class Repository:
         )
         return [StagedDuplicate(*row) for row in rows]
 
-    def staged_sections(self) -> list[StagedSection]:
-        """Each staged section: is it stored already, and do its stored grades differ?"""
-        stored_grades = (
-            "SELECT sec.name AS section, st.student_id AS student_id, e.grade AS grade"
-            " FROM enrollments e JOIN sections sec ON sec.id = e.section_id"
-            " JOIN students st ON st.id = e.student_id"
-            f" WHERE sec.name IN (SELECT section FROM staging_grades WHERE kind = '{GRADE_ROW}')"
-        )
-        staged_grades = (
-            f"SELECT section, student_id, grade FROM staging_grades WHERE kind = '{GRADE_ROW}'"
-        )
-        differing = {
-            row[0]
-            for row in self._execute(
-                f"SELECT section FROM ({staged_grades} EXCEPT {stored_grades}) a"
-                f" UNION SELECT section FROM ({stored_grades} EXCEPT {staged_grades}) b"
-            )
-        }
-        rows = self._execute(
-            "SELECT g.section, g.source_file_id, g.line, sec.id,"
-            " EXISTS (SELECT 1 FROM enrollments e WHERE e.section_id = sec.id)"
-            " FROM staging_grades g JOIN (SELECT MIN(seq) AS seq FROM staging_grades"
-            f" WHERE kind = '{GRADE_ROW}' GROUP BY section) f ON f.seq = g.seq"
-            " LEFT JOIN sections sec ON sec.name = g.section ORDER BY g.seq"
-        )
-        return [
-            StagedSection(
-                name=name,
-                source_file_id=source_file_id,
-                line=line,
-                exists=section_id is not None,
-                has_grades=bool(has_grades),
-                differs=section_id is not None and name in differing,
-            )
-            for name, source_file_id, line, section_id, has_grades in rows
-        ]
+    def stored_sections(self, names: Sequence[str]) -> dict[str, StoredSection]:
+        """Which of these sections the store holds, and whether they have grades."""
+        found: dict[str, StoredSection] = {}
+        statement = text(
+            "SELECT sec.name, sec.id, EXISTS (SELECT 1 FROM enrollments e"
+            " WHERE e.section_id = sec.id) FROM sections sec WHERE sec.name IN :names"
+        ).bindparams(bindparam("names", expanding=True))
+        for chunk in _chunks(sorted(names)):
+            for name, section_id, has_grades in self.connection.execute(
+                statement, {"names": chunk}
+            ):
+                found[name] = StoredSection(section_id, bool(has_grades))
+        return found
 
     def set_section_actions(self, actions: dict[str, str]) -> None:
-        """Record per staged section: 'new', 'fill' (stored without grades), 'replace' or 'keep'."""
+        """Per staged section: 'check' (compare), then 'new', 'fill', 'replace' or 'keep'."""
+        self._execute("DELETE FROM staging_sections")
         if actions:
             self.connection.execute(
                 text("INSERT INTO staging_sections (section, action) VALUES (:section, :action)"),
                 [{"section": name, "action": action} for name, action in actions.items()],
             )
 
-    def name_mismatches(self, limit: int = 100) -> list[NameMismatch]:
-        """Staged rows whose name differs from the stored student's (first row per student)."""
-        rows = self._execute(
-            "SELECT st.student_id, st.lname, st.fname, g.last_name, g.first_name,"
-            " g.source_file_id, g.line FROM staging_grades g"
-            " JOIN (SELECT MIN(x.seq) AS seq FROM staging_grades x"
-            " JOIN students s ON s.student_id = x.student_id"
-            " WHERE s.lname <> x.last_name OR s.fname <> x.first_name GROUP BY x.student_id) m"
-            " ON m.seq = g.seq JOIN students st ON st.student_id = g.student_id"
-            " ORDER BY g.seq LIMIT :limit",
-            {"limit": limit},
+    def sections_with_other_grades(self) -> set[str]:
+        """Of the sections marked 'check', those whose stored grades differ from the staged."""
+        staged = (
+            "SELECT g.section AS section, g.student_id AS student_id, g.grade AS grade"
+            " FROM staging_grades g"
+            " JOIN staging_sections ss ON ss.section = g.section AND ss.action = 'check'"
+            f" WHERE g.kind = '{GRADE_ROW}'"
         )
-        return [
-            NameMismatch(
-                student_id=student_id,
-                stored_name=_full_name(stored_last, stored_first),
-                staged_name=_full_name(last, first),
-                source_file_id=source_file_id,
-                line=line,
-            )
-            for student_id, stored_last, stored_first, last, first, source_file_id, line in rows
-        ]
+        stored = (
+            "SELECT sec.name AS section, st.student_id AS student_id, e.grade AS grade"
+            " FROM staging_sections ss"
+            " JOIN sections sec ON sec.name = ss.section AND ss.action = 'check'"
+            " JOIN enrollments e ON e.section_id = sec.id JOIN students st ON st.id = e.student_id"
+        )
+        rows = self._execute(
+            f"SELECT section FROM ({staged} EXCEPT {stored}) a"
+            f" UNION SELECT section FROM ({stored} EXCEPT {staged}) b"
+        )
+        return {row[0] for row in rows}
 
-    def apply_staged(
-        self,
-        *,
-        declared_sections: Iterable[str],
-        section_headers: dict[str, str],
-        memberships: Iterable[tuple[str, str]],
-        run_groups: Iterable[tuple[str, str]],
-    ) -> AppliedCounts:
-        """Store what the staging tables hold, as decided in staging_sections."""
-        students_added = self._execute(
-            "INSERT INTO students (student_id, fname, lname)"
-            " SELECT g.student_id, g.first_name, g.last_name FROM staging_grades g"
-            " JOIN (SELECT MIN(seq) AS seq FROM staging_grades GROUP BY student_id) f"
-            " ON f.seq = g.seq"
-            " WHERE NOT EXISTS (SELECT 1 FROM students s WHERE s.student_id = g.student_id)"
-        ).rowcount
-        sections_added = self._execute(
-            "INSERT INTO sections (name, credit_hours, term)"
-            " SELECT g.section, MAX(g.credit_hours), MAX(g.term) FROM staging_grades g"
-            " JOIN staging_sections ss ON ss.section = g.section AND ss.action = 'new'"
-            f" WHERE g.kind = '{GRADE_ROW}' GROUP BY g.section"
-        ).rowcount
-        # Sections declared by a legacy .SEC file that holds no student.
-        declared = sorted(set(declared_sections))
-        sections_added += len(declared) - len(self._ids_by_name(Section, declared))
-        self.ensure_sections(declared)
-        if section_headers:
+    def stored_students(self) -> dict[str, tuple[str, str]]:
+        """student_id -> (last name, first name) of the staged students the store knows."""
+        rows = self._execute(
+            "SELECT st.student_id, st.lname, st.fname FROM students st"
+            " WHERE st.student_id IN (SELECT student_id FROM staging_grades)"
+        )
+        return {student_id: (last, first) for student_id, last, first in rows}
+
+    def add_students(self, students: Sequence[tuple[str, str, str]]) -> int:
+        """Insert (student_id, first name, last name) rows; the caller knows they are new."""
+        if students:
             self.connection.execute(
-                text("UPDATE sections SET header_name = :header WHERE name = :name"),
-                [{"name": name, "header": header} for name, header in section_headers.items()],
+                insert(Student),
+                [
+                    {"student_id": student_id, "fname": first, "lname": last}
+                    for student_id, first, last in students
+                ],
             )
+        return len(students)
+
+    def add_sections(self, sections: Sequence[NewSection]) -> int:
+        if sections:
+            self.connection.execute(
+                insert(Section),
+                [
+                    {
+                        "name": section.name,
+                        "credit_hours": section.credit_hours,
+                        "term": section.term,
+                        "header_name": section.header_name,
+                    }
+                    for section in sections
+                ],
+            )
+        return len(sections)
+
+    def store_staged_grades(self, *, deduplicate: bool) -> None:
+        """Replace the grades of 'replace' sections and insert those of 'new' and 'fill' ones.
+
+        ``deduplicate``: the staging holds a (section, student) pair more than once (with the
+        same grade); only its first row is stored.
+        """
         self._execute(
             "DELETE FROM enrollments WHERE section_id IN (SELECT sec.id FROM sections sec"
             " JOIN staging_sections ss ON ss.section = sec.name AND ss.action = 'replace')"
         )
+        first_only = (
+            " AND NOT EXISTS (SELECT 1 FROM staging_grades d WHERE d.section = g.section"
+            " AND d.student_id = g.student_id AND d.seq < g.seq)"
+            if deduplicate
+            else ""
+        )
         self._execute(
             "INSERT INTO enrollments (section_id, student_id, grade, source_file_id)"
             " SELECT sec.id, st.id, g.grade, g.source_file_id FROM staging_grades g"
-            " JOIN (SELECT MIN(seq) AS seq FROM staging_grades"
-            f" WHERE kind = '{GRADE_ROW}' GROUP BY section, student_id) f ON f.seq = g.seq"
             " JOIN staging_sections ss ON ss.section = g.section"
             " AND ss.action IN ('new', 'fill', 'replace')"
             " JOIN sections sec ON sec.name = g.section"
             " JOIN students st ON st.student_id = g.student_id"
+            f" WHERE g.kind = '{GRADE_ROW}'{first_only} ORDER BY g.seq"
         )
-        grade_counts = dict(
+
+    def store_staged_list_entries(self) -> int:
+        """Entries of .lst files become earlier list appearances (each stored once)."""
+        return max(
             self._execute(
-                "SELECT ss.action, COUNT(*) FROM (SELECT DISTINCT section, student_id"
-                f" FROM staging_grades WHERE kind = '{GRADE_ROW}') p"
-                " JOIN staging_sections ss ON ss.section = p.section GROUP BY ss.action"
-            ).all()
-        )
-        staged_memberships = self._execute(
-            "SELECT DISTINCT grp, section FROM staging_grades"
-            f" WHERE kind = '{GRADE_ROW}' AND grp IS NOT NULL AND grp <> ''"
-        ).all()
-        memberships_added = self.add_memberships([*memberships, *staged_memberships])
-        memberships_added += self.add_run_groups(run_groups)
-        list_entries_added = self._execute(
-            "INSERT INTO list_appearances (student_id, section_name, grade, source_file_id)"
-            " SELECT st.id, g.section, g.grade, MIN(g.source_file_id) FROM staging_grades g"
-            " JOIN students st ON st.student_id = g.student_id"
-            f" WHERE g.kind = '{LIST_ROW}' AND NOT EXISTS (SELECT 1 FROM list_appearances a"
-            " WHERE a.student_id = st.id AND a.section_name = g.section AND a.grade = g.grade)"
-            " GROUP BY st.id, g.section, g.grade"
-        ).rowcount
-        return AppliedCounts(
-            sections_added=sections_added,
-            students_added=max(students_added, 0),
-            grades_added=grade_counts.get("new", 0) + grade_counts.get("fill", 0),
-            grades_replaced=grade_counts.get("replace", 0),
-            grades_unchanged=grade_counts.get("keep", 0),
-            memberships_added=memberships_added,
-            list_entries_added=max(list_entries_added, 0),
+                "INSERT INTO list_appearances (student_id, section_name, grade, source_file_id)"
+                " SELECT st.id, g.section, g.grade, MIN(g.source_file_id) FROM staging_grades g"
+                " JOIN students st ON st.student_id = g.student_id"
+                f" WHERE g.kind = '{LIST_ROW}' AND NOT EXISTS (SELECT 1 FROM list_appearances a"
+                " WHERE a.student_id = st.id AND a.section_name = g.section"
+                " AND a.grade = g.grade) GROUP BY st.id, g.section, g.grade"
+            ).rowcount,
+            0,
         )
 
     # --- groups, runs, sections, students -------------------------------------------------------
@@ -874,6 +839,11 @@ class Repository:
         return self.connection.execute(select(func.count()).select_from(Enrollment)).scalar_one()
 
 
+def _chunks(items: Sequence[Any], size: int = 500) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
+
+
 def _json_value(value: Any) -> Any:
     """JSON columns come back parsed, except through a plain text() query on some drivers."""
     if isinstance(value, str):
@@ -881,7 +851,3 @@ def _json_value(value: Any) -> Any:
 
         return json.loads(value)
     return value
-
-
-def _full_name(last: str, first: str) -> str:
-    return f"{last}, {first}" if first else last

@@ -392,6 +392,31 @@ def test_reingesting_identical_data_stores_nothing_new(engine: Engine, tmp_path:
     assert table_counts(engine) == after_first
 
 
+def test_reingesting_the_same_bytes_is_unchanged_without_reading_them(
+    engine: Engine, tmp_path: Path
+) -> None:
+    grades_file = write(
+        tmp_path / "g.csv", HEADER + "S1,001,Smith,John,A\nS1,002,Doe,Jane,B\nS2,001,Smith,John,C\n"
+    )
+    assert only_unit(ingest(engine, grades_file)).status == "stored"
+    after_first = table_counts(engine)
+    again = only_unit(ingest(engine, grades_file))
+    assert (again.status, again.sections_unchanged, again.grades_unchanged) == ("unchanged", 2, 3)
+    assert table_counts(engine) == after_first
+
+
+def test_the_same_bytes_after_a_replace_are_compared_again(engine: Engine, tmp_path: Path) -> None:
+    """A file whose grades were since replaced by another file is not 'unchanged'."""
+    original = write(tmp_path / "a.csv", HEADER + "S1,001,Smith,John,A\nS2,002,Doe,Jane,B\n")
+    correction = write(tmp_path / "b.csv", HEADER + "S1,001,Smith,John,B+\n")
+    assert only_unit(ingest(engine, original)).status == "stored"
+    assert only_unit(ingest(engine, correction, replace=True)).status == "stored"
+    refused = only_unit(ingest(engine, original))
+    assert refused.status == "rejected"
+    assert "section S1 is already stored with different grades" in messages(refused.errors)
+    assert section_grades(engine, "S1") == {"001": "B+"}
+
+
 def test_section_stored_with_other_grades_is_refused_without_replace(
     engine: Engine, tmp_path: Path
 ) -> None:
