@@ -8,7 +8,7 @@ import json
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, is_dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -22,6 +22,8 @@ if TYPE_CHECKING:
         ZScoreListing,
     )
     from gradestore.results import AnalysisResult, GroupTest, ListedStudent, SectionTest
+
+T = TypeVar("T", "SectionTest", "GroupTest")
 
 # A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection").
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\0")
@@ -190,7 +192,7 @@ def ingest_json(report: IngestReport) -> str:
 
 # --- analyses -------------------------------------------------------------------------------
 
-MAX_SECTION_ROWS = 60
+MAX_TEST_ROWS = 60
 
 
 def analysis_heading(result: AnalysisResult) -> str:
@@ -258,26 +260,34 @@ def group_tests_table(tests: Sequence[GroupTest], plain: bool, title: str = "Gro
     return table
 
 
-def shown_section_tests(tests: Sequence[SectionTest]) -> tuple[list[SectionTest], int]:
-    """All tests when they fit a screen; else the significant ones and the largest |z|."""
-    if len(tests) <= MAX_SECTION_ROWS:
+def shown_tests(tests: Sequence[T]) -> tuple[list[T], int]:
+    """All tests when they fit a screen; else the significant ones and the largest |z| first."""
+    if len(tests) <= MAX_TEST_ROWS:
         return list(tests), 0
     from gradestore.reports import by_abs_z
 
     ranked = sorted(tests, key=lambda test: (not test.significant, *by_abs_z(test)))
-    shown = ranked[:MAX_SECTION_ROWS]
+    shown = ranked[:MAX_TEST_ROWS]
     return shown, len(tests) - len(shown)
 
 
+def _more_tests(hidden: int, kind: str, shown: Sequence[SectionTest | GroupTest]) -> str:
+    significant = "none significant" if not shown[-1].significant else "more are significant"
+    return (
+        f"... {hidden} more {kind} tests not shown ({significant}): "
+        "see --format json or `gradestore zscore`"
+    )
+
+
 def analysis_renderables(result: AnalysisResult, plain: bool) -> list[Any]:
-    shown, hidden = shown_section_tests(result.sections)
+    shown, hidden = shown_tests(result.sections)
     parts: list[Any] = [analysis_heading(result), section_tests_table(shown, plain)]
     if hidden:
-        parts.append(
-            f"... {hidden} more section tests not shown (none significant): "
-            "use --format json or `gradestore zscore`"
-        )
-    parts.append(group_tests_table(result.groups, plain))
+        parts.append(_more_tests(hidden, "section", shown))
+    shown_groups, hidden = shown_tests(result.groups)
+    parts.append(group_tests_table(shown_groups, plain))
+    if hidden:
+        parts.append(_more_tests(hidden, "group", shown_groups))
     parts.append(
         f"Good list (A+, A, A-): {result.good_list_size} students; "
         f"work list (D+, D, D-, F): {result.work_list_size} students. "

@@ -23,6 +23,7 @@ from gradestore.results import (
     group_json,
     load_analysis,
     load_list,
+    load_tests,
     section_json,
     student_json,
 )
@@ -112,8 +113,12 @@ def zscore_listing(
     with UnitOfWork(engine, write=False) as unit:
         repository = unit.repository
         analysis_id = resolve_analysis_id(repository, analysis_id)
-        result = load_analysis(repository, analysis_id, with_lists=False)
-        _check_known(repository, result, section=section, group=group)
+        threshold = repository.analysis(analysis_id)["threshold"]  # type: ignore[index]
+        if section is not None:
+            _check_section(repository, analysis_id, section)
+        if group is not None:
+            _check_group(repository, analysis_id, group)
+        sections, groups = load_tests(repository, analysis_id, section=section, group=group)
     rows = [
         ZScoreRow(
             "section",
@@ -125,50 +130,48 @@ def zscore_listing(
             test.p_value,
             test.significant,
         )
-        for test in result.sections
-        if test.group is not None
-        and (section is None or test.section == section)
-        and (group is None or test.group == group)
+        for test in sections
+        if test.group is not None and (group is None or test.group == group)
     ]
-    if section is None:
-        rows += [
-            ZScoreRow(
-                "group",
-                test.group,
-                ALL_GROUPS,
-                test.count,
-                test.mean_gpa,
-                test.z_score,
-                test.p_value,
-                test.significant,
-            )
-            for test in result.groups
-            if group is None or test.group == group
-        ]
-    return ZScoreListing(analysis_id, result.threshold, sorted(rows, key=by_abs_z))
+    rows += [
+        ZScoreRow(
+            "group",
+            test.group,
+            ALL_GROUPS,
+            test.count,
+            test.mean_gpa,
+            test.z_score,
+            test.p_value,
+            test.significant,
+        )
+        for test in groups
+    ]
+    return ZScoreListing(analysis_id, threshold, sorted(rows, key=by_abs_z))
 
 
-def _check_known(
-    repository: Repository,
-    result: AnalysisResult,
-    *,
-    section: str | None,
-    group: str | None,
-) -> None:
-    """An unknown name, or one the analysis did not cover, is an error naming close matches."""
-    if section is not None and section not in {test.section for test in result.sections}:
-        names = repository.section_names()
-        if section in names:
-            raise NotFoundError(
-                f"section {section!r} is not in analysis {result.analysis_id}"
-                " (run `gradestore analyze` to include it)"
-            )
-        raise NotFoundError(unknown("section", section, names))
-    if group is not None and group not in {test.group for test in result.groups}:
-        names = repository.group_names()
-        if group in names:
-            raise NotFoundError(f"group {group!r} is not in analysis {result.analysis_id}")
-        raise NotFoundError(unknown("group", group, names))
+def _check_section(repository: Repository, analysis_id: int, section: str) -> list[SectionTest]:
+    """The section's tests; an unknown name, or one the analysis did not cover, is an error
+    naming close matches."""
+    tests, _ = load_tests(repository, analysis_id, section=section)
+    if tests:
+        return tests
+    names = repository.section_names()
+    if section in names:
+        raise NotFoundError(
+            f"section {section!r} is not in analysis {analysis_id}"
+            " (run `gradestore analyze` to include it)"
+        )
+    raise NotFoundError(unknown("section", section, names))
+
+
+def _check_group(repository: Repository, analysis_id: int, group: str) -> GroupTest:
+    _, groups = load_tests(repository, analysis_id, group=group)
+    if groups:
+        return groups[0]
+    names = repository.group_names()
+    if group in names:
+        raise NotFoundError(f"group {group!r} is not in analysis {analysis_id}")
+    raise NotFoundError(unknown("group", group, names))
 
 
 # --- section, group, student and list reports -----------------------------------------------
@@ -215,11 +218,9 @@ def section_report(engine: Engine, section: str, analysis_id: int | None = None)
     with UnitOfWork(engine, write=False) as unit:
         repository = unit.repository
         analysis_id = resolve_analysis_id(repository, analysis_id)
-        result = load_analysis(repository, analysis_id, with_lists=False)
-        _check_known(repository, result, section=section, group=None)
+        tests = _check_section(repository, analysis_id, section)
         info = repository.section_info(section)
         assert info is not None
-        tests = [test for test in result.sections if test.section == section]
         good = load_list(repository, analysis_id, "good", section=section)
         work = load_list(repository, analysis_id, "bad", section=section)
     first = tests[0]
@@ -256,10 +257,8 @@ def group_report(engine: Engine, group: str, analysis_id: int | None = None) -> 
     with UnitOfWork(engine, write=False) as unit:
         repository = unit.repository
         analysis_id = resolve_analysis_id(repository, analysis_id)
-        result = load_analysis(repository, analysis_id, with_lists=False)
-        _check_known(repository, result, section=None, group=group)
-    group_test = next(test for test in result.groups if test.group == group)
-    tests = [test for test in result.sections if test.group == group]
+        group_test = _check_group(repository, analysis_id, group)
+        tests, _ = load_tests(repository, analysis_id, group=group)
     # Sorted by z, lowest first: the sections that pull the group down lead.
     tests.sort(key=lambda test: (test.z_score is None, test.z_score or 0.0))
     return GroupReport(analysis_id, group_test, tests)

@@ -121,19 +121,36 @@ def student_json(student: ListedStudent) -> dict[str, Any]:
     }
 
 
-def load_analysis(repository: Repository, analysis_id: int, *, with_lists: bool) -> AnalysisResult:
-    """An analysis as stored; the lists are left out (only their sizes) unless asked for."""
-    analysis = repository.analysis(analysis_id)
+def load_tests(
+    repository: Repository,
+    analysis_id: int,
+    *,
+    section: str | None = None,
+    group: str | None = None,
+) -> tuple[list[SectionTest], list[GroupTest]]:
+    """The stored tests of an analysis: all, or one section's, or one group's."""
     group_sections: dict[str, list[str]] = {}
     sections: list[SectionTest] = []
-    for row in repository.section_tests(analysis_id):
+    for row in repository.section_tests(analysis_id, section=section, group=group):
         sections.append(SectionTest(**row))
         if row["group"] is not None:
             group_sections.setdefault(row["group"], []).append(row["section"])
-    groups = [
-        GroupTest(sections=sorted(group_sections.get(row["group"], [])), **row)
-        for row in repository.group_tests(analysis_id)
-    ]
+    groups = (
+        []
+        if section is not None
+        else [
+            GroupTest(sections=sorted(group_sections.get(row["group"], [])), **row)
+            for row in repository.group_tests(analysis_id, group=group)
+        ]
+    )
+    return sections, groups
+
+
+def load_analysis(repository: Repository, analysis_id: int, *, with_lists: bool) -> AnalysisResult:
+    """An analysis as stored; the lists are left out (only their sizes) unless asked for."""
+    analysis = repository.analysis(analysis_id)
+    assert analysis is not None
+    sections, groups = load_tests(repository, analysis_id)
     good_size, work_size = repository.list_sizes(analysis_id)
     return AnalysisResult(
         analysis_id=analysis_id,

@@ -76,6 +76,8 @@ def zscore(
     listing = zscore_listing(
         state(ctx).engine(), section=section, group=group, analysis_id=analysis_id
     )
+    if section is not None and not listing.rows:
+        typer.echo(f"section {section} is in no group: it has no z-test", err=True)
     if output_format is OutputFormat.json:
         write_output(to_json(listing.as_json()))
     elif output_format is OutputFormat.csv:

@@ -247,9 +247,8 @@ class Performance(Base):
     __tablename__ = "performances"
     __table_args__ = (
         CheckConstraint("category IN ('good', 'bad')", name="category"),
+        # Also the index by which reports read one analysis' lists.
         UniqueConstraint("analysis_id", "section_id", "student_id", "category"),
-        # Reports read one list of one analysis.
-        Index("ix_performances_analysis_id_category", "analysis_id", "category"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

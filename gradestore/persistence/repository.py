@@ -684,16 +684,23 @@ class Repository:
         ).first()
         return dict(row._mapping) if row is not None else None
 
-    def section_tests(self, analysis_id: int) -> list[dict[str, Any]]:
-        """One row per (section, group) test of the analysis; group None for a section in none."""
+    def section_tests(
+        self, analysis_id: int, *, section: str | None = None, group: str | None = None
+    ) -> list[dict[str, Any]]:
+        """One row per (section, group) test of the analysis; group None for a section in none.
+
+        ``section`` or ``group`` keep that section's or that group's tests only.
+        """
+        only = " AND sec.name = :section" if section is not None else ""
+        only += " AND g.name = :group" if group is not None else ""
         rows = self._execute(
             "SELECT sec.name, g.name, a.count, a.mean_gpa, a.grade_counts,"
             " z.z_score, z.p_value, z.significant"
             " FROM analysis_sections a JOIN sections sec ON sec.id = a.section_id"
             " LEFT JOIN zscores z ON z.analysis_id = a.analysis_id AND z.section_id = a.section_id"
             " LEFT JOIN groups g ON g.id = z.group_id"
-            " WHERE a.analysis_id = :analysis ORDER BY sec.name, g.name",
-            {"analysis": analysis_id},
+            f" WHERE a.analysis_id = :analysis{only} ORDER BY sec.name, g.name",
+            {"analysis": analysis_id, "section": section, "group": group},
         )
         return [
             {
@@ -709,12 +716,13 @@ class Repository:
             for section, group, count, mean_gpa, grade_counts, z_score, p_value, significant in rows
         ]
 
-    def group_tests(self, analysis_id: int) -> list[dict[str, Any]]:
+    def group_tests(self, analysis_id: int, *, group: str | None = None) -> list[dict[str, Any]]:
+        only = " AND g.name = :group" if group is not None else ""
         rows = self._execute(
             "SELECT g.name, a.count, a.mean_gpa, a.stddev, a.z_score, a.p_value, a.significant"
             " FROM analysis_groups a JOIN groups g ON g.id = a.group_id"
-            " WHERE a.analysis_id = :analysis ORDER BY g.name",
-            {"analysis": analysis_id},
+            f" WHERE a.analysis_id = :analysis{only} ORDER BY g.name",
+            {"analysis": analysis_id, "group": group},
         )
         return [
             {

@@ -24,15 +24,9 @@ def upgrade() -> None:
     with op.batch_alter_table('list_appearances', schema=None) as batch_op:
         batch_op.create_index('ix_list_appearances_section_name', ['section_name'], unique=False)
 
-    with op.batch_alter_table('performances', schema=None) as batch_op:
-        batch_op.create_index('ix_performances_analysis_id_category', ['analysis_id', 'category'], unique=False)
-
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('performances', schema=None) as batch_op:
-        batch_op.drop_index('ix_performances_analysis_id_category')
-
     with op.batch_alter_table('list_appearances', schema=None) as batch_op:
         batch_op.drop_index('ix_list_appearances_section_name')
 

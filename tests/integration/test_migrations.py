@@ -109,3 +109,7 @@ def test_a_database_of_someone_else_is_not_touched(empty_db_url: str) -> None:
         db.ensure_schema(engine)
     assert inspect(engine).get_table_names() == ["payroll"]
     engine.dispose()
+
+
+def test_the_head_revision_constant_is_alembics_head() -> None:
+    assert db.HEAD_REVISION == db.head_revision()
