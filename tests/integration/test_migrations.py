@@ -112,4 +112,4 @@ def test_a_database_of_someone_else_is_not_touched(empty_db_url: str) -> None:
 
 
 def test_the_head_revision_constant_is_alembics_head() -> None:
-    assert db.HEAD_REVISION == db.head_revision()
+    assert db.head_revision() == db.HEAD_REVISION
