@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, is_dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
         ZScoreListing,
     )
     from gradestore.results import AnalysisResult, GroupTest, ListedStudent, SectionTest
+
+from gradestore.results import group_json, section_json, student_json
 
 T = TypeVar("T", "SectionTest", "GroupTest")
 
@@ -102,7 +105,12 @@ def escape_cell(value: Any) -> Any:
 
 def to_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    write_csv(buffer, header, rows)
+    return buffer.getvalue()
+
+
+def write_csv(out: TextIO, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(header)
     for row in rows:
         writer.writerow(
@@ -113,7 +121,6 @@ def to_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
                 for cell in row
             ]
         )
-    return buffer.getvalue()
 
 
 # --- ingest ---------------------------------------------------------------------------------
@@ -368,7 +375,8 @@ def entries_text(student: ListedStudent) -> str:
     return ", ".join(f"{entry.section} ({entry.grade})" for entry in student.entries)
 
 
-def list_table(students: Sequence[ListedStudent], title: str, plain: bool) -> Table:
+def list_table(students: Iterable[ListedStudent], title: str, plain: bool) -> Table:
+    """The first MAX_LIST_ROWS students of a list."""
     table = new_table(
         "student id",
         "last name",
@@ -378,7 +386,7 @@ def list_table(students: Sequence[ListedStudent], title: str, plain: bool) -> Ta
         title=title,
         plain=plain,
     )
-    for student in students[:MAX_LIST_ROWS]:
+    for student in itertools.islice(students, MAX_LIST_ROWS):
         table.add_row(
             student.student_id,
             student.last_name,
@@ -389,10 +397,10 @@ def list_table(students: Sequence[ListedStudent], title: str, plain: bool) -> Ta
     return table
 
 
-def _list_parts(students: Sequence[ListedStudent], title: str, plain: bool) -> list[Any]:
-    parts: list[Any] = [list_table(students, f"{title}: {len(students)} students", plain)]
-    if len(students) > MAX_LIST_ROWS:
-        parts.append(f"... {len(students) - MAX_LIST_ROWS} more students: use --format csv or json")
+def _list_parts(students: Iterable[ListedStudent], size: int, title: str, plain: bool) -> list[Any]:
+    parts: list[Any] = [list_table(students, f"{title}: {size} students", plain)]
+    if size > MAX_LIST_ROWS:
+        parts.append(f"... {size - MAX_LIST_ROWS} more students: use --format csv or json")
     return parts
 
 
@@ -411,8 +419,12 @@ def full_report_renderables(result: AnalysisResult, plain: bool) -> list[Any]:
     if ungrouped:
         parts.append(section_tests_table(ungrouped, plain, title="Sections in no group"))
     parts.append(group_tests_table(result.groups, plain, title="Groups against all groups"))
-    parts += _list_parts(result.good_list or [], "Good list (A+, A, A-)", plain)
-    parts += _list_parts(result.work_list or [], "Work list (D+, D, D-, F)", plain)
+    parts += _list_parts(
+        result.good_list or [], result.good_list_size, "Good list (A+, A, A-)", plain
+    )
+    parts += _list_parts(
+        result.work_list or [], result.work_list_size, "Work list (D+, D, D-, F)", plain
+    )
     return parts
 
 
@@ -505,8 +517,8 @@ def section_report_renderables(report: SectionReport, plain: bool) -> list[Any]:
         parts.append(table)
     else:
         parts.append("In no group: no z-test.")
-    parts += _list_parts(report.good_list, "Good list", plain)
-    parts += _list_parts(report.work_list, "Work list", plain)
+    parts += _list_parts(report.good_list, len(report.good_list), "Good list", plain)
+    parts += _list_parts(report.work_list, len(report.work_list), "Work list", plain)
     return parts
 
 
@@ -674,10 +686,12 @@ def student_report_csv(report: StudentReport) -> str:
 
 def list_report_renderables(report: ListReport, plain: bool) -> list[Any]:
     title = "Good list (A+, A, A-)" if report.list == "good" else "Work list (D+, D, D-, F)"
-    return _list_parts(report.students, f"{title}, analysis {report.analysis_id}", plain)
+    return _list_parts(
+        report.students, report.size, f"{title}, analysis {report.analysis_id}", plain
+    )
 
 
-def list_report_csv(report: ListReport) -> str:
+def write_list_csv(report: ListReport, out: TextIO) -> None:
     header = (
         "analysis_id",
         "list",
@@ -688,7 +702,8 @@ def list_report_csv(report: ListReport) -> str:
         "grade",
         "appeared_before",
     )
-    return to_csv(
+    write_csv(
+        out,
         header,
         (
             (
@@ -707,19 +722,62 @@ def list_report_csv(report: ListReport) -> str:
     )
 
 
-def legacy_list(report: ListReport) -> str:
-    """The original project's .lst layout: `"ID","Last, First", N` then N `"SECTION","GRADE"`."""
+def write_list_json(report: ListReport, out: TextIO) -> None:
+    write_json_document(
+        out,
+        {"analysis_id": report.analysis_id, "list": report.list},
+        [("students", map(student_json, report.students))],
+    )
+
+
+def write_legacy_list(report: ListReport, out: TextIO) -> int:
+    """The original project's .lst layout: `"ID","Last, First", N` then N `"SECTION","GRADE"`.
+
+    Returns how many students were written.
+    """
 
     def quoted(value: str) -> str:
         return '"' + value.replace('"', "'") + '"'
 
-    lines: list[str] = []
+    written = 0
     for student in report.students:
-        name = (
-            f"{student.last_name}, {student.first_name}"
-            if student.first_name
-            else (student.last_name)
-        )
-        lines.append(f"{quoted(student.student_id)},{quoted(name)}, {len(student.entries)}")
-        lines += [f"{quoted(e.section)},{quoted(e.grade)}" for e in student.entries]
-    return "".join(line + "\n" for line in lines)
+        name = student.last_name
+        if student.first_name:
+            name = f"{student.last_name}, {student.first_name}"
+        out.write(f"{quoted(student.student_id)},{quoted(name)}, {len(student.entries)}\n")
+        out.writelines(f"{quoted(e.section)},{quoted(e.grade)}\n" for e in student.entries)
+        written += 1
+    return written
+
+
+def write_analysis_json(result: AnalysisResult, out: TextIO) -> None:
+    """design.md's JSON, written piece by piece: the lists are streamed, never held whole."""
+    write_json_document(
+        out,
+        result.heading_json(),
+        [
+            ("sections", map(section_json, result.sections)),
+            ("groups", map(group_json, result.groups)),
+            ("good_list", map(student_json, result.good_list or [])),
+            ("work_list", map(student_json, result.work_list or [])),
+        ],
+    )
+
+
+def write_json_document(
+    out: TextIO, head: dict[str, Any], arrays: Sequence[tuple[str, Iterable[Any]]]
+) -> None:
+    """A JSON object: the ``head`` keys, then each array one item a line (streamed)."""
+
+    def dump(value: Any) -> str:
+        return json.dumps(_jsonable(value), ensure_ascii=False)
+
+    out.write("{\n" + ",\n".join(f"  {dump(key)}: {dump(value)}" for key, value in head.items()))
+    for key, values in arrays:
+        out.write(f",\n  {dump(key)}: [")
+        separator = "\n    "
+        for value in values:
+            out.write(separator + dump(value))
+            separator = ",\n    "
+        out.write("]" if separator == "\n    " else "\n  ]")
+    out.write("\n}\n")

@@ -3,6 +3,8 @@ recomputation from files. Each opens one read transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +23,7 @@ from gradestore.results import (
     ListEntry,
     SectionTest,
     group_json,
+    iter_list,
     load_analysis,
     load_list,
     load_tests,
@@ -45,13 +48,25 @@ def resolve_analysis_id(repository: Repository, analysis_id: int | None) -> int:
     return analysis_id
 
 
-def analysis_report(engine: Engine, analysis_id: int | None = None) -> AnalysisResult:
-    """The comprehensive report: everything an analysis stored, lists included."""
+@contextmanager
+def open_analysis(engine: Engine, analysis_id: int | None = None) -> Iterator[AnalysisResult]:
+    """The comprehensive report: everything an analysis stored. Its lists are streamed while
+    the block runs (one read transaction), so a report of any size fits in memory."""
     with UnitOfWork(engine, write=False) as unit:
         repository = unit.repository
-        return load_analysis(
-            repository, resolve_analysis_id(repository, analysis_id), with_lists=True
-        )
+        analysis_id = resolve_analysis_id(repository, analysis_id)
+        result = load_analysis(repository, analysis_id, with_lists=False)
+        result.good_list = iter_list(repository, analysis_id, "good")
+        result.work_list = iter_list(repository, analysis_id, "bad")
+        yield result
+
+
+def analysis_report(engine: Engine, analysis_id: int | None = None) -> AnalysisResult:
+    """The comprehensive report with its lists loaded."""
+    with open_analysis(engine, analysis_id) as result:
+        result.good_list = list(result.good_list or [])
+        result.work_list = list(result.work_list or [])
+        return result
 
 
 @dataclass(frozen=True, slots=True)
@@ -349,28 +364,25 @@ def student_report(engine: Engine, student_id: str) -> StudentReport:
     )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ListReport:
     analysis_id: int
     list: str  # "good" | "work"
-    students: list[ListedStudent]
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "analysis_id": self.analysis_id,
-            "list": self.list,
-            "students": [student_json(student) for student in self.students],
-        }
+    size: int
+    students: Iterable[ListedStudent]  # streamed while the report is open
 
 
-def list_report(engine: Engine, which: str, analysis_id: int | None = None) -> ListReport:
-    """The good or the work list of an analysis: students, their entries, appeared_before."""
+@contextmanager
+def open_list(engine: Engine, which: str, analysis_id: int | None = None) -> Iterator[ListReport]:
+    """The good or the work list of an analysis: students, their entries, appeared_before;
+    streamed while the block runs."""
     category = {"good": "good", "work": "bad"}[which]
     with UnitOfWork(engine, write=False) as unit:
         repository = unit.repository
         analysis_id = resolve_analysis_id(repository, analysis_id)
-        students = load_list(repository, analysis_id, category)
-    return ListReport(analysis_id, which, students)
+        good_size, work_size = repository.list_sizes(analysis_id)
+        size = good_size if category == "good" else work_size
+        yield ListReport(analysis_id, which, size, iter_list(repository, analysis_id, category))
 
 
 LIST_NAMES = {"good": "good", "bad": "work"}

@@ -6,6 +6,7 @@ always agree.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -66,18 +67,24 @@ class AnalysisResult:
     scope_names: list[str]
     sections: list[SectionTest]
     groups: list[GroupTest]
-    good_list: list[ListedStudent] | None
-    work_list: list[ListedStudent] | None
+    # Lists, when loaded: a list, or an iterator streamed from an open transaction.
+    good_list: Iterable[ListedStudent] | None
+    work_list: Iterable[ListedStudent] | None
     good_list_size: int
     work_list_size: int
 
-    def as_json(self) -> dict[str, Any]:
-        """The JSON of design.md section 4 (plus the scope)."""
+    def heading_json(self) -> dict[str, Any]:
         return {
             "analysis_id": self.analysis_id,
             "created_at": self.created_at.isoformat(),
             "threshold": self.threshold,
             "scope": {"kind": self.scope_kind, "names": self.scope_names},
+        }
+
+    def as_json(self) -> dict[str, Any]:
+        """The JSON of design.md section 4 (plus the scope)."""
+        return {
+            **self.heading_json(),
             "sections": [section_json(test) for test in self.sections],
             "groups": [group_json(test) for test in self.groups],
             "good_list": [student_json(student) for student in self.good_list or []],
@@ -167,6 +174,29 @@ def load_analysis(repository: Repository, analysis_id: int, *, with_lists: bool)
     )
 
 
+def iter_list(
+    repository: Repository,
+    analysis_id: int,
+    category: str,
+    *,
+    section: str | None = None,
+) -> Iterator[ListedStudent]:
+    """A stored list, one student at a time with their (section, grade) entries, streamed from
+    the database (a million-grade store has lists of hundreds of thousands of students)."""
+    student: ListedStudent | None = None
+    for row in repository.list_rows(analysis_id, category, section=section):
+        if student is None or row.student_id != student.student_id:
+            if student is not None:
+                yield student
+            student = ListedStudent(
+                student_id=row.student_id, first_name=row.first_name, last_name=row.last_name
+            )
+        student.entries.append(ListEntry(section=row.section, grade=row.grade))
+        student.appeared_before = student.appeared_before or bool(row.appeared_before)
+    if student is not None:
+        yield student
+
+
 def load_list(
     repository: Repository,
     analysis_id: int,
@@ -174,14 +204,4 @@ def load_list(
     *,
     section: str | None = None,
 ) -> list[ListedStudent]:
-    """A stored list, one entry per student with their (section, grade) entries."""
-    students: dict[str, ListedStudent] = {}
-    for row in repository.list_rows(analysis_id, category, section=section):
-        student = students.get(row.student_id)
-        if student is None:
-            student = students[row.student_id] = ListedStudent(
-                student_id=row.student_id, first_name=row.first_name, last_name=row.last_name
-            )
-        student.entries.append(ListEntry(section=row.section, grade=row.grade))
-        student.appeared_before = student.appeared_before or bool(row.appeared_before)
-    return list(students.values())
+    return list(iter_list(repository, analysis_id, category, section=section))

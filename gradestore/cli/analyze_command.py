@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
 
 from gradestore.cli.common import (
@@ -44,15 +46,19 @@ def analyze(
     as a new analysis and print it. Default scope: everything in the store."""
     from gradestore.analysis import Scope, run_analysis
     from gradestore.errors import UsageError
-    from gradestore.render import analysis_renderables, to_json
+    from gradestore.render import analysis_renderables, write_analysis_json
+    from gradestore.reports import open_analysis
 
     if output_format is OutputFormat.csv:
         raise UsageError("analyze --format takes table or json; for CSV use `gradestore report`")
     scope = Scope.from_options(groups, run)
     as_json = output_format is OutputFormat.json
-    result = run_analysis(state(ctx).engine(), threshold, scope, with_lists=as_json)
+    engine = state(ctx).engine()
+    result = run_analysis(engine, threshold, scope, with_lists=False)
     if as_json:
-        write_output(to_json(result.as_json()))
+        # Read back as stored, lists streamed: the same JSON as `report --format json`.
+        with open_analysis(engine, result.analysis_id) as stored:
+            write_analysis_json(stored, sys.stdout)
     else:
         print_renderables(lambda plain: analysis_renderables(result, plain))
 

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import typer
 
-from gradestore.cli.common import (
-    OutputFormat,
-    handle_errors,
-    print_renderables,
-    state,
-    write_output,
-)
+from gradestore.cli.common import OutputFormat, handle_errors, print_renderables, state
 
 
 class ListName(StrEnum):
@@ -74,6 +72,34 @@ def report(
         raise UsageError("--student covers every analysis; leave out --analysis")
 
     engine = state(ctx).engine()
+    if list_name is not None:
+        with reports.open_list(engine, list_name.value, analysis_id) as listing:
+            if wants_lst:
+                with output_stream(output) as out:
+                    written = render.write_legacy_list(listing, out)
+                typer.echo(f"wrote {written} students to {output}", err=True)
+            else:
+                _emit(
+                    listing,
+                    output_format,
+                    output,
+                    render.list_report_renderables,
+                    render.write_list_csv,
+                    render.write_list_json,
+                )
+        return
+    if section is None and group is None and student is None:
+        with reports.open_analysis(engine, analysis_id) as analysis:
+            _emit(
+                analysis,
+                output_format,
+                output,
+                render.full_report_renderables,
+                _text_writer(render.full_report_csv),
+                render.write_analysis_json,
+            )
+        return
+
     result: Any
     if section is not None:
         result = reports.section_report(engine, section, analysis_id)
@@ -81,36 +107,63 @@ def report(
     elif group is not None:
         result = reports.group_report(engine, group, analysis_id)
         table, as_csv = render.group_report_renderables, render.group_report_csv
-    elif student is not None:
+    else:
+        assert student is not None
         result = reports.student_report(engine, student)
         table, as_csv = render.student_report_renderables, render.student_report_csv
-    elif list_name is not None:
-        result = reports.list_report(engine, list_name.value, analysis_id)
-        table, as_csv = render.list_report_renderables, render.list_report_csv
-        if wants_lst:
-            write_output(render.legacy_list(result), output)
-            typer.echo(f"wrote {len(result.students)} students to {output}", err=True)
-            return
-    else:
-        result = reports.analysis_report(engine, analysis_id)
-        table, as_csv = render.full_report_renderables, render.full_report_csv
-
-    if output_format is OutputFormat.json:
-        write_output(render.to_json(result.as_json()), output)
-    elif output_format is OutputFormat.csv:
-        write_output(as_csv(result), output)
-    elif output is not None:
-        _write_table_file(output, table(result, True))
-    else:
-        print_renderables(lambda plain: table(result, plain))
+    _emit(
+        result,
+        output_format,
+        output,
+        table,
+        _text_writer(as_csv),
+        _text_writer(lambda result: render.to_json(result.as_json())),
+    )
 
 
-def _write_table_file(path: Path, renderables: list[Any]) -> None:
-    from rich.console import Console
+Writer = Callable[[Any, TextIO], Any]
 
-    with path.open("w", encoding="utf-8") as handle:
-        console = Console(file=handle, width=200, no_color=True, highlight=False)
-        for renderable in renderables:
-            console.print(renderable, markup=False) if isinstance(renderable, str) else (
-                console.print(renderable)
-            )
+
+def _text_writer(make_text: Callable[[Any], str]) -> Writer:
+    return lambda result, out: out.write(make_text(result))
+
+
+def _emit(
+    result: Any,
+    output_format: OutputFormat,
+    output: Path | None,
+    renderables: Callable[[Any, bool], list[Any]],
+    write_csv: Writer,
+    write_json: Writer,
+) -> None:
+    """Render ``result`` as asked: a table on the screen, or a file or stdout of any format."""
+    if output_format is OutputFormat.table and output is None:
+        print_renderables(lambda plain: renderables(result, plain))
+        return
+    with output_stream(output) as out:
+        if output_format is OutputFormat.json:
+            write_json(result, out)
+        elif output_format is OutputFormat.csv:
+            write_csv(result, out)
+        else:
+            from rich.console import Console
+
+            console = Console(file=out, width=200, no_color=True, highlight=False)
+            for part in renderables(result, True):
+                console.print(part, markup=False) if isinstance(part, str) else console.print(part)
+
+
+@contextmanager
+def output_stream(path: Path | None) -> Iterator[TextIO]:
+    """stdout, or a file that appears only once it is complete (written aside, then renamed)."""
+    if path is None:
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        with partial.open("w", encoding="utf-8", newline="") as out:
+            yield out
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)

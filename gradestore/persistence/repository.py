@@ -754,23 +754,23 @@ class Repository:
         category: str,
         *,
         section: str | None = None,
-    ) -> list[Any]:
+    ) -> Iterator[Any]:
         """A list's rows (of one section, if given), ordered by student name then section."""
         section_filter = " AND sec.name = :section" if section is not None else ""
-        return list(
-            self._execute(
-                "SELECT st.student_id AS student_id, st.fname AS first_name,"
-                " st.lname AS last_name, sec.name AS section, p.grade AS grade,"
-                " p.appeared_before AS appeared_before FROM performances p"
-                " JOIN students st ON st.id = p.student_id"
-                " JOIN sections sec ON sec.id = p.section_id"
-                f" WHERE p.analysis_id = :analysis AND p.category = :category{section_filter}"
-                " ORDER BY st.lname, st.fname, st.student_id, sec.name",
-                {
-                    "analysis": analysis_id,
-                    "category": category,
-                    "section": section,
-                },
+        # Streamed (a server-side cursor on PostgreSQL): lists can hold 100,000s of rows.
+        return iter(
+            self.connection.execute(
+                text(
+                    "SELECT st.student_id AS student_id, st.fname AS first_name,"
+                    " st.lname AS last_name, sec.name AS section, p.grade AS grade,"
+                    " p.appeared_before AS appeared_before FROM performances p"
+                    " JOIN students st ON st.id = p.student_id"
+                    " JOIN sections sec ON sec.id = p.section_id"
+                    f" WHERE p.analysis_id = :analysis AND p.category = :category{section_filter}"
+                    " ORDER BY st.lname, st.fname, st.student_id, sec.name"
+                ),
+                {"analysis": analysis_id, "category": category, "section": section},
+                execution_options={"yield_per": 5000},
             )
         )
 
