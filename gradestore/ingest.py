@@ -246,8 +246,8 @@ def _ingest_unit(
         stager.stage_file(file)
     if result.errors:
         return _rejected(result), []
-    repository.index_staging()
-    duplicates = _check_duplicates(repository, stager, result)
+    no_pair_twice = repository.index_staging()
+    duplicates = {} if no_pair_twice else _check_duplicates(repository, stager, result)
     actions = _decide_section_actions(repository, stager, options, result)
     if result.errors:
         return _rejected(result), []
