@@ -25,6 +25,12 @@ class NotFoundError(GradestoreError):
     exit_code = os.EX_NOINPUT  # 66
 
 
+class OutputError(GradestoreError):
+    """An output file cannot be written."""
+
+    exit_code = os.EX_CANTCREAT  # 73
+
+
 class DatabaseUnavailableError(GradestoreError):
     exit_code = os.EX_UNAVAILABLE  # 69
 

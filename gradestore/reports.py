@@ -174,7 +174,7 @@ def _check_section(repository: Repository, analysis_id: int, section: str) -> li
     if section in names:
         raise NotFoundError(
             f"section {section!r} is not in analysis {analysis_id}"
-            " (run `gradestore analyze` to include it)"
+            + _elsewhere(repository.analyses_covering(section=section))
         )
     raise NotFoundError(unknown("section", section, names))
 
@@ -185,8 +185,18 @@ def _check_group(repository: Repository, analysis_id: int, group: str) -> GroupT
         return groups[0]
     names = repository.group_names()
     if group in names:
-        raise NotFoundError(f"group {group!r} is not in analysis {analysis_id}")
+        raise NotFoundError(
+            f"group {group!r} is not in analysis {analysis_id}"
+            + _elsewhere(repository.analyses_covering(group=group))
+        )
     raise NotFoundError(unknown("group", group, names))
+
+
+def _elsewhere(analysis_ids: list[int]) -> str:
+    if not analysis_ids:
+        return " (run `gradestore analyze` to include it)"
+    shown = ", ".join(map(str, analysis_ids[-5:]))
+    return f"; it is in analyses {shown}: use --analysis ID"
 
 
 # --- section, group, student and list reports -----------------------------------------------

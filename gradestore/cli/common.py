@@ -97,6 +97,9 @@ def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
         except OperationalError as error:
             reason = str(error.orig or error).strip().splitlines()[0]
             raise fail(f"database error: {reason}", os.EX_UNAVAILABLE) from None
+        except OSError as error:
+            where = f"{error.filename}: " if error.filename else ""
+            raise fail(f"{where}{error.strerror or error}", os.EX_IOERR) from None
         except KeyboardInterrupt:
             raise fail("interrupted; nothing of the current file was stored", 130) from None
 

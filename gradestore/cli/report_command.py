@@ -160,10 +160,19 @@ def output_stream(path: Path | None) -> Iterator[TextIO]:
         yield sys.stdout
         sys.stdout.flush()
         return
+    from gradestore.errors import OutputError
+
     partial = path.with_name(f".{path.name}.partial")
     try:
-        with partial.open("w", encoding="utf-8", newline="") as out:
+        try:
+            handle = partial.open("w", encoding="utf-8", newline="")
+        except OSError as error:
+            raise OutputError(f"cannot write {path}: {error.strerror}") from error
+        with handle as out:
             yield out
-        os.replace(partial, path)
+        try:
+            os.replace(partial, path)
+        except OSError as error:
+            raise OutputError(f"cannot write {path}: {error.strerror}") from error
     finally:
         partial.unlink(missing_ok=True)

@@ -788,6 +788,23 @@ class Repository:
             )
         )
 
+    def analyses_covering(
+        self, *, section: str | None = None, group: str | None = None
+    ) -> list[int]:
+        """Ids of the analyses that hold tests of this section or of this group."""
+        if section is not None:
+            sql = (
+                "SELECT DISTINCT a.analysis_id FROM analysis_sections a"
+                " JOIN sections s ON s.id = a.section_id WHERE s.name = :name"
+            )
+        else:
+            sql = (
+                "SELECT DISTINCT a.analysis_id FROM analysis_groups a"
+                " JOIN groups g ON g.id = a.group_id WHERE g.name = :name"
+            )
+        rows = self._execute(sql + " ORDER BY 1", {"name": section or group})
+        return [row[0] for row in rows]
+
     # --- reports --------------------------------------------------------------------------------
 
     def section_info(self, name: str) -> dict[str, Any] | None:

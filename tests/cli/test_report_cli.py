@@ -1,0 +1,710 @@
+"""`gradestore report` through the command line, on SQLite and PostgreSQL.
+
+The store is built by `gradestore ingest` from a CSV and a legacy .lst written here, analysed
+twice by `gradestore analyze`, and the files are deleted before any report runs. Expected
+figures are computed in this file (numpy population std, scipy.stats.norm.sf) or written out
+by hand; only `analyze --format json` is used as a reference, for the report that must equal it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from conftest import CliResult, run_cli, run_gradestore, table_counts
+from scipy.stats import norm
+from sqlalchemy import Engine
+
+EX_USAGE = 64
+EX_NOINPUT = 66
+ESC = "\x1b"
+
+# The contract's grade scale, written out independently of gradestore.grades.
+POINTS = {
+    "A+": 4.0,
+    "A": 4.0,
+    "A-": 3.7,
+    "B+": 3.3,
+    "B": 3.0,
+    "B-": 2.7,
+    "C+": 2.3,
+    "C": 2.0,
+    "C-": 1.7,
+    "D+": 1.3,
+    "D": 1.0,
+    "D-": 0.7,
+    "F": 0.0,
+}
+LETTERS = (*POINTS, "I", "W", "P", "NP")
+GOOD = {"A+", "A", "A-"}
+WORK = {"D+", "D", "D-", "F"}
+
+S1, S2, S3, S4 = "COMSC210.01F25", "COMSC210.02F25", "MATH101.01F25", "ART100.01F25"
+HYPERLINK = '=HYPERLINK("http://evil","x")'
+HEADER = ("section", "student_id", "last_name", "first_name", "grade", "group", "term")
+# S1 holds every one of the 17 letters (A three times, B twice); S2 is in two groups (the
+# group column differs between its rows); S4 is in no group. Four last names begin with a
+# spreadsheet formula character.
+ROWS: list[tuple[str, str, str, str, str, str]] = [
+    (S1, "1001", HYPERLINK, "Eve", "A", "COMSC210"),
+    (S1, "1002", "Adams", "Ann", "A", "COMSC210"),
+    (S1, "1003", "Baker", "Bo", "A", "COMSC210"),
+    (S1, "1004", "Cole", "Cy", "A+", "COMSC210"),
+    (S1, "1005", "+1", "Pat", "A-", "COMSC210"),
+    (S1, "1006", "Dunn", "Di", "B+", "COMSC210"),
+    (S1, "1007", "Ellis", "Ed", "B", "COMSC210"),
+    (S1, "1008", "Ford", "Fi", "B", "COMSC210"),
+    (S1, "1009", "Gray", "Gil", "B-", "COMSC210"),
+    (S1, "1010", "Hart", "Hu", "C+", "COMSC210"),
+    (S1, "1011", "Ives", "Ian", "C", "COMSC210"),
+    (S1, "1012", "Jain", "Jo", "C-", "COMSC210"),
+    (S1, "1013", "Kent", "Kim", "D+", "COMSC210"),
+    (S1, "1014", "-Smith", "Sue", "D", "COMSC210"),
+    (S1, "1015", "Lowe", "Liv", "D-", "COMSC210"),
+    (S1, "1016", "@x", "Max", "F", "COMSC210"),
+    (S1, "1017", "Mann", "Mo", "I", "COMSC210"),
+    (S1, "1018", "Nash", "Ned", "W", "COMSC210"),
+    (S1, "1019", "Orr", "Ola", "P", "COMSC210"),
+    (S1, "1020", "Penn", "Pia", "NP", "COMSC210"),
+    (S2, "1002", "Adams", "Ann", "D", "COMSC210"),
+    (S2, "1021", "Quinn", "Zed", "A", "COMSC210"),
+    (S2, "1022", "Reed", "Ray", "C", "COMSC210"),
+    (S2, "1023", "Shaw", "Sy", "C", "COMSC210"),
+    (S2, "1024", "Tate", "Tom", "F", "CORE"),
+    (S3, "1021", "Quinn", "Zed", "A", "CORE"),
+    (S3, "1025", "Upton", "Uma", "A-", "CORE"),
+    (S3, "1026", "Vance", "Val", "B+", "CORE"),
+    (S3, "1007", "Ellis", "Ed", "D+", "CORE"),
+    (S3, "1024", "Tate", "Tom", "D-", "CORE"),
+    (S3, "1027", "West", "Wes", "A", "CORE"),
+    (S4, "1027", "West", "Wes", "B", ""),
+    (S4, "1028", "Young", "Yan", "A", ""),
+]
+GROUPS = {"COMSC210": [S1, S2], "CORE": [S2, S3]}
+# An earlier list: Tate was on it for a section the store has no grades of.
+HISTORY_LST = '"1024","Tate, Tom", 1\n"OLD100.01F20","D"\n'
+FIRST_THRESHOLD = 0.4  # S2's two tests (p 0.337 and 0.376) are significant, the others not
+
+
+# --- independent expectations -------------------------------------------------------------------
+
+
+def points(section: str) -> list[float]:
+    return [POINTS[r[4]] for r in ROWS if r[0] == section and r[4] in POINTS]
+
+
+def grade_counts(section: str) -> dict[str, int]:
+    counts = dict.fromkeys(LETTERS, 0)
+    for row in ROWS:
+        if row[0] == section:
+            counts[row[4]] += 1
+    return counts
+
+
+def ztest(sample: list[float], population: list[float], alpha: float) -> tuple[float, float, bool]:
+    std = float(np.std(population, ddof=0))
+    z = (float(np.mean(sample)) - float(np.mean(population))) / (std / math.sqrt(len(sample)))
+    p = float(2 * norm.sf(abs(z)))
+    return z, p, p < alpha
+
+
+def expected(groups: dict[str, list[str]], alpha: float) -> dict[str, Any]:
+    """(section, group) tests and group tests of an analysis over ``groups`` (plus, when it is
+    every group, S4 in no group)."""
+    all_pool = [v for s in sorted({s for m in groups.values() for s in m}) for v in points(s)]
+    sections: dict[tuple[str, str | None], dict[str, Any]] = {}
+    group_tests: dict[str, dict[str, Any]] = {}
+    for group, members in groups.items():
+        pool = [v for s in members for v in points(s)]
+        z, p, sig = ztest(pool, all_pool, alpha)
+        group_tests[group] = {
+            "sections": sorted(members),
+            "count": len(pool),
+            "mean_gpa": float(np.mean(pool)),
+            "stddev": float(np.std(pool, ddof=0)),
+            "z_score": z,
+            "p_value": p,
+            "significant": sig,
+        }
+        for section in members:
+            z, p, sig = ztest(points(section), pool, alpha)
+            sections[(section, group)] = {
+                "count": len(points(section)),
+                "mean_gpa": float(np.mean(points(section))),
+                "grade_counts": grade_counts(section),
+                "z_score": z,
+                "p_value": p,
+                "significant": sig,
+            }
+    return {"sections": sections, "groups": group_tests}
+
+
+def expected_lists(scope: set[str]) -> dict[str, dict[str, set[tuple[str, str]]]]:
+    lists: dict[str, dict[str, set[tuple[str, str]]]] = {"good": {}, "work": {}}
+    for section, student, _last, _first, grade, _group in ROWS:
+        if section in scope:
+            which = "good" if grade in GOOD else "work" if grade in WORK else None
+            if which:
+                lists[which].setdefault(student, set()).add((section, grade))
+    return lists
+
+
+def close(actual: float | None, want: float | None) -> bool:
+    if want is None or actual is None:
+        return actual is want
+    return actual == pytest.approx(want, rel=1e-9, abs=1e-12)
+
+
+def check_analysis_json(got: dict[str, Any], want: dict[str, Any]) -> None:
+    tests = {(s["section"], s["group"]): s for s in got["sections"] if s["group"] is not None}
+    assert set(tests) == set(want["sections"])
+    for key, exp in want["sections"].items():
+        assert tests[key]["count"] == exp["count"], key
+        assert tests[key]["grade_counts"] == exp["grade_counts"], key
+        for field in ("mean_gpa", "z_score", "p_value"):
+            assert close(tests[key][field], exp[field]), (key, field)
+        assert tests[key]["significant"] is exp["significant"], key
+    groups = {g["group"]: g for g in got["groups"]}
+    assert set(groups) == set(want["groups"])
+    for name, exp in want["groups"].items():
+        assert sorted(groups[name]["sections"]) == exp["sections"]
+        assert groups[name]["count"] == exp["count"]
+        for field in ("mean_gpa", "stddev", "z_score", "p_value"):
+            assert close(groups[name][field], exp[field]), (name, field)
+        assert groups[name]["significant"] is exp["significant"], name
+
+
+# --- the store, through the command line ---------------------------------------------------------
+
+
+@dataclass
+class Store:
+    db: str
+    first: dict[str, Any]  # `analyze --threshold 0.4 --format json`: every section
+    second: dict[str, Any]  # `analyze --group COMSC210 --format json`
+    files: Path
+
+    def run(self, *args: str) -> CliResult:
+        return run_cli("--db", self.db, *args)
+
+    def ok(self, *args: str) -> str:
+        result = self.run(*args)
+        assert result.exit_code == 0, (args, result.stdout, result.stderr)
+        return result.stdout
+
+
+def ok(*args: str) -> str:
+    result = run_cli(*args)
+    assert result.exit_code == 0, (args, result.stdout, result.stderr)
+    return result.stdout
+
+
+def write_rows(path: Path) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADER)
+        writer.writerows((*row, "F25") for row in ROWS)
+    return path
+
+
+@pytest.fixture
+def store(db_url: str, tmp_path: Path) -> Store:
+    files = tmp_path / "files"
+    files.mkdir()
+    grades = write_rows(files / "grades.csv")
+    history = files / "history.lst"
+    history.write_text(HISTORY_LST, encoding="utf-8")
+    ok("--db", db_url, "ingest", str(grades))
+    ok("--db", db_url, "ingest", str(history))
+    first = json.loads(
+        ok("--db", db_url, "analyze", "--threshold", str(FIRST_THRESHOLD), "--format", "json")
+    )
+    second = json.loads(ok("--db", db_url, "analyze", "--group", "COMSC210", "--format", "json"))
+    grades.unlink()
+    history.unlink()
+    return Store(db_url, first, second, files)
+
+
+def one_line_error(result: CliResult) -> str:
+    assert result.exit_code != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def tokens_in(text: str) -> list[list[str]]:
+    return [line.split() for line in text.splitlines()]
+
+
+def section_row(section: str, group: str, want: dict[str, Any]) -> list[str]:
+    """A row of a plain sections table, formatted here: 3 decimals, p with 4."""
+    return [
+        section,
+        group,
+        str(want["count"]),
+        f"{want['mean_gpa']:.3f}",
+        f"{want['z_score']:.3f}",
+        f"{want['p_value']:.4f}",
+        "YES" if want["significant"] else "no",
+    ]
+
+
+def between(text: str, start: str, end: str | None = None) -> str:
+    tail = text[text.index(start) :]
+    return tail[: tail.index(end)] if end else tail
+
+
+# --- the whole analysis -------------------------------------------------------------------------
+
+
+def test_report_json_equals_analyze_json(store: Store) -> None:
+    assert not (store.files / "grades.csv").exists()
+    latest = json.loads(store.ok("report", "--format", "json"))
+    assert latest == store.second
+    first = json.loads(
+        store.ok("report", "--analysis", str(store.first["analysis_id"]), "--format", "json")
+    )
+    assert first == store.first
+    check_analysis_json(first, expected(GROUPS, FIRST_THRESHOLD))
+    check_analysis_json(latest, expected({"COMSC210": [S1, S2]}, 0.05))
+    assert {s["student_id"] for s in first["good_list"]} == set(
+        expected_lists({S1, S2, S3, S4})["good"]
+    )
+
+
+def test_report_table_names_groups_sections_tests_and_lists(store: Store) -> None:
+    out = store.ok("report", "--analysis", str(store.first["analysis_id"]))
+    rows = tokens_in(out)
+    want = expected(GROUPS, FIRST_THRESHOLD)
+    for group, exp in want["groups"].items():
+        assert (
+            f"Group {group}: count {exp['count']}, mean GPA {exp['mean_gpa']:.3f}, "
+            f"stddev {exp['stddev']:.3f}"
+        ) in out
+        # The group against all groups.
+        assert [
+            group,
+            str(len(exp["sections"])),
+            str(exp["count"]),
+            f"{exp['mean_gpa']:.3f}",
+            f"{exp['stddev']:.3f}",
+            f"{exp['z_score']:.3f}",
+            f"{exp['p_value']:.4f}",
+            "YES" if exp["significant"] else "no",
+        ] in rows, group
+    for (section, group), exp in want["sections"].items():
+        assert section_row(section, group, exp) in rows, (section, group)
+    assert sum(row[-1:] == ["YES"] for row in rows) == 2
+    assert "Sections in no group" in out and [S4, "-", "2", "3.500", "-", "-", "no"] in rows
+    lists = expected_lists({S1, S2, S3, S4})
+    good = between(out, "Good list", "Work list")
+    work = between(out, "Work list")
+    for part, which in ((good, "good"), (work, "work")):
+        listed = {row[0]: row[-1] for row in tokens_in(part) if row and row[0] in lists[which]}
+        assert set(listed) == set(lists[which]), which
+        for student, flag in listed.items():
+            assert flag == ("yes" if student == "1024" else "no"), (which, student)
+    assert "appeared before" in good and "appeared before" in work
+
+
+def test_report_csv_one_row_per_test(store: Store) -> None:
+    out = store.ok("report", "--analysis", str(store.first["analysis_id"]), "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    want = expected(GROUPS, FIRST_THRESHOLD)
+    sections = {(r["name"], r["group"]): r for r in rows if r["kind"] == "section"}
+    groups = {r["name"]: r for r in rows if r["kind"] == "group"}
+    assert len(rows) == len(want["sections"]) + 1 + len(want["groups"])  # + S4, in no group
+    assert set(sections) == set(want["sections"]) | {(S4, "")}
+    assert set(groups) == set(want["groups"])
+    for key, exp in want["sections"].items():
+        assert int(sections[key]["count"]) == exp["count"]
+        assert float(sections[key]["mean_gpa"]) == pytest.approx(exp["mean_gpa"])
+        assert float(sections[key]["z_score"]) == pytest.approx(exp["z_score"])  # -0.96: no '
+        assert float(sections[key]["p_value"]) == pytest.approx(exp["p_value"])
+    for name, exp in want["groups"].items():
+        assert float(groups[name]["stddev"]) == pytest.approx(exp["stddev"])
+        assert float(groups[name]["z_score"]) == pytest.approx(exp["z_score"])
+
+
+# --- --section ----------------------------------------------------------------------------------
+
+BAR_LINE = re.compile(
+    r"^(A\+|A-|A|B\+|B-|B|C\+|C-|C|D\+|D-|D|F|I|W|P|NP)(?: \(not in GPA\))?\s+(\d+)\s*(#*)\s*$"
+)
+
+
+def test_section_table_bar_chart_tests_and_students(store: Store) -> None:
+    out = store.ok("report", "--section", S1, "--analysis", str(store.first["analysis_id"]))
+    assert "count 16" in out and f"mean GPA {np.mean(points(S1)):.3f}" in out
+    bars = {}
+    for line in out.splitlines():
+        match = BAR_LINE.match(line)
+        if match:
+            bars[match[1]] = (int(match[2]), len(match[3]))
+    counts = grade_counts(S1)
+    assert set(bars) == set(LETTERS)  # every letter, I, W, P and NP too
+    assert {letter: count for letter, (count, _) in bars.items()} == counts
+    assert bars["A"][1] > bars["B"][1] > bars["C"][1] > 0  # 3 > 2 > 1 grades
+    assert bars["NP"][1] == bars["F"][1] > 0
+    z, p, _ = ztest(points(S1), points(S1) + points(S2), FIRST_THRESHOLD)
+    assert ["COMSC210", f"{z:.3f}", f"{p:.4f}", "no"] in tokens_in(out)
+    good = between(out, "Good list", "Work list")
+    work = between(out, "Work list")
+    lists = expected_lists({S1})
+    assert {r[0] for r in tokens_in(good) if r and r[0].isdigit()} == set(lists["good"])
+    assert {r[0] for r in tokens_in(work) if r and r[0].isdigit()} == set(lists["work"])
+
+
+def test_section_in_two_groups_table_json_csv(store: Store) -> None:
+    analysis = str(store.first["analysis_id"])
+    out = store.ok("report", "--section", S2, "--analysis", analysis)
+    rows = tokens_in(out)
+    for group, members in GROUPS.items():
+        z, p, sig = ztest(points(S2), [v for s in members for v in points(s)], FIRST_THRESHOLD)
+        assert sig
+        assert [group, f"{z:.3f}", f"{p:.4f}", "YES"] in rows
+
+    data = json.loads(
+        store.ok("report", "--section", S2, "--analysis", analysis, "--format", "json")
+    )
+    assert data["section"] == S2 and data["count"] == 5
+    assert data["mean_gpa"] == pytest.approx(1.8)  # (1.0 + 4.0 + 2.0 + 2.0 + 0.0) / 5
+    assert data["grade_counts"] == grade_counts(S2)
+    assert sorted(t["group"] for t in data["tests"]) == ["COMSC210", "CORE"]
+    assert [s["student_id"] for s in data["good_list"]] == ["1021"]
+    assert sorted(s["student_id"] for s in data["work_list"]) == ["1002", "1024"]
+
+    out = store.ok("report", "--section", S2, "--analysis", analysis, "--format", "csv")
+    csv_rows = list(csv.DictReader(io.StringIO(out)))
+    assert sorted(r["group"] for r in csv_rows) == ["COMSC210", "CORE"]
+    for row in csv_rows:
+        assert row["section"] == S2 and int(row["count"]) == 5
+        assert {letter: int(row[letter]) for letter in LETTERS} == grade_counts(S2)
+        assert float(row["z_score"]) < 0 and row["significant"] == "true"
+
+
+# --- --group ------------------------------------------------------------------------------------
+
+
+def test_group_report_table_json_csv(store: Store) -> None:
+    analysis = str(store.first["analysis_id"])
+    want = expected(GROUPS, FIRST_THRESHOLD)
+    exp = want["groups"]["CORE"]
+    out = store.ok("report", "--group", "CORE", "--analysis", analysis)
+    assert f"count 11, mean GPA {exp['mean_gpa']:.3f}, stddev {exp['stddev']:.3f}" in out
+    assert f"z {exp['z_score']:.3f}, p {exp['p_value']:.4f}" in out
+    rows = tokens_in(out)
+    s2 = rows.index(section_row(S2, "CORE", want["sections"][(S2, "CORE")]))
+    s3 = rows.index(section_row(S3, "CORE", want["sections"][(S3, "CORE")]))
+    assert s2 < s3  # sorted by z: S2 (z -0.885) before S3 (z 0.808)
+
+    data = json.loads(
+        store.ok("report", "--group", "CORE", "--analysis", analysis, "--format", "json")
+    )
+    assert data["group"] == "CORE" and data["count"] == 11
+    assert data["stddev"] == pytest.approx(exp["stddev"])
+    assert data["z_score"] == pytest.approx(exp["z_score"])
+    assert [t["section"] for t in data["section_tests"]] == [S2, S3]
+
+    out = store.ok("report", "--group", "COMSC210", "--analysis", analysis, "--format", "csv")
+    csv_rows = list(csv.DictReader(io.StringIO(out)))
+    assert [(r["test"], r["name"]) for r in csv_rows] == [
+        ("group", "COMSC210"),
+        ("section", S2),  # z -0.960
+        ("section", S1),  # z 0.536
+    ]
+    assert float(csv_rows[0]["z_score"]) == pytest.approx(want["groups"]["COMSC210"]["z_score"])
+
+
+# --- --student ----------------------------------------------------------------------------------
+
+
+def test_student_report_table_json_csv(store: Store) -> None:
+    first, second = store.first["analysis_id"], store.second["analysis_id"]
+    out = store.ok("report", "--student", "1002")
+    assert "Adams, Ann" in out
+    rows = tokens_in(out)
+    assert [S1, "F25", "A", "4.0"] in rows and [S2, "F25", "D", "1.0"] in rows
+    for analysis in (first, second):
+        assert any(r[:1] == [str(analysis)] and r[2:] == ["good", S1, "A"] for r in rows)
+        assert any(r[:1] == [str(analysis)] and r[2:] == ["work", S2, "D"] for r in rows)
+
+    data = json.loads(store.ok("report", "--student", "1002", "--format", "json"))
+    assert data["student_id"] == "1002" and data["last_name"] == "Adams"
+    assert sorted((e["analysis_id"], e["list"], e["section"]) for e in data["lists"]) == [
+        (first, "good", S1),
+        (first, "work", S2),
+        (second, "good", S1),
+        (second, "work", S2),
+    ]
+
+    rows_csv = list(
+        csv.DictReader(io.StringIO(store.ok("report", "--student", "1002", "--format", "csv")))
+    )
+    by_section = {r["section"]: r for r in rows_csv}
+    assert set(by_section) == {S1, S2}
+    assert by_section[S1]["grade"] == "A" and float(by_section[S1]["points"]) == 4.0
+    assert by_section[S1]["term"] == "F25"
+    assert str(first) in by_section[S1]["lists"] and str(second) in by_section[S1]["lists"]
+    assert "good" in by_section[S1]["lists"] and "work" in by_section[S2]["lists"]
+
+    tate = store.ok("report", "--student", "1024")
+    assert "OLD100.01F20 (D)" in tate  # the earlier .lst entry
+    assert json.loads(store.ok("report", "--student", "1024", "--format", "json"))[
+        "earlier_lists"
+    ] == [{"section": "OLD100.01F20", "grade": "D"}]
+
+
+# --- --list -------------------------------------------------------------------------------------
+
+
+def test_list_reports_table_json_csv(store: Store) -> None:
+    second = store.second["analysis_id"]
+    lists = expected_lists({S1, S2})
+    out = store.ok("report", "--list", "good")  # the latest analysis: COMSC210 only
+    flags = {r[0]: r[-1] for r in tokens_in(out) if r and r[0] in lists["good"]}
+    assert set(flags) == set(lists["good"])
+    assert flags["1021"] == "yes" and flags["1002"] == "no"  # Quinn's A in MATH101 is outside
+
+    data = json.loads(store.ok("report", "--list", "work", "--format", "json"))
+    assert data["analysis_id"] == second and data["list"] == "work"
+    got = {s["student_id"]: s for s in data["students"]}
+    assert {k: {(e["section"], e["grade"]) for e in v["entries"]} for k, v in got.items()} == lists[
+        "work"
+    ]
+    assert got["1024"]["appeared_before"] is True and got["1014"]["appeared_before"] is False
+
+    out = store.ok(
+        "report", "--list", "work", "--format", "csv", "--analysis", str(store.first["analysis_id"])
+    )
+    rows = list(csv.DictReader(io.StringIO(out)))
+    want = expected_lists({S1, S2, S3, S4})["work"]
+    assert sorted((r["student_id"], r["section"], r["grade"]) for r in rows) == sorted(
+        (student, section, grade) for student, entries in want.items() for section, grade in entries
+    )
+    assert {r["student_id"]: r["appeared_before"] for r in rows}["1024"] == "true"
+    assert {r["student_id"]: r["appeared_before"] for r in rows}["1013"] == "false"
+
+
+WORK_LST = (
+    '"1014","-Smith, Sue", 1\n'
+    '"COMSC210.01F25","D"\n'
+    '"1016","@x, Max", 1\n'
+    '"COMSC210.01F25","F"\n'
+    '"1002","Adams, Ann", 1\n'
+    '"COMSC210.02F25","D"\n'
+    '"1007","Ellis, Ed", 1\n'
+    '"MATH101.01F25","D+"\n'
+    '"1013","Kent, Kim", 1\n'
+    '"COMSC210.01F25","D+"\n'
+    '"1015","Lowe, Liv", 1\n'
+    '"COMSC210.01F25","D-"\n'
+    '"1024","Tate, Tom", 2\n'
+    '"COMSC210.02F25","F"\n'
+    '"MATH101.01F25","D-"\n'
+)
+
+
+def test_work_list_lst_layout_and_ingest_back(store: Store, engine: Engine, tmp_path: Path) -> None:
+    path = tmp_path / "work.lst"
+    result = store.run(
+        "report",
+        "--list",
+        "work",
+        "--analysis",
+        str(store.first["analysis_id"]),
+        "--output",
+        str(path),
+    )
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == ""
+    assert path.read_text(encoding="utf-8") == WORK_LST
+    before = table_counts(engine)
+    store.ok("ingest", str(path))
+    after = table_counts(engine)
+    assert after["list_appearances"] - before["list_appearances"] == 8
+    assert after["enrollments"] == before["enrollments"]
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "table"])
+def test_output_writes_the_file_and_nothing_on_stdout(
+    store: Store, tmp_path: Path, fmt: str
+) -> None:
+    for args in (("--section", S1), ("--list", "good"), ()):
+        path = tmp_path / f"out.{fmt}"
+        result = store.run("report", *args, "--format", fmt, "--output", str(path))
+        assert result.exit_code == 0, result.stderr
+        assert result.stdout == ""
+        text = path.read_text(encoding="utf-8")
+        if fmt == "json":
+            json.loads(text)
+        elif fmt == "csv":
+            assert list(csv.DictReader(io.StringIO(text)))
+        else:
+            assert ESC not in text and text.strip()
+        path.unlink()
+    path = tmp_path / "whole.json"
+    store.ok("report", "--format", "json", "--output", str(path))
+    assert json.loads(path.read_text(encoding="utf-8")) == store.second
+
+
+def test_failing_report_leaves_no_file(store: Store, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    for args in (
+        ("--analysis", "99", "--format", "csv", "--output", str(out / "r.csv")),
+        ("--analysis", "99", "--format", "json", "--output", str(out / "r.json")),
+        ("--list", "work", "--analysis", "99", "--output", str(out / "work.lst")),
+        ("--section", "NOPE", "--output", str(out / "s.csv"), "--format", "csv"),
+    ):
+        result = store.run("report", *args)
+        assert result.exit_code == EX_NOINPUT, (args, result.stderr)
+        assert list(out.iterdir()) == [], args
+
+
+# --- CSV formula injection ----------------------------------------------------------------------
+
+
+def test_csv_escapes_formula_names_not_numbers(store: Store) -> None:
+    analysis = str(store.first["analysis_id"])
+    names = {"1001": HYPERLINK, "1005": "+1", "1014": "-Smith", "1016": "@x"}
+    good = list(
+        csv.DictReader(
+            io.StringIO(
+                store.ok("report", "--list", "good", "--analysis", analysis, "--format", "csv")
+            )
+        )
+    )
+    work = list(
+        csv.DictReader(
+            io.StringIO(
+                store.ok("report", "--list", "work", "--analysis", analysis, "--format", "csv")
+            )
+        )
+    )
+    last = {r["student_id"]: r["last_name"] for r in good + work}
+    for student, name in names.items():
+        assert last[student] == "'" + name, student
+        row = next(
+            csv.DictReader(io.StringIO(store.ok("report", "--student", student, "--format", "csv")))
+        )
+        assert row["last_name"] == "'" + name
+    assert last["1002"] == "Adams"
+    # Negative z-scores stay parseable numbers.
+    rows = list(
+        csv.DictReader(io.StringIO(store.ok("report", "--analysis", analysis, "--format", "csv")))
+    )
+    negative = [r["z_score"] for r in rows if r["z_score"].startswith("-")]
+    assert negative and all(float(z) < 0 for z in negative)
+    assert not any(r["z_score"].startswith("'") for r in rows)
+
+
+# --- errors -------------------------------------------------------------------------------------
+
+
+def test_unknown_names_exit_66_with_one_line_and_a_suggestion(store: Store) -> None:
+    for args, asked, suggestion in (
+        (("--section", "COMSC210.02F2"), "COMSC210.02F2", "COMSC210.02F25"),
+        (("--group", "COMSC21"), "COMSC21", "COMSC210"),
+        (("--student", "1O24"), "1O24", "1024"),
+        (("--analysis", "99"), "99", None),
+        (("--list", "good", "--analysis", "99"), "99", None),
+    ):
+        result = store.run("report", *args)
+        assert result.exit_code == EX_NOINPUT, args
+        line = one_line_error(result)
+        assert asked in line, line
+        if suggestion:
+            assert suggestion in line.replace(asked, "", 1), line
+        assert result.stdout == ""
+
+
+def test_empty_store_says_how_to_ingest(db_url: str) -> None:
+    for args in (
+        (),
+        ("--list", "good"),
+        ("--section", S1),
+        ("--group", "CORE"),
+        ("--student", "1"),
+    ):
+        line = one_line_error(run_cli("--db", db_url, "report", *args))
+        assert "gradestore ingest" in line, (args, line)
+
+
+def test_grades_but_no_analysis_says_analyze(db_url: str, tmp_path: Path) -> None:
+    ok("--db", db_url, "ingest", str(write_rows(tmp_path / "g.csv")))
+    for args in ((), ("--list", "work"), ("--section", S1), ("--group", "CORE")):
+        result = run_cli("--db", db_url, "report", *args)
+        line = one_line_error(result)
+        assert "gradestore analyze" in line, (args, line)
+
+
+def test_options_that_do_not_go_together_exit_64(store: Store, tmp_path: Path) -> None:
+    for args in (
+        ("--section", S1, "--group", "CORE"),
+        ("--student", "1002", "--list", "good"),
+        ("--group", "CORE", "--list", "work"),
+        ("--output", str(tmp_path / "x.lst")),
+        ("--section", S1, "--output", str(tmp_path / "x.lst")),
+    ):
+        result = store.run("report", *args)
+        assert result.exit_code == EX_USAGE, (args, result.stderr)
+        one_line_error(result)
+    assert not (tmp_path / "x.lst").exists()
+
+
+# --- terminals, pipes and the store -------------------------------------------------------------
+
+
+def test_no_colour_when_piped_and_80_columns(store: Store, tmp_path: Path) -> None:
+    for env in ({}, {"NO_COLOR": "1"}):
+        result = run_gradestore("--db", store.db, "report", "--section", S1, cwd=tmp_path, env=env)
+        assert result.exit_code == 0, result.stderr
+        assert ESC not in result.stdout and ESC not in result.stderr
+        assert "COMSC210" in result.stdout
+    for args in (("--section", S1), ("--list", "good"), ("--student", "1002")):
+        result = run_gradestore(
+            "--db", store.db, "report", *args, cwd=tmp_path, env={"COLUMNS": "80"}
+        )
+        assert result.exit_code == 0, result.stderr
+        assert ESC not in result.stdout
+        lines = result.stdout.splitlines()
+        assert lines and max(len(line) for line in lines) <= 80, args
+
+
+def test_reports_read_the_store_not_the_files(store: Store) -> None:
+    assert list(store.files.iterdir()) == []
+    for args in (
+        (),
+        ("--section", S1),
+        ("--group", "COMSC210"),
+        ("--student", "1021"),
+        ("--list", "good"),
+        ("--list", "work"),
+    ):
+        store.ok("report", *args)
+    first = str(store.first["analysis_id"])
+    data = json.loads(store.ok("report", "--section", S3, "--analysis", first, "--format", "json"))
+    assert data["grade_counts"] == grade_counts(S3)
+
+
+def test_output_in_a_missing_folder_is_one_line_not_a_traceback(
+    store: Store, tmp_path: Path
+) -> None:
+    for args in (
+        ("--format", "csv", "--output", str(tmp_path / "missing" / "r.csv")),
+        ("--list", "work", "--output", str(tmp_path / "missing" / "work.lst")),
+    ):
+        result = run_gradestore("--db", store.db, "report", *args, cwd=tmp_path)
+        assert result.exit_code != 0, args
+        assert "Traceback" not in result.stderr, result.stderr[-300:]
+        line = one_line_error(result)
+        assert "missing" in line, line

@@ -1,0 +1,533 @@
+"""The report use cases (gradestore.reports) and their renderings, on SQLite and PostgreSQL.
+
+A small store is built from a CSV written here and a legacy .lst file, analysed twice, and the
+CSV is deleted before any report runs (reports read the store, never the files). Every expected
+figure is computed in this file from the rows below (numpy population std, scipy.stats.norm.sf)
+or written out by hand; nothing is captured from gradestore's own output.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from conftest import table_counts
+from scipy.stats import norm
+from sqlalchemy import Engine
+
+from gradestore import render, reports
+from gradestore.analysis import Scope, run_analysis
+from gradestore.errors import NotFoundError
+from gradestore.ingest import IngestOptions, ingest_paths
+
+# The contract's grade scale, written out independently of gradestore.grades.
+POINTS = {
+    "A+": 4.0,
+    "A": 4.0,
+    "A-": 3.7,
+    "B+": 3.3,
+    "B": 3.0,
+    "B-": 2.7,
+    "C+": 2.3,
+    "C": 2.0,
+    "C-": 1.7,
+    "D+": 1.3,
+    "D": 1.0,
+    "D-": 0.7,
+    "F": 0.0,
+}
+LETTERS = (*POINTS, "I", "W", "P", "NP")
+GOOD = {"A+", "A", "A-"}
+WORK = {"D+", "D", "D-", "F"}
+
+S1, S2, S3, S4 = "COMSC210.01F25", "COMSC210.02F25", "MATH101.01F25", "ART100.01F25"
+HYPERLINK = '=HYPERLINK("http://evil","x")'
+HEADER = ("section", "student_id", "last_name", "first_name", "grade", "group", "term")
+# S1 holds every one of the 17 letters (A three times, B twice); S2 is in two groups (the
+# group column differs between its rows); S4 is in no group. Four last names begin with a
+# spreadsheet formula character.
+ROWS: list[tuple[str, str, str, str, str, str]] = [
+    (S1, "1001", HYPERLINK, "Eve", "A", "COMSC210"),
+    (S1, "1002", "Adams", "Ann", "A", "COMSC210"),
+    (S1, "1003", "Baker", "Bo", "A", "COMSC210"),
+    (S1, "1004", "Cole", "Cy", "A+", "COMSC210"),
+    (S1, "1005", "+1", "Pat", "A-", "COMSC210"),
+    (S1, "1006", "Dunn", "Di", "B+", "COMSC210"),
+    (S1, "1007", "Ellis", "Ed", "B", "COMSC210"),
+    (S1, "1008", "Ford", "Fi", "B", "COMSC210"),
+    (S1, "1009", "Gray", "Gil", "B-", "COMSC210"),
+    (S1, "1010", "Hart", "Hu", "C+", "COMSC210"),
+    (S1, "1011", "Ives", "Ian", "C", "COMSC210"),
+    (S1, "1012", "Jain", "Jo", "C-", "COMSC210"),
+    (S1, "1013", "Kent", "Kim", "D+", "COMSC210"),
+    (S1, "1014", "-Smith", "Sue", "D", "COMSC210"),
+    (S1, "1015", "Lowe", "Liv", "D-", "COMSC210"),
+    (S1, "1016", "@x", "Max", "F", "COMSC210"),
+    (S1, "1017", "Mann", "Mo", "I", "COMSC210"),
+    (S1, "1018", "Nash", "Ned", "W", "COMSC210"),
+    (S1, "1019", "Orr", "Ola", "P", "COMSC210"),
+    (S1, "1020", "Penn", "Pia", "NP", "COMSC210"),
+    (S2, "1002", "Adams", "Ann", "D", "COMSC210"),
+    (S2, "1021", "Quinn", "Zed", "A", "COMSC210"),
+    (S2, "1022", "Reed", "Ray", "C", "COMSC210"),
+    (S2, "1023", "Shaw", "Sy", "C", "COMSC210"),
+    (S2, "1024", "Tate", "Tom", "F", "CORE"),
+    (S3, "1021", "Quinn", "Zed", "A", "CORE"),
+    (S3, "1025", "Upton", "Uma", "A-", "CORE"),
+    (S3, "1026", "Vance", "Val", "B+", "CORE"),
+    (S3, "1007", "Ellis", "Ed", "D+", "CORE"),
+    (S3, "1024", "Tate", "Tom", "D-", "CORE"),
+    (S3, "1027", "West", "Wes", "A", "CORE"),
+    (S4, "1027", "West", "Wes", "B", ""),
+    (S4, "1028", "Young", "Yan", "A", ""),
+]
+GROUPS = {"COMSC210": [S1, S2], "CORE": [S2, S3]}
+# An earlier list: Tate was on it for a section the store has no grades of.
+HISTORY_LST = '"1024","Tate, Tom", 1\n"OLD100.01F20","D"\n'
+FIRST_THRESHOLD = 0.4  # S2's two tests (p 0.337 and 0.376) are significant, the others not
+
+
+# --- independent expectations -------------------------------------------------------------------
+
+
+def points(section: str) -> list[float]:
+    return [POINTS[r[4]] for r in ROWS if r[0] == section and r[4] in POINTS]
+
+
+def grade_counts(section: str) -> dict[str, int]:
+    counts = dict.fromkeys(LETTERS, 0)
+    for row in ROWS:
+        if row[0] == section:
+            counts[row[4]] += 1
+    return counts
+
+
+def ztest(sample: list[float], population: list[float], alpha: float) -> tuple[float, float, bool]:
+    std = float(np.std(population, ddof=0))
+    z = (float(np.mean(sample)) - float(np.mean(population))) / (std / math.sqrt(len(sample)))
+    p = float(2 * norm.sf(abs(z)))
+    return z, p, p < alpha
+
+
+def expected(groups: dict[str, list[str]], alpha: float) -> dict[str, Any]:
+    """(section, group) tests and group tests of an analysis over ``groups`` (plus, when it is
+    every group, S4 in no group)."""
+    all_pool = [v for s in sorted({s for m in groups.values() for s in m}) for v in points(s)]
+    sections: dict[tuple[str, str | None], dict[str, Any]] = {}
+    group_tests: dict[str, dict[str, Any]] = {}
+    for group, members in groups.items():
+        pool = [v for s in members for v in points(s)]
+        z, p, sig = ztest(pool, all_pool, alpha)
+        group_tests[group] = {
+            "sections": sorted(members),
+            "count": len(pool),
+            "mean_gpa": float(np.mean(pool)),
+            "stddev": float(np.std(pool, ddof=0)),
+            "z_score": z,
+            "p_value": p,
+            "significant": sig,
+        }
+        for section in members:
+            z, p, sig = ztest(points(section), pool, alpha)
+            sections[(section, group)] = {
+                "count": len(points(section)),
+                "mean_gpa": float(np.mean(points(section))),
+                "grade_counts": grade_counts(section),
+                "z_score": z,
+                "p_value": p,
+                "significant": sig,
+            }
+    return {"sections": sections, "groups": group_tests}
+
+
+def expected_lists(scope: set[str]) -> dict[str, dict[str, set[tuple[str, str]]]]:
+    lists: dict[str, dict[str, set[tuple[str, str]]]] = {"good": {}, "work": {}}
+    for section, student, _last, _first, grade, _group in ROWS:
+        if section in scope:
+            which = "good" if grade in GOOD else "work" if grade in WORK else None
+            if which:
+                lists[which].setdefault(student, set()).add((section, grade))
+    return lists
+
+
+def close(actual: float | None, want: float | None) -> bool:
+    if want is None or actual is None:
+        return actual is want
+    return actual == pytest.approx(want, rel=1e-9, abs=1e-12)
+
+
+def check_analysis_json(got: dict[str, Any], want: dict[str, Any]) -> None:
+    tests = {(s["section"], s["group"]): s for s in got["sections"] if s["group"] is not None}
+    assert set(tests) == set(want["sections"])
+    for key, exp in want["sections"].items():
+        assert tests[key]["count"] == exp["count"], key
+        assert tests[key]["grade_counts"] == exp["grade_counts"], key
+        for field in ("mean_gpa", "z_score", "p_value"):
+            assert close(tests[key][field], exp[field]), (key, field)
+        assert tests[key]["significant"] is exp["significant"], key
+    groups = {g["group"]: g for g in got["groups"]}
+    assert set(groups) == set(want["groups"])
+    for name, exp in want["groups"].items():
+        assert sorted(groups[name]["sections"]) == exp["sections"]
+        assert groups[name]["count"] == exp["count"]
+        for field in ("mean_gpa", "stddev", "z_score", "p_value"):
+            assert close(groups[name][field], exp[field]), (name, field)
+        assert groups[name]["significant"] is exp["significant"], name
+
+
+# --- the store ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Store:
+    engine: Engine
+    first: int  # every section, threshold 0.4
+    second: int  # group COMSC210 only, threshold 0.05
+    csv_path: Path
+
+
+def ingest(engine: Engine, *paths: Path) -> None:
+    report = ingest_paths(engine, list(paths), IngestOptions())
+    assert report.ok, [(u.path, u.errors) for u in report.units]
+
+
+def write_rows(path: Path) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADER)
+        writer.writerows((*row, "F25") for row in ROWS)
+    return path
+
+
+@pytest.fixture
+def store(engine: Engine, tmp_path: Path) -> Store:
+    files = tmp_path / "files"
+    files.mkdir()
+    grades = write_rows(files / "grades.csv")
+    history = files / "history.lst"
+    history.write_text(HISTORY_LST, encoding="utf-8")
+    ingest(engine, grades)
+    ingest(engine, history)
+    first = run_analysis(engine, FIRST_THRESHOLD).analysis_id
+    second = run_analysis(engine, 0.05, Scope("groups", ("COMSC210",))).analysis_id
+    # Reports read the store: the files are gone before any report runs.
+    grades.unlink()
+    history.unlink()
+    return Store(engine, first, second, grades)
+
+
+# --- the whole analysis -------------------------------------------------------------------------
+
+
+def test_analysis_report_is_the_stored_analysis(store: Store) -> None:
+    assert not store.csv_path.exists()
+    latest = reports.analysis_report(store.engine)
+    assert latest.analysis_id == store.second
+    check_analysis_json(latest.as_json(), expected({"COMSC210": [S1, S2]}, 0.05))
+
+    first = reports.analysis_report(store.engine, store.first).as_json()
+    assert first["analysis_id"] == store.first
+    assert first["threshold"] == FIRST_THRESHOLD
+    check_analysis_json(first, expected(GROUPS, FIRST_THRESHOLD))
+    # S2 is tested against both of its groups; S4 (no group) appears once, without a test.
+    assert sorted(s["group"] for s in first["sections"] if s["section"] == S2) == [
+        "COMSC210",
+        "CORE",
+    ]
+    (art,) = [s for s in first["sections"] if s["section"] == S4]
+    assert art["group"] is None and art["z_score"] is None and art["p_value"] is None
+    assert art["count"] == 2 and art["mean_gpa"] == pytest.approx(3.5)
+    assert sum(s["significant"] for s in first["sections"]) == 2  # both tests of S2
+
+
+def test_analysis_report_lists_and_appeared_before(store: Store) -> None:
+    first = reports.analysis_report(store.engine, store.first).as_json()
+    want = expected_lists({S1, S2, S3, S4})
+    for which in ("good", "work"):
+        got = {s["student_id"]: s for s in first[f"{which}_list"]}
+        assert set(got) == set(want[which]), which
+        for student, entries in want[which].items():
+            assert {(e["section"], e["grade"]) for e in got[student]["entries"]} == entries
+            # Every qualifying grade is inside this analysis: only Tate's .lst entry counts.
+            assert got[student]["appeared_before"] is (student == "1024"), student
+
+    second = reports.analysis_report(store.engine, store.second).as_json()
+    want = expected_lists({S1, S2})
+    good = {s["student_id"]: s for s in second["good_list"]}
+    work = {s["student_id"]: s for s in second["work_list"]}
+    assert set(good) == set(want["good"]) and set(work) == set(want["work"])
+    # Quinn's A in MATH101 and Tate's D- in MATH101 lie outside the COMSC210 scope.
+    assert good["1021"]["appeared_before"] is True
+    assert work["1024"]["appeared_before"] is True
+    assert good["1002"]["appeared_before"] is False and work["1002"]["appeared_before"] is False
+    assert good["1004"]["appeared_before"] is False
+
+
+def test_open_analysis_streams_the_same_report(store: Store) -> None:
+    whole = reports.analysis_report(store.engine, store.first).as_json()
+    with reports.open_analysis(store.engine, store.first) as streamed:
+        out = io.StringIO()
+        render.write_analysis_json(streamed, out)
+    assert json.loads(out.getvalue()) == whole
+
+
+def test_full_report_csv_has_a_row_per_test(store: Store) -> None:
+    result = reports.analysis_report(store.engine, store.first)
+    rows = list(csv.DictReader(io.StringIO(render.full_report_csv(result))))
+    want = expected(GROUPS, FIRST_THRESHOLD)
+    sections = [r for r in rows if r["kind"] == "section"]
+    groups = [r for r in rows if r["kind"] == "group"]
+    assert len(sections) == len(want["sections"]) + 1  # and S4 in no group
+    assert {r["name"] for r in groups} == set(want["groups"])
+    for row in sections:
+        if row["name"] == S4:
+            assert row["group"] == "" and row["z_score"] == ""
+            continue
+        exp = want["sections"][(row["name"], row["group"])]
+        # Negative z-scores stay numbers: no formula escaping of numeric cells.
+        assert float(row["z_score"]) == pytest.approx(exp["z_score"])
+        assert float(row["p_value"]) == pytest.approx(exp["p_value"])
+        assert int(row["count"]) == exp["count"]
+        assert row["significant"] == ("true" if exp["significant"] else "false")
+    assert any(float(r["z_score"]) < 0 for r in rows if r["z_score"])
+
+
+# --- one section, one group ---------------------------------------------------------------------
+
+
+def test_section_report_every_letter_and_its_tests(store: Store) -> None:
+    report = reports.section_report(store.engine, S1, store.first)
+    assert report.count == 16  # 20 grades, I, W, P and NP not counted
+    assert report.mean_gpa == pytest.approx(np.mean(points(S1)))
+    assert report.grade_counts == grade_counts(S1)
+    assert set(report.grade_counts) == set(LETTERS)  # all 17, zeros included
+    assert report.term == "F25"
+    data = report.as_json()
+    (test,) = data["tests"]
+    z, p, sig = ztest(points(S1), points(S1) + points(S2), FIRST_THRESHOLD)
+    assert test["group"] == "COMSC210"
+    assert test["z_score"] == pytest.approx(z) and test["p_value"] == pytest.approx(p)
+    assert test["significant"] is sig is False
+    want = expected_lists({S1})
+    assert {s["student_id"] for s in data["good_list"]} == set(want["good"])
+    assert {s["student_id"] for s in data["work_list"]} == set(want["work"])
+    assert {s["student_id"] for s in data["good_list"]} == {"1001", "1002", "1003", "1004", "1005"}
+
+
+def test_section_in_two_groups_shows_two_tests(store: Store) -> None:
+    report = reports.section_report(store.engine, S2, store.first)
+    data = report.as_json()
+    by_group = {t["group"]: t for t in data["tests"]}
+    assert set(by_group) == {"COMSC210", "CORE"}
+    for group, members in GROUPS.items():
+        pool = [v for s in members for v in points(s)]
+        z, p, sig = ztest(points(S2), pool, FIRST_THRESHOLD)
+        assert by_group[group]["z_score"] == pytest.approx(z)
+        assert by_group[group]["p_value"] == pytest.approx(p)
+        assert by_group[group]["significant"] is sig is True
+    assert {s["student_id"] for s in data["good_list"]} == {"1021"}
+    assert {s["student_id"] for s in data["work_list"]} == {"1002", "1024"}
+    # The lists hold only this section's entries.
+    tate = next(s for s in data["work_list"] if s["student_id"] == "1024")
+    assert tate["entries"] == [{"section": S2, "grade": "F"}]
+
+    rows = list(csv.DictReader(io.StringIO(render.section_report_csv(report))))
+    assert sorted(r["group"] for r in rows) == ["COMSC210", "CORE"]
+    for row in rows:
+        for letter in LETTERS:
+            assert int(row[letter]) == grade_counts(S2)[letter], letter
+        assert float(row["z_score"]) < 0
+
+
+def test_group_report_sections_sorted_by_z(store: Store) -> None:
+    report = reports.group_report(store.engine, "CORE", store.first)
+    data = report.as_json()
+    want = expected(GROUPS, FIRST_THRESHOLD)["groups"]["CORE"]
+    pool = points(S2) + points(S3)
+    assert data["count"] == len(pool) == 11
+    assert data["mean_gpa"] == pytest.approx(np.mean(pool))
+    assert data["stddev"] == pytest.approx(np.std(pool, ddof=0))
+    assert data["z_score"] == pytest.approx(want["z_score"])
+    assert data["p_value"] == pytest.approx(want["p_value"])
+    # S2 (mean 1.8) is below CORE's mean, S3 (2.833) above: S2 first.
+    assert [t["section"] for t in data["section_tests"]] == [S2, S3]
+    zs = [t["z_score"] for t in data["section_tests"]]
+    assert zs == sorted(zs) and zs[0] < 0 < zs[1]
+
+    rows = list(csv.DictReader(io.StringIO(render.group_report_csv(report))))
+    assert [(r["test"], r["name"]) for r in rows] == [
+        ("group", "CORE"),
+        ("section", S2),
+        ("section", S3),
+    ]
+    assert float(rows[0]["stddev"]) == pytest.approx(np.std(pool, ddof=0))
+
+
+# --- one student, one list ----------------------------------------------------------------------
+
+
+def test_student_report_grades_and_lists_in_every_analysis(store: Store) -> None:
+    report = reports.student_report(store.engine, "1002")
+    data = report.as_json()
+    assert (data["last_name"], data["first_name"]) == ("Adams", "Ann")
+    assert sorted((g["section"], g["term"], g["grade"], g["points"]) for g in data["grades"]) == [
+        (S1, "F25", "A", 4.0),
+        (S2, "F25", "D", 1.0),
+    ]
+    assert sorted(
+        (e["analysis_id"], e["list"], e["section"], e["grade"]) for e in data["lists"]
+    ) == [
+        (store.first, "good", S1, "A"),
+        (store.first, "work", S2, "D"),
+        (store.second, "good", S1, "A"),
+        (store.second, "work", S2, "D"),
+    ]
+    assert data["earlier_lists"] == []
+
+    tate = reports.student_report(store.engine, "1024").as_json()
+    assert tate["earlier_lists"] == [{"section": "OLD100.01F20", "grade": "D"}]
+    assert sorted((e["analysis_id"], e["list"], e["section"]) for e in tate["lists"]) == [
+        (store.first, "work", S2),
+        (store.first, "work", S3),
+        (store.second, "work", S2),
+    ]
+    # Not-counted letters have no points.
+    mann = reports.student_report(store.engine, "1017").as_json()
+    assert mann["grades"] == [{"section": S1, "term": "F25", "grade": "I", "points": None}]
+    assert mann["lists"] == []
+
+
+def test_list_reports(store: Store) -> None:
+    for analysis, scope in ((store.first, {S1, S2, S3, S4}), (store.second, {S1, S2})):
+        want = expected_lists(scope)
+        for which in ("good", "work"):
+            with reports.open_list(store.engine, which, analysis) as listing:
+                students = list(listing.students)
+                assert listing.size == len(want[which])
+            got = {s.student_id: {(e.section, e.grade) for e in s.entries} for s in students}
+            assert got == want[which], (analysis, which)
+
+
+def test_legacy_list_layout_exactly(store: Store) -> None:
+    out = io.StringIO()
+    with reports.open_list(store.engine, "work", store.first) as listing:
+        written = render.write_legacy_list(listing, out)
+    assert written == 7
+    # By last name, then first name; entries by section. Written out by hand.
+    assert out.getvalue() == (
+        '"1014","-Smith, Sue", 1\n'
+        '"COMSC210.01F25","D"\n'
+        '"1016","@x, Max", 1\n'
+        '"COMSC210.01F25","F"\n'
+        '"1002","Adams, Ann", 1\n'
+        '"COMSC210.02F25","D"\n'
+        '"1007","Ellis, Ed", 1\n'
+        '"MATH101.01F25","D+"\n'
+        '"1013","Kent, Kim", 1\n'
+        '"COMSC210.01F25","D+"\n'
+        '"1015","Lowe, Liv", 1\n'
+        '"COMSC210.01F25","D-"\n'
+        '"1024","Tate, Tom", 2\n'
+        '"COMSC210.02F25","F"\n'
+        '"MATH101.01F25","D-"\n'
+    )
+
+
+def test_legacy_list_ingests_back(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "work.lst"
+    with reports.open_list(store.engine, "work", store.first) as listing, path.open("w") as out:
+        render.write_legacy_list(listing, out)
+    before = table_counts(store.engine)
+    ingest(store.engine, path)
+    after = table_counts(store.engine)
+    assert after["list_appearances"] - before["list_appearances"] == 8
+    assert after["students"] == before["students"]
+    assert after["enrollments"] == before["enrollments"]
+    tate = reports.student_report(store.engine, "1024").as_json()
+    assert sorted((e["section"], e["grade"]) for e in tate["earlier_lists"]) == [
+        (S2, "F"),
+        (S3, "D-"),
+        ("OLD100.01F20", "D"),
+    ]
+
+
+# --- CSV formula escaping -----------------------------------------------------------------------
+
+
+def test_csv_cells_escaped_against_formulas_numbers_kept(store: Store) -> None:
+    for which, names in (("good", {HYPERLINK, "+1"}), ("work", {"-Smith", "@x"})):
+        out = io.StringIO()
+        with reports.open_list(store.engine, which, store.first) as listing:
+            render.write_list_csv(listing, out)
+        rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+        last_names = {r["last_name"] for r in rows}
+        for name in names:
+            assert "'" + name in last_names
+            assert name not in last_names
+        assert "Adams" in last_names  # plain names untouched
+
+    for student, name in (("1001", HYPERLINK), ("1014", "-Smith"), ("1016", "@x"), ("1005", "+1")):
+        text = render.student_report_csv(reports.student_report(store.engine, student))
+        (row,) = list(csv.DictReader(io.StringIO(text)))
+        assert row["last_name"] == "'" + name
+        assert float(row["points"]) == POINTS[row["grade"]]
+
+    assert render.escape_cell(-1.25) == -1.25
+    assert render.escape_cell(-3) == -3
+    assert render.escape_cell("-Smith") == "'-Smith"
+    assert render.escape_cell("Smith-Jones") == "Smith-Jones"
+
+
+# --- errors -------------------------------------------------------------------------------------
+
+
+def test_unknown_names_suggest_the_closest(store: Store) -> None:
+    with pytest.raises(NotFoundError, match=r"COMSC210\.02F2'.*COMSC210\.02F25"):
+        reports.section_report(store.engine, "COMSC210.02F2")
+    with pytest.raises(NotFoundError, match=r"'CORF'.*CORE"):
+        reports.group_report(store.engine, "CORF")
+    with pytest.raises(NotFoundError, match="'9999'"):
+        reports.student_report(store.engine, "9999")
+    with pytest.raises(NotFoundError, match="unknown analysis 99"):
+        reports.analysis_report(store.engine, 99)
+    with (
+        pytest.raises(NotFoundError, match="unknown analysis 99"),
+        reports.open_list(store.engine, "good", 99),
+    ):
+        pass
+
+
+def test_section_outside_the_analysis(store: Store) -> None:
+    # MATH101 is stored but analysis 2 covered only COMSC210.
+    with pytest.raises(NotFoundError, match=r"MATH101\.01F25.*not in analysis"):
+        reports.section_report(store.engine, S3, store.second)
+    with pytest.raises(NotFoundError, match=r"CORE.*not in analysis"):
+        reports.group_report(store.engine, "CORE", store.second)
+
+
+def test_empty_store_and_store_without_analysis(engine: Engine, tmp_path: Path) -> None:
+    for call in (
+        lambda: reports.analysis_report(engine),
+        lambda: reports.section_report(engine, S1),
+        lambda: reports.group_report(engine, "CORE"),
+        lambda: reports.student_report(engine, "1002"),
+    ):
+        with pytest.raises(NotFoundError, match="gradestore ingest"):
+            call()
+    ingest(engine, write_rows(tmp_path / "grades.csv"))
+    with pytest.raises(NotFoundError, match="gradestore analyze"):
+        reports.analysis_report(engine)
+    with (
+        pytest.raises(NotFoundError, match="gradestore analyze"),
+        reports.open_list(engine, "work"),
+    ):
+        pass
+    # A student report needs no analysis.
+    assert reports.student_report(engine, "1002").as_json()["lists"] == []
