@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pytest
 from conftest import run_cli, table_counts
+from expected import GOOD, NOT_COUNTED, POINTS, WORK
 from scipy.stats import norm
 from sqlalchemy import create_engine
 
@@ -25,24 +26,6 @@ SAMPLE_DATA = Path(__file__).resolve().parents[2] / "sample_data"
 SAMPLE_CSV = SAMPLE_DATA / "grades.csv"
 SAMPLE_RUNS = SAMPLE_DATA / "legacy" / "Runs"
 
-POINTS = {
-    "A+": 4.0,
-    "A": 4.0,
-    "A-": 3.7,
-    "B+": 3.3,
-    "B": 3.0,
-    "B-": 2.7,
-    "C+": 2.3,
-    "C": 2.0,
-    "C-": 1.7,
-    "D+": 1.3,
-    "D": 1.0,
-    "D-": 0.7,
-    "F": 0.0,
-}
-NOT_COUNTED = ("I", "W", "P", "NP")
-GOOD = {"A+", "A", "A-"}
-WORK = {"D+", "D", "D-", "F"}
 
 TOP_KEYS = {
     "analysis_id",

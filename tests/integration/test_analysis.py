@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pytest
 from conftest import run_cli, table_counts
+from expected import GOOD, LETTERS, POINTS, WORK
 from scipy.stats import norm
 from sqlalchemy import Connection, Engine, text
 
@@ -28,25 +29,6 @@ from gradestore.errors import NotFoundError, UsageError
 from gradestore.ingest import IngestOptions, ingest_paths
 from gradestore.reports import zscore_listing
 
-# The contract's grade scale, written out independently of gradestore.grades.
-POINTS = {
-    "A+": 4.0,
-    "A": 4.0,
-    "A-": 3.7,
-    "B+": 3.3,
-    "B": 3.0,
-    "B-": 2.7,
-    "C+": 2.3,
-    "C": 2.0,
-    "C-": 1.7,
-    "D+": 1.3,
-    "D": 1.0,
-    "D-": 0.7,
-    "F": 0.0,
-}
-LETTERS = (*POINTS, "I", "W", "P", "NP")
-GOOD = {"A+", "A", "A-"}
-WORK = {"D+", "D", "D-", "F"}
 HEADER = ("section", "student_id", "last_name", "first_name", "grade", "group")
 
 Row = tuple[str, str, str, str, str, str]  # section, student_id, last, first, grade, group

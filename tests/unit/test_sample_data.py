@@ -13,6 +13,8 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+from expected import NOT_COUNTED as EXCLUDED
+from expected import POINTS
 from scipy import stats
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
@@ -20,22 +22,6 @@ LEGACY = SAMPLE / "legacy"
 SIGNIFICANT = "COMSC210.02F25"
 ALPHA = 0.05
 
-POINTS = {
-    "A+": 4.0,
-    "A": 4.0,
-    "A-": 3.7,
-    "B+": 3.3,
-    "B": 3.0,
-    "B-": 2.7,
-    "C+": 2.3,
-    "C": 2.0,
-    "C-": 1.7,
-    "D+": 1.3,
-    "D": 1.0,
-    "D-": 0.7,
-    "F": 0.0,
-}
-EXCLUDED = {"I", "W", "P", "NP"}
 SEC_ROW = re.compile(r'^"([^",]+), ([^"]+)","(\d{7})","([A-Z+-]+)"$')
 
 
