@@ -10,12 +10,13 @@ from __future__ import annotations
 import difflib
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Engine
 
 from gradestore import stats
 from gradestore.errors import NotFoundError, UsageError
-from gradestore.grades import ALL_GRADES, GOOD_GRADES, WORK_GRADES, points_histogram
+from gradestore.grades import ALL_GRADES, GOOD_GRADES, GRADE_POINTS, WORK_GRADES
 from gradestore.persistence.db import UnitOfWork
 from gradestore.persistence.models import utc_now
 from gradestore.persistence.repository import Repository
@@ -57,24 +58,26 @@ def run_analysis(
     scope: Scope = Scope("all"),
     *,
     with_lists: bool = True,
+    top: int | None = None,
 ) -> AnalysisResult:
-    """Analyse ``scope``, store it as a new analysis and return it as stored."""
+    """Analyse ``scope``, store it as a new analysis and return it as stored (``top``: only the
+    leading tests, see :func:`gradestore.results.load_analysis`)."""
     validate_threshold(threshold)
     with UnitOfWork(engine, write=True) as unit:
         repository = unit.repository
         if not repository.has_grades():
             raise NotFoundError(NOTHING_STORED)
         group_ids = _scope_group_ids(repository, scope)
-        grade_rows = repository.scope_grade_counts(group_ids)
-        if not grade_rows:
+        grade_counts = repository.scope_grade_counts(group_ids, ALL_GRADES)
+        if not grade_counts:
             raise NotFoundError(f"the {scope.kind} scope {', '.join(scope.names)} has no sections")
         memberships = repository.scope_memberships(group_ids)
         analysis_id = repository.create_analysis(
             threshold, scope.kind, list(scope.names), created_at=utc_now()
         )
-        _compute_and_store(repository, analysis_id, threshold, grade_rows, memberships)
+        _compute_and_store(repository, analysis_id, threshold, grade_counts, memberships)
         repository.add_list_performances(analysis_id, GOOD_GRADES, WORK_GRADES)
-        result = load_analysis(repository, analysis_id, with_lists=with_lists)
+        result = load_analysis(repository, analysis_id, with_lists=with_lists, top=top)
         unit.commit()
     return result
 
@@ -113,73 +116,86 @@ def _compute_and_store(
     repository: Repository,
     analysis_id: int,
     threshold: float,
-    grade_rows: list[tuple[int, str, str | None, int]],
+    grade_counts: dict[int, dict[str, int]],
     memberships: list[tuple[int, str, int]],
 ) -> None:
-    grade_counts: dict[int, dict[str, int]] = defaultdict(dict)
-    for section_id, _name, letter, count in grade_rows:
-        counts = grade_counts[section_id]
-        if letter is not None:
-            counts[letter] = count
-    histograms = {
-        section_id: points_histogram(counts) for section_id, counts in grade_counts.items()
-    }
-    section_stats = {section_id: stats.pool_stats(h) for section_id, h in histograms.items()}
+    """Every statistic of the analysis, on arrays: a row per section, group or test."""
+    import numpy as np
+
+    section_ids = list(grade_counts)
+    row_of = {section_id: row for row, section_id in enumerate(section_ids)}
+    counted = list(GRADE_POINTS)
+    points = np.array([GRADE_POINTS[letter] for letter in counted])
+    counts = np.array(
+        [[grade_counts[s].get(letter, 0) for letter in counted] for s in section_ids], dtype=float
+    ).reshape(len(section_ids), len(counted))
+    sections = stats.pools_from_counts(counts, points)
 
     group_members: dict[int, list[int]] = defaultdict(list)
     for group_id, _group_name, section_id in memberships:
-        if section_id in histograms:
-            group_members[group_id].append(section_id)
-    group_stats = {
-        group_id: stats.pool_stats(stats.merge_histograms(histograms[s] for s in members))
-        for group_id, members in group_members.items()
-    }
+        if section_id in row_of:
+            group_members[group_id].append(row_of[section_id])
+    group_ids = list(group_members)
+    group_counts = np.array(
+        [counts[group_members[g]].sum(axis=0) for g in group_ids], dtype=float
+    ).reshape(len(group_ids), len(counted))
+    groups = stats.pools_from_counts(group_counts, points)
     # 'All' pools every section of every group of the analysis, each enrollment once.
-    grouped_sections = {s for members in group_members.values() for s in members}
-    all_stats = stats.pool_stats(stats.merge_histograms(histograms[s] for s in grouped_sections))
+    grouped_rows = sorted({row for rows in group_members.values() for row in rows})
+    everything = stats.pools_from_counts(counts[grouped_rows].sum(axis=0, keepdims=True), points)
+
+    # Section against each of its groups: one row per (group, section) test.
+    test_group = np.array([i for i, g in enumerate(group_ids) for _ in group_members[g]], dtype=int)
+    test_section = np.array([row for g in group_ids for row in group_members[g]], dtype=int)
+    section_z = stats.test_list(
+        *stats.z_tests_of(_take(sections, test_section), _take(groups, test_group), threshold)
+    )
+    group_z = stats.test_list(
+        *stats.z_tests_of(groups, _take(everything, np.zeros(len(group_ids), dtype=int)), threshold)
+    )
 
     timestamp = utc_now()
-    zscore_rows = []
-    for group_id, members in group_members.items():
-        for section_id in members:
-            test = stats.z_test(section_stats[section_id], group_stats[group_id], threshold)
-            zscore_rows.append(
-                {
-                    "analysis_id": analysis_id,
-                    "section_id": section_id,
-                    "group_id": group_id,
-                    "z_score": test.z_score,
-                    "p_value": test.p_value,
-                    "significant": test.significant,
-                    "threshold": threshold,
-                    "timestamp": timestamp,
-                }
-            )
-    group_rows = []
-    for group_id, pool in group_stats.items():
-        test = stats.z_test(pool, all_stats, threshold)
-        group_rows.append(
-            {
-                "analysis_id": analysis_id,
-                "group_id": group_id,
-                "count": pool.count,
-                "mean_gpa": pool.mean_gpa,
-                "stddev": pool.stddev,
-                "z_score": test.z_score,
-                "p_value": test.p_value,
-                "significant": test.significant,
-            }
+    zscore_rows = [
+        {
+            "analysis_id": analysis_id,
+            "section_id": section_ids[row],
+            "group_id": group_ids[group_index],
+            "z_score": test.z_score,
+            "p_value": test.p_value,
+            "significant": test.significant,
+            "threshold": threshold,
+            "timestamp": timestamp,
+        }
+        for group_index, row, test in zip(
+            test_group.tolist(), test_section.tolist(), section_z, strict=True
         )
+    ]
+    group_rows = [
+        {
+            "analysis_id": analysis_id,
+            "group_id": group_id,
+            "count": pool.count,
+            "mean_gpa": pool.mean_gpa,
+            "stddev": pool.stddev,
+            "z_score": test.z_score,
+            "p_value": test.p_value,
+            "significant": test.significant,
+        }
+        for group_id, pool, test in zip(group_ids, stats.pool_list(groups), group_z, strict=True)
+    ]
     section_rows = [
         {
             "analysis_id": analysis_id,
             "section_id": section_id,
-            "count": section_stats[section_id].count,
-            "mean_gpa": section_stats[section_id].mean_gpa,
-            "grade_counts": {
-                letter: grade_counts[section_id].get(letter, 0) for letter in ALL_GRADES
-            },
+            "count": pool.count,
+            "mean_gpa": pool.mean_gpa,
+            "grade_counts": grade_counts[section_id],
         }
-        for section_id in histograms
+        for section_id, pool in zip(section_ids, stats.pool_list(sections), strict=True)
     ]
     repository.add_analysis_rows(sections=section_rows, groups=group_rows, zscores=zscore_rows)
+
+
+def _take(pools: stats.Pools, rows: Any) -> stats.Pools:
+    """The pools at ``rows`` (an index array), one per test."""
+    return stats.Pools(count=pools.count[rows], mean=pools.mean[rows], stddev=pools.stddev[rows])

@@ -52,13 +52,3 @@ def list_category(letter: str) -> ListCategory | None:
     if letter in WORK_GRADES:
         return ListCategory.BAD
     return None
-
-
-def points_histogram(grade_counts: dict[str, int]) -> dict[float, int]:
-    """Letter counts -> grade-point counts, dropping letters that do not count in GPA."""
-    histogram: dict[float, int] = {}
-    for letter, count in grade_counts.items():
-        points = GRADE_POINTS.get(letter)
-        if points is not None and count:
-            histogram[points] = histogram.get(points, 0) + count
-    return histogram

@@ -287,12 +287,15 @@ def _more_tests(hidden: int, kind: str, shown: Sequence[SectionTest | GroupTest]
 
 
 def analysis_renderables(result: AnalysisResult, plain: bool) -> list[Any]:
-    shown, hidden = shown_tests(result.sections)
+    # The result may hold only the leading tests (see load_analysis' ``top``).
+    shown, _ = shown_tests(result.sections)
     parts: list[Any] = [analysis_heading(result), section_tests_table(shown, plain)]
+    hidden = max(result.section_test_count, len(result.sections)) - len(shown)
     if hidden:
         parts.append(_more_tests(hidden, "section", shown))
-    shown_groups, hidden = shown_tests(result.groups)
+    shown_groups, _ = shown_tests(result.groups)
     parts.append(group_tests_table(shown_groups, plain))
+    hidden = max(result.group_test_count, len(result.groups)) - len(shown_groups)
     if hidden:
         parts.append(_more_tests(hidden, "group", shown_groups))
     parts.append(

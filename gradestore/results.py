@@ -72,6 +72,9 @@ class AnalysisResult:
     work_list: Iterable[ListedStudent] | None
     good_list_size: int
     work_list_size: int
+    # All tests of the analysis; ``sections`` and ``groups`` may hold only the leading ones.
+    section_test_count: int = 0
+    group_test_count: int = 0
 
     def heading_json(self) -> dict[str, Any]:
         return {
@@ -153,11 +156,24 @@ def load_tests(
     return sections, groups
 
 
-def load_analysis(repository: Repository, analysis_id: int, *, with_lists: bool) -> AnalysisResult:
-    """An analysis as stored; the lists are left out (only their sizes) unless asked for."""
+def load_analysis(
+    repository: Repository, analysis_id: int, *, with_lists: bool, top: int | None = None
+) -> AnalysisResult:
+    """An analysis as stored; the lists are left out (only their sizes) unless asked for.
+
+    ``top``: only that many section tests and group tests, significant and largest |z| first,
+    when there are more (for a screen; the counts say how many there are).
+    """
     analysis = repository.analysis(analysis_id)
     assert analysis is not None
-    sections, groups = load_tests(repository, analysis_id)
+    section_count, group_count = repository.test_counts(analysis_id)
+    if top is not None and max(section_count, group_count) > top:
+        sections = [SectionTest(**row) for row in repository.section_tests(analysis_id, top=top)]
+        group_rows = repository.group_tests(analysis_id, top=top)
+        members = repository.group_section_names(analysis_id, [row["group"] for row in group_rows])
+        groups = [GroupTest(sections=members[row["group"]], **row) for row in group_rows]
+    else:
+        sections, groups = load_tests(repository, analysis_id)
     good_size, work_size = repository.list_sizes(analysis_id)
     return AnalysisResult(
         analysis_id=analysis_id,
@@ -171,6 +187,8 @@ def load_analysis(repository: Repository, analysis_id: int, *, with_lists: bool)
         work_list=load_list(repository, analysis_id, "bad") if with_lists else None,
         good_list_size=good_size,
         work_list_size=work_size,
+        section_test_count=section_count,
+        group_test_count=group_count,
     )
 
 

@@ -46,7 +46,7 @@ def analyze(
     as a new analysis and print it. Default scope: everything in the store."""
     from gradestore.analysis import Scope, run_analysis
     from gradestore.errors import UsageError
-    from gradestore.render import analysis_renderables, write_analysis_json
+    from gradestore.render import MAX_TEST_ROWS, analysis_renderables, write_analysis_json
     from gradestore.reports import open_analysis
 
     if output_format is OutputFormat.csv:
@@ -54,7 +54,9 @@ def analyze(
     scope = Scope.from_options(groups, run)
     as_json = output_format is OutputFormat.json
     engine = state(ctx).engine()
-    result = run_analysis(engine, threshold, scope, with_lists=False)
+    # A screen shows the leading tests only; JSON reads everything back below, streamed.
+    top = 0 if as_json else MAX_TEST_ROWS
+    result = run_analysis(engine, threshold, scope, with_lists=False, top=top)
     if as_json:
         # Read back as stored, lists streamed: the same JSON as `report --format json`.
         with open_analysis(engine, result.analysis_id) as stored:

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from scipy.stats import norm
 
 from gradestore import grades, stats
-from gradestore.stats import PoolStats, merge_histograms, pool_stats, two_sided_p_value, z_test
+from gradestore.stats import PoolStats, pool_stats, pools_from_counts, two_sided_p_value, z_test
 
 POINTS = sorted(set(grades.GRADE_POINTS.values()))
 
@@ -73,20 +73,21 @@ def test_single_value_pool_has_stddev_exactly_zero(points: float, n: int) -> Non
     assert pool.stddev == 0.0
 
 
-def test_merge_histograms_is_the_union() -> None:
-    merged = merge_histograms([{4.0: 2, 3.0: 1}, {3.0: 4, 0.0: 1}, {}])
-    assert merged == {4.0: 2, 3.0: 5, 0.0: 1}
-
-
 @settings(deadline=None)
-@given(st.lists(histograms, max_size=5))
-def test_merged_pool_matches_numpy_on_concatenation(parts: list[dict[float, int]]) -> None:
-    values = np.concatenate([expand(h) for h in parts]) if parts else np.array([])
-    pool = pool_stats(merge_histograms(parts))
-    assert pool.count == len(values)
-    if len(values):
-        assert pool.mean_gpa == pytest.approx(float(np.mean(values)), rel=1e-12)
-        assert pool.stddev == pytest.approx(float(np.std(values)), rel=1e-9, abs=1e-9)
+@given(st.lists(histograms, min_size=1, max_size=6))
+def test_many_pools_at_once_match_numpy_row_by_row(parts: list[dict[float, int]]) -> None:
+    """The array form the analysis uses: one row per pool."""
+    points = np.array(POINTS)
+    counts = np.array([[h.get(p, 0) for p in POINTS] for h in parts], dtype=float)
+    pools = pools_from_counts(counts, points)
+    for row, histogram in enumerate(parts):
+        values = expand(histogram)
+        assert pools.count[row] == len(values)
+        if len(values):
+            assert pools.mean[row] == pytest.approx(float(np.mean(values)), rel=1e-12)
+            assert pools.stddev[row] == pytest.approx(float(np.std(values)), rel=1e-9, abs=1e-9)
+        else:
+            assert np.isnan(pools.mean[row]) and np.isnan(pools.stddev[row])
 
 
 # --- z_test -------------------------------------------------------------------------------------
@@ -211,18 +212,6 @@ def test_grade_scale_is_the_contracts() -> None:
     assert set(grades.NOT_COUNTED) == {"I", "W", "P", "NP"}
     for letter in ("I", "W", "P", "NP"):
         assert grades.grade_points(letter) is None
-
-
-def test_points_histogram_excludes_not_counted_letters() -> None:
-    counts = {"A": 2, "A+": 1, "B-": 3, "F": 1, "I": 4, "W": 5, "P": 6, "NP": 7, "C": 0}
-    # A and A+ are both 4.0 points: 2 + 1 = 3; B- 2.7 x3; F 0.0 x1; I/W/P/NP dropped; C has 0.
-    assert grades.points_histogram(counts) == {4.0: 3, 2.7: 3, 0.0: 1}
-
-
-def test_points_histogram_of_only_not_counted_letters_is_empty() -> None:
-    histogram = grades.points_histogram({"W": 3, "I": 1, "P": 2, "NP": 1})
-    assert histogram == {}
-    assert pool_stats(histogram) == PoolStats(0, None, None)
 
 
 @pytest.mark.parametrize(
