@@ -229,3 +229,20 @@ def run_gradestore(
         timeout=300,
     )
     return CliResult(completed.returncode, completed.stdout, completed.stderr)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say how many tests ran on PostgreSQL, so a CI log shows they were not skipped."""
+    counts = {"passed": 0, "failed": 0, "skipped": 0}
+    for outcome in counts:
+        for report in terminalreporter.stats.get(outcome, []):
+            on_postgres = "[postgresql" in getattr(report, "nodeid", "")
+            # A test counts once: its call, or the setup that skipped or failed it.
+            if on_postgres and (report.when == "call" or outcome != "passed"):
+                counts[outcome] += 1
+    server = postgres_server_url()
+    where = make_url(server).render_as_string(hide_password=True) if server else "not configured"
+    terminalreporter.write_line(
+        f"PostgreSQL ({where}): {counts['passed']} passed, {counts['failed']} failed, "
+        f"{counts['skipped']} skipped"
+    )
