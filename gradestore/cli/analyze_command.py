@@ -8,6 +8,7 @@ import typer
 
 from gradestore.cli.common import (
     OutputFormat,
+    SummaryFormat,
     handle_errors,
     print_renderables,
     state,
@@ -38,21 +39,18 @@ def analyze(
     run: str | None = typer.Option(
         None, "--run", metavar="R", help="Analyse the groups of a legacy run (a .RUN file)."
     ),
-    output_format: OutputFormat = typer.Option(
-        OutputFormat.table, "--format", help="table (for people) or json (design.md shape)."
+    output_format: SummaryFormat = typer.Option(
+        SummaryFormat.table, "--format", help="table (for people) or json (design.md shape)."
     ),
 ) -> None:
     """Compute section and group statistics, z-tests and the good and work lists; store them
     as a new analysis and print it. Default scope: everything in the store."""
     from gradestore.analysis import Scope, run_analysis
-    from gradestore.errors import UsageError
     from gradestore.render import MAX_TEST_ROWS, analysis_renderables, write_analysis_json
     from gradestore.reports import open_analysis
 
-    if output_format is OutputFormat.csv:
-        raise UsageError("analyze --format takes table or json; for CSV use `gradestore report`")
     scope = Scope.from_options(groups, run)
-    as_json = output_format is OutputFormat.json
+    as_json = output_format is SummaryFormat.json
     engine = state(ctx).engine()
     # A screen shows the leading tests only; JSON reads everything back below, streamed.
     top = 0 if as_json else MAX_TEST_ROWS

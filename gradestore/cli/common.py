@@ -26,6 +26,13 @@ class OutputFormat(StrEnum):
     csv = "csv"
 
 
+class SummaryFormat(StrEnum):
+    """For commands whose output is a summary (ingest, analyze): no CSV."""
+
+    table = "table"
+    json = "json"
+
+
 @dataclass
 class AppState:
     db_url: str | None

@@ -8,7 +8,13 @@ from pathlib import Path
 
 import typer
 
-from gradestore.cli.common import OutputFormat, handle_errors, state, stderr_console, stdout_console
+from gradestore.cli.common import (
+    SummaryFormat,
+    handle_errors,
+    state,
+    stderr_console,
+    stdout_console,
+)
 
 MAX_PROBLEMS_SHOWN = 20
 
@@ -22,6 +28,7 @@ def ingest(
     ctx: typer.Context,
     paths: list[Path] = typer.Argument(
         ...,
+        metavar="PATH",
         help="Grade files (.csv, .sec, .grp, .run, .lst, any case) or folders of them.",
         show_default=False,
     ),
@@ -34,8 +41,8 @@ def ingest(
     dry_run: bool = typer.Option(
         False, "--dry-run", help="Check the files and report what would change; write nothing."
     ),
-    output_format: OutputFormat = typer.Option(
-        OutputFormat.table, "--format", help="Summary as a table or JSON (csv is not offered)."
+    output_format: SummaryFormat = typer.Option(
+        SummaryFormat.table, "--format", help="The summary as a table (for people) or JSON."
     ),
 ) -> None:
     """Store grade files, each file whole or not at all. Re-ingesting the same data is a no-op."""
@@ -43,8 +50,6 @@ def ingest(
     from gradestore.ingest import IngestOptions, ingest_paths
     from gradestore.render import ingest_json, ingest_table
 
-    if output_format is OutputFormat.csv:
-        raise UsageError("ingest --format takes table or json")
     if group is not None and not group.strip():
         raise UsageError("--group needs a non-empty name")
     engine = state(ctx).engine()
@@ -59,7 +64,7 @@ def ingest(
     for unit in report.units:
         _print_problems([str(problem) for problem in unit.errors], "errors", shown)
         _print_problems([str(problem) for problem in unit.warnings], "warnings", shown)
-    if output_format is OutputFormat.json:
+    if output_format is SummaryFormat.json:
         sys.stdout.write(ingest_json(report))
     else:
         out = stdout_console()
