@@ -12,7 +12,7 @@ from gradestore.cli.common import (
     handle_errors,
     print_renderables,
     state,
-    write_output,
+    write_stdout,
 )
 
 
@@ -85,8 +85,8 @@ def zscore(
     if section is not None and not listing.rows:
         typer.echo(f"section {section} is in no group: it has no z-test", err=True)
     if output_format is OutputFormat.json:
-        write_output(to_json(listing.as_json()))
+        write_stdout(to_json(listing.as_json()))
     elif output_format is OutputFormat.csv:
-        write_output(zscore_csv(listing))
+        write_stdout(zscore_csv(listing))
     else:
         print_renderables(lambda plain: [zscore_table(listing, plain)])

@@ -113,15 +113,10 @@ def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def write_output(text: str, output: Any = None) -> None:
-    """JSON and CSV go straight to the file or stdout, never through Rich (no wrapping)."""
-    if output is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    else:
-        from pathlib import Path
-
-        Path(output).write_text(text, encoding="utf-8", newline="")
+def write_stdout(text: str) -> None:
+    """JSON and CSV go straight to stdout, never through Rich (which would wrap them)."""
+    sys.stdout.write(text)
+    sys.stdout.flush()
 
 
 def print_renderables(build: Callable[[bool], list[Any]]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -15,6 +16,12 @@ from gradestore.cli.common import (
     stderr_console,
     stdout_console,
 )
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress, TaskID
+
+    from gradestore.ingest import ProgressCallback
 
 MAX_PROBLEMS_SHOWN = 20
 
@@ -57,7 +64,7 @@ def ingest(
         group=group.strip() if group else None, replace=replace, dry_run=dry_run
     )
     errors = stderr_console()
-    with _progress(errors) as progress:
+    with _Progress(errors) as progress:
         report = ingest_paths(engine, paths, options, progress=progress)
 
     shown: set[str] = set()  # a file read by two units (a .GRP and a .RUN) warns once
@@ -90,19 +97,16 @@ def _print_problems(lines: list[str], what: str, shown: set[str]) -> None:
         sys.stderr.write(f"... and {len(fresh) - MAX_PROBLEMS_SHOWN} more {what}\n")
 
 
-class _progress:
-    """A progress display on a terminal's standard error; nothing when piped or under cron."""
+class _Progress:
+    """Rows read so far, on a terminal's standard error; nothing when piped or under cron."""
 
-    def __init__(self, console: object) -> None:
+    def __init__(self, console: Console) -> None:
         self.console = console
-        self._progress = None
-        self._tasks: dict[str, int] = {}
+        self._progress: Progress | None = None
+        self._tasks: dict[str, TaskID] = {}
 
-    def __enter__(self):  # type: ignore[no-untyped-def]
-        from rich.console import Console
-
-        console = self.console
-        if not isinstance(console, Console) or not console.is_terminal:
+    def __enter__(self) -> ProgressCallback | None:
+        if not self.console.is_terminal:
             return None
         from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -111,7 +115,7 @@ class _progress:
             TextColumn("{task.description}"),
             TextColumn("{task.completed:,} rows"),
             TimeElapsedColumn(),
-            console=console,
+            console=self.console,
             transient=True,
         )
         self._progress.start()

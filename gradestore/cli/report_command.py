@@ -101,6 +101,8 @@ def report(
         return
 
     result: Any
+    table: Callable[[Any, bool], list[Any]]
+    as_csv: Callable[[Any], str]
     if section is not None:
         result = reports.section_report(engine, section, analysis_id)
         table, as_csv = render.section_report_renderables, render.section_report_csv

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select, text, update
+from sqlalchemy import Connection, bindparam, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from gradestore.persistence.models import (
@@ -329,11 +329,10 @@ class Repository:
         wanted = sorted(set(names))
         if not wanted:
             return {}
-        table = model.__table__
         existing = self._ids_by_name(model, wanted)
         missing = [name for name in wanted if name not in existing]
         if missing:
-            self.connection.execute(insert(table), [{"name": name} for name in missing])
+            self.connection.execute(insert(model), [{"name": name} for name in missing])
             existing.update(self._ids_by_name(model, missing))
         return existing
 
@@ -933,22 +932,6 @@ class Repository:
                 {"student": student_pk},
             )
         )
-
-    # --- counts ---------------------------------------------------------------------------
-
-    def table_row_counts(self, tables: Iterable[str]) -> dict[str, int]:
-        from gradestore.persistence.models import Base
-
-        counts = {}
-        for name in tables:
-            table = Base.metadata.tables[name]
-            counts[name] = self.connection.execute(
-                select(func.count()).select_from(table)
-            ).scalar_one()
-        return counts
-
-    def grade_count(self) -> int:
-        return self.connection.execute(select(func.count()).select_from(Enrollment)).scalar_one()
 
 
 def _chunks(items: Sequence[Any], size: int = 500) -> Iterator[list[Any]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import math
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,14 +36,20 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
 _COLUMN_BY_KEY = {alias: column for column, aliases in COLUMN_ALIASES.items() for alias in aliases}
 _KEY_JUNK = re.compile(r"[\s_-]+")
 _OTHER_DELIMITERS = (";", "\t", "|")
-# A fixed dialect: sniffing misreads real files. Spaces before an opening quote are skipped.
-_DIALECT = {
-    "delimiter": ",",
-    "quotechar": '"',
-    "doublequote": True,
-    "skipinitialspace": True,
-    "strict": True,
-}
+
+
+class _GradeDialect(csv.Dialect):
+    """A fixed dialect: sniffing misreads real files. Spaces before an opening quote are skipped."""
+
+    delimiter = ","
+    quotechar = '"'
+    doublequote = True
+    skipinitialspace = True
+    strict = True
+    lineterminator = "\r\n"
+    quoting = csv.QUOTE_MINIMAL
+
+
 _QUOTED_REST = re.compile(r'(?:[^"]++|"")*+"')
 _FIELD_START = re.compile(r" *")
 # A line of whole fields, every quoted one closed: the common case, checked in one match.
@@ -139,7 +145,9 @@ def _scan_quotes(line: str, inside: bool) -> tuple[bool, bool]:
             position = closing_quote.end()
             inside = False
         else:
-            position = _FIELD_START.match(line, position).end()
+            field_start = _FIELD_START.match(line, position)
+            assert field_start is not None  # " *" matches anywhere
+            position = field_start.end()
             if line.startswith('"', position):
                 position += 1
                 inside = opened_here = True
@@ -150,10 +158,10 @@ def _scan_quotes(line: str, inside: bool) -> tuple[bool, bool]:
         position = comma + 1
 
 
-def _read_all(path: Path, shown: str) -> Iterator[GradeRecord | Problem]:
+def _read_all(path: Path, shown: str) -> Generator[GradeRecord | Problem]:
     """Every record and problem of the file, without the error limit."""
     feed = _LineFeed(iter_decoded_lines(path, shown))
-    reader = csv.reader(feed, **_DIALECT)
+    reader = csv.reader(feed, dialect=_GradeDialect)
     columns: _Columns | None = None
     while True:
         start = reader.line_num + 1
@@ -193,14 +201,14 @@ def _read_all(path: Path, shown: str) -> Iterator[GradeRecord | Problem]:
             yield from _read_row(start, row, columns, shown)
 
 
-def _read_clean_file(path: Path, shown: str) -> Iterator[GradeRecord | Problem]:
+def _read_clean_file(path: Path, shown: str) -> Generator[GradeRecord | Problem]:
     """The fast path for a file of clean UTF-8 text: csv reads the file object directly.
 
     On a quoting error it hands over to the careful line-by-line reader, which names the
     line where the bad quote opened; what was already given is not repeated.
     """
     with open(path, encoding="utf-8-sig", newline="") as stream:
-        reader = csv.reader(stream, **_DIALECT)
+        reader = csv.reader(stream, dialect=_GradeDialect)
         done_through = 0
         columns: _Columns | None = None
         clean_record: Callable[[int, list[str]], GradeRecord | None] | None = None
