@@ -269,7 +269,9 @@ def _ingest_unit(
         ]
     )
     repository.set_section_actions(actions)
-    repository.store_staged_grades(deduplicate=bool(duplicates))
+    repository.store_staged_grades(
+        deduplicate=bool(duplicates), every_section="keep" not in actions.values()
+    )
     memberships = [*files.memberships, *stager.memberships()]
     if options.group:
         memberships.extend((options.group, name) for name in stager.sections)
@@ -384,52 +386,64 @@ class _Stager:
     def _stage_records(
         self, records: Iterator[GradeRecord | ListEntry | Problem], source_id: int, display: str
     ) -> int:
+        """Stage a file's records in chunks; return how many were staged.
+
+        Lengths are checked where a student, section or group is first seen: later rows repeat
+        the same values (a name that differs is only warned about, never stored).
+        """
         batch: list[tuple[object, ...]] = []
         staged = 0
-        group_length = len(self.options.group or "")
-        sections, students = self.sections, self.students
+        sections, students, errors = self.sections, self.students, self.result.errors
         for record in records:
             if isinstance(record, Problem):
-                (self.result.warnings if record.is_warning else self.result.errors).append(record)
+                (self.result.warnings if record.is_warning else errors).append(record)
                 continue
-            too_long = _too_long_field(record, group_length)
-            if too_long:
-                self.result.errors.append(Problem(display, record.line, too_long))
-                continue
-            if record.student_id not in students:
-                students[record.student_id] = (
-                    record.last_name,
-                    record.first_name,
-                    source_id,
-                    record.line,
+            line, student_id = record.line, record.student_id
+            known = students.get(student_id)
+            if known is None:
+                too_long = _too_long(
+                    display,
+                    line,
+                    student_id=student_id,
+                    last_name=record.last_name,
+                    first_name=record.first_name,
                 )
-            elif students[record.student_id][:2] != (record.last_name, record.first_name):
+                if too_long is not None:
+                    errors.append(too_long)
+                    continue
+                students[student_id] = (record.last_name, record.first_name, source_id, line)
+            elif known[0] != record.last_name or known[1] != record.first_name:
                 self._warn_other_name(record, display)
-            self._seq += 1
             if isinstance(record, ListEntry):
+                too_long = _too_long(display, line, section=record.section)
+                if too_long is not None:
+                    errors.append(too_long)
+                    continue
                 kind = LIST_ROW
             else:
                 kind = GRADE_ROW
                 seen = sections.get(record.section)
                 if seen is None:
-                    seen = sections[record.section] = _SeenSection(source_id, record.line)
+                    too_long = _too_long(display, line, section=record.section)
+                    if too_long is not None:
+                        errors.append(too_long)
+                        continue
+                    seen = sections[record.section] = _SeenSection(source_id, line)
                 seen.rows += 1
                 if seen.credit_hours is None:
                     seen.credit_hours = record.credit_hours
                 if seen.term is None:
                     seen.term = record.term
-                if record.group:
-                    seen.groups.add(record.group)
+                group = record.group
+                if group and group not in seen.groups:
+                    too_long = _too_long(display, line, group=group)
+                    if too_long is not None:
+                        errors.append(too_long)
+                        continue
+                    seen.groups.add(group)
+            self._seq += 1
             batch.append(
-                (
-                    self._seq,
-                    source_id,
-                    record.line,
-                    kind,
-                    record.section,
-                    record.student_id,
-                    record.grade,
-                )
+                (self._seq, source_id, line, kind, record.section, student_id, record.grade)
             )
             if len(batch) >= STAGING_CHUNK_ROWS:
                 staged += self._flush(batch, display)
@@ -487,18 +501,11 @@ def _warn_about_other_names(
             )
 
 
-def _too_long_field(record: GradeRecord | ListEntry, group_length: int) -> str | None:
-    if len(record.section) > MAX_LENGTHS["section"]:
-        return f"section is longer than {MAX_LENGTHS['section']} characters"
-    if len(record.student_id) > MAX_LENGTHS["student_id"]:
-        return f"student_id is longer than {MAX_LENGTHS['student_id']} characters"
-    if len(record.last_name) > MAX_LENGTHS["last_name"]:
-        return f"last_name is longer than {MAX_LENGTHS['last_name']} characters"
-    if len(record.first_name) > MAX_LENGTHS["first_name"]:
-        return f"first_name is longer than {MAX_LENGTHS['first_name']} characters"
-    group = getattr(record, "group", None)
-    if max(len(group or ""), group_length) > MAX_LENGTHS["group"]:
-        return f"group is longer than {MAX_LENGTHS['group']} characters"
+def _too_long(display: str, line: int, **values: str) -> Problem | None:
+    """A bad row when a value is longer than the store keeps (see MAX_LENGTHS)."""
+    for name, value in values.items():
+        if len(value) > MAX_LENGTHS[name]:
+            return Problem(display, line, f"{name} is longer than {MAX_LENGTHS[name]} characters")
     return None
 
 

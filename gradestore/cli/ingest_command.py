@@ -54,11 +54,13 @@ def ingest(
 ) -> None:
     """Store grade files, each file whole or not at all. Re-ingesting the same data is a no-op."""
     from gradestore.errors import UsageError
-    from gradestore.ingest import IngestOptions, ingest_paths
+    from gradestore.ingest import MAX_LENGTHS, IngestOptions, ingest_paths
     from gradestore.render import ingest_json, ingest_table
 
     if group is not None and not group.strip():
         raise UsageError("--group needs a non-empty name")
+    if group is not None and len(group.strip()) > MAX_LENGTHS["group"]:
+        raise UsageError(f"--group is longer than {MAX_LENGTHS['group']} characters")
     engine = state(ctx).engine()
     options = IngestOptions(
         group=group.strip() if group else None, replace=replace, dry_run=dry_run

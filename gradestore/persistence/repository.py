@@ -273,11 +273,12 @@ class Repository:
         )
         return len(sections)
 
-    def store_staged_grades(self, *, deduplicate: bool) -> None:
+    def store_staged_grades(self, *, deduplicate: bool, every_section: bool) -> None:
         """Replace the grades of 'replace' sections and insert those of 'new' and 'fill' ones.
 
         ``deduplicate``: the staging holds a (section, student) pair more than once (with the
-        same grade); only its first row is stored.
+        same grade); only its first row is stored. ``every_section``: no staged section is
+        'keep', so no row needs its section's action looked up.
         """
         self._execute(
             "DELETE FROM enrollments WHERE section_id IN (SELECT sec.id FROM sections sec"
@@ -292,13 +293,17 @@ class Repository:
         self._execute(
             "INSERT INTO enrollments (section_id, student_id, grade, source_file_id)"
             " SELECT sec.id, st.id, g.grade, g.source_file_id FROM staging_grades g"
-            " JOIN staging_sections ss ON ss.section = g.section"
-            " AND ss.action IN ('new', 'fill', 'replace')"
-            " JOIN sections sec ON sec.name = g.section"
+            + (
+                ""
+                if every_section
+                else " JOIN staging_sections ss ON ss.section = g.section"
+                " AND ss.action IN ('new', 'fill', 'replace')"
+            )
+            + " JOIN sections sec ON sec.name = g.section"
             " JOIN students st ON st.student_id = g.student_id"
             f" WHERE g.kind = '{GRADE_ROW}'{first_only}"
             # File order keeps SQLite's index pages warm; PostgreSQL would only sort for nothing.
-            + ("" if self.is_postgres else " ORDER BY g.seq")
+             + ("" if self.is_postgres else " ORDER BY g.seq")
         )
 
     def store_staged_list_entries(self) -> int:
