@@ -336,42 +336,44 @@ def zscore_table(listing: ZScoreListing, plain: bool) -> Table:
 
 def zscore_csv(listing: ZScoreListing) -> str:
     return to_csv(
+        TEST_CSV_HEADER,
         (
-            "analysis_id",
-            "test",
-            "name",
-            "against",
-            "count",
-            "mean_gpa",
-            "z_score",
-            "p_value",
-            "significant",
-        ),
-        (
-            (
-                listing.analysis_id,
-                row.kind,
-                row.name,
-                row.against,
-                row.count,
-                row.mean_gpa,
-                row.z_score,
-                row.p_value,
-                row.significant,
-            )
+            (listing.analysis_id, row.kind, row.name, row.against, row.count, row.mean_gpa,
+             None, row.z_score, row.p_value, row.significant)
             for row in listing.rows
         ),
-    )
+    )  # fmt: skip
+
+
+# One layout for every CSV of z-tests (zscore, the whole report, a group's report).
+TEST_CSV_HEADER = (
+    "analysis_id", "test", "name", "against", "count", "mean_gpa", "stddev", "z_score",
+    "p_value", "significant",
+)  # fmt: skip
+
+
+def _section_test_rows(analysis_id: int, tests: Iterable[SectionTest]) -> list[Sequence[Any]]:
+    return [
+        (analysis_id, "section", t.section, t.group, t.count, t.mean_gpa, None, t.z_score,
+         t.p_value, t.significant)
+        for t in tests
+    ]  # fmt: skip
+
+
+def _group_test_rows(analysis_id: int, tests: Iterable[GroupTest]) -> list[Sequence[Any]]:
+    from gradestore.reports import ALL_GROUPS
+
+    return [
+        (analysis_id, "group", t.group, ALL_GROUPS, t.count, t.mean_gpa, t.stddev, t.z_score,
+         t.p_value, t.significant)
+        for t in tests
+    ]  # fmt: skip
 
 
 # --- reports --------------------------------------------------------------------------------
 
 MAX_LIST_ROWS = 200
 BAR_WIDTH = 40
-
-
-def _yes_no(flag: bool) -> str:
-    return "true" if flag else "false"
 
 
 def entries_text(student: ListedStudent) -> str:
@@ -432,49 +434,11 @@ def full_report_renderables(result: AnalysisResult, plain: bool) -> list[Any]:
 
 
 def full_report_csv(result: AnalysisResult) -> str:
-    header = (
-        "analysis_id",
-        "kind",
-        "name",
-        "group",
-        "count",
-        "mean_gpa",
-        "stddev",
-        "z_score",
-        "p_value",
-        "significant",
+    return to_csv(
+        TEST_CSV_HEADER,
+        _section_test_rows(result.analysis_id, result.sections)
+        + _group_test_rows(result.analysis_id, result.groups),
     )
-    rows: list[Sequence[Any]] = [
-        (
-            result.analysis_id,
-            "section",
-            t.section,
-            t.group,
-            t.count,
-            t.mean_gpa,
-            None,
-            t.z_score,
-            t.p_value,
-            _yes_no(t.significant),
-        )
-        for t in result.sections
-    ]
-    rows += [
-        (
-            result.analysis_id,
-            "group",
-            t.group,
-            "all groups",
-            t.count,
-            t.mean_gpa,
-            t.stddev,
-            t.z_score,
-            t.p_value,
-            _yes_no(t.significant),
-        )
-        for t in result.groups
-    ]
-    return to_csv(header, rows)
 
 
 def grade_bars(grade_counts: dict[str, int], plain: bool) -> Table:
@@ -552,7 +516,7 @@ def section_report_csv(report: SectionReport) -> str:
                 report.mean_gpa,
                 test.z_score,
                 test.p_value,
-                _yes_no(test.significant),
+                test.significant,
                 *(report.grade_counts.get(letter, 0) for letter in ALL_GRADES),
             )
             for test in report.tests
@@ -572,49 +536,11 @@ def group_report_renderables(report: GroupReport, plain: bool) -> list[Any]:
 
 
 def group_report_csv(report: GroupReport) -> str:
-    group = report.group
-    header = (
-        "analysis_id",
-        "test",
-        "name",
-        "against",
-        "count",
-        "mean_gpa",
-        "stddev",
-        "z_score",
-        "p_value",
-        "significant",
+    return to_csv(
+        TEST_CSV_HEADER,
+        _group_test_rows(report.analysis_id, [report.group])
+        + _section_test_rows(report.analysis_id, report.section_tests),
     )
-    rows: list[Sequence[Any]] = [
-        (
-            report.analysis_id,
-            "group",
-            group.group,
-            "all groups",
-            group.count,
-            group.mean_gpa,
-            group.stddev,
-            group.z_score,
-            group.p_value,
-            _yes_no(group.significant),
-        )
-    ]
-    rows += [
-        (
-            report.analysis_id,
-            "section",
-            t.section,
-            group.group,
-            t.count,
-            t.mean_gpa,
-            None,
-            t.z_score,
-            t.p_value,
-            _yes_no(t.significant),
-        )
-        for t in report.section_tests
-    ]
-    return to_csv(header, rows)
 
 
 def student_report_renderables(report: StudentReport, plain: bool) -> list[Any]:
@@ -717,7 +643,7 @@ def write_list_csv(report: ListReport, out: TextIO) -> None:
                 s.first_name,
                 entry.section,
                 entry.grade,
-                _yes_no(s.appeared_before),
+                s.appeared_before,
             )
             for s in report.students
             for entry in s.entries

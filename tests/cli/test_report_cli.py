@@ -181,8 +181,8 @@ def test_report_csv_one_row_per_test(store: Store) -> None:
     out = store.ok("report", "--analysis", str(store.first["analysis_id"]), "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(out)))
     want = expected(GROUPS, FIRST_THRESHOLD)
-    sections = {(r["name"], r["group"]): r for r in rows if r["kind"] == "section"}
-    groups = {r["name"]: r for r in rows if r["kind"] == "group"}
+    sections = {(r["name"], r["against"]): r for r in rows if r["test"] == "section"}
+    groups = {r["name"]: r for r in rows if r["test"] == "group"}
     assert len(rows) == len(want["sections"]) + 1 + len(want["groups"])  # + S4, in no group
     assert set(sections) == set(want["sections"]) | {(S4, "")}
     assert set(groups) == set(want["groups"])

@@ -142,15 +142,15 @@ def test_full_report_csv_has_a_row_per_test(store: Store) -> None:
     result = reports.analysis_report(store.engine, store.first)
     rows = list(csv.DictReader(io.StringIO(render.full_report_csv(result))))
     want = expected(GROUPS, FIRST_THRESHOLD)
-    sections = [r for r in rows if r["kind"] == "section"]
-    groups = [r for r in rows if r["kind"] == "group"]
+    sections = [r for r in rows if r["test"] == "section"]
+    groups = [r for r in rows if r["test"] == "group"]
     assert len(sections) == len(want["sections"]) + 1  # and S4 in no group
     assert {r["name"] for r in groups} == set(want["groups"])
     for row in sections:
         if row["name"] == S4:
-            assert row["group"] == "" and row["z_score"] == ""
+            assert row["against"] == "" and row["z_score"] == ""
             continue
-        exp = want["sections"][(row["name"], row["group"])]
+        exp = want["sections"][(row["name"], row["against"])]
         # Negative z-scores stay numbers: no formula escaping of numeric cells.
         assert float(row["z_score"]) == pytest.approx(exp["z_score"])
         assert float(row["p_value"]) == pytest.approx(exp["p_value"])

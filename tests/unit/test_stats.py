@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pytest
+from expected import POINTS as CONTRACT_POINTS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import norm
@@ -194,21 +195,7 @@ def test_no_test_constant_is_null() -> None:
 
 
 def test_grade_scale_is_the_contracts() -> None:
-    assert grades.GRADE_POINTS == {
-        "A+": 4.0,
-        "A": 4.0,
-        "A-": 3.7,
-        "B+": 3.3,
-        "B": 3.0,
-        "B-": 2.7,
-        "C+": 2.3,
-        "C": 2.0,
-        "C-": 1.7,
-        "D+": 1.3,
-        "D": 1.0,
-        "D-": 0.7,
-        "F": 0.0,
-    }
+    assert grades.GRADE_POINTS == CONTRACT_POINTS
     assert set(grades.NOT_COUNTED) == {"I", "W", "P", "NP"}
     for letter in ("I", "W", "P", "NP"):
         assert grades.grade_points(letter) is None
