@@ -31,7 +31,9 @@ from gradestore.readers.records import GradeRecord, ListEntry, Problem, Referenc
 STAGING_CHUNK_ROWS = 20_000
 MAX_LENGTHS = {"section": 200, "student_id": 64, "last_name": 200, "first_name": 200, "group": 200}
 
-ProgressCallback = Callable[[str, int], None]
+# progress(file, rows read since the last call, phase): phase is "reading" while rows are read
+# and staged, then "storing" once for the unit's checks and writes.
+ProgressCallback = Callable[[str, int, str], None]
 
 
 @dataclass(frozen=True)
@@ -246,6 +248,8 @@ def _ingest_unit(
         stager.stage_file(file)
     if result.errors:
         return _rejected(result), []
+    if progress is not None:
+        progress(str(path), 0, "storing")
     no_pair_twice = repository.index_staging()
     duplicates = {} if no_pair_twice else _check_duplicates(repository, stager, result)
     actions = _decide_section_actions(repository, stager, options, result)
@@ -475,7 +479,7 @@ class _Stager:
             self.repository.stage_rows(batch)
         batch.clear()
         if self.progress is not None and count:
-            self.progress(display, count)
+            self.progress(display, count, "reading")
         return count
 
 

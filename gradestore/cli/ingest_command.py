@@ -123,11 +123,12 @@ class _Progress:
         self._progress.start()
         return self._advance
 
-    def _advance(self, path: str, rows: int) -> None:
+    def _advance(self, path: str, rows: int, phase: str) -> None:
         assert self._progress is not None
         if path not in self._tasks:
             self._tasks[path] = self._progress.add_task(path, total=None)
-        self._progress.advance(self._tasks[path], rows)
+        task = self._tasks[path]
+        self._progress.update(task, advance=rows, description=f"{path}: {phase}")
 
     def __exit__(self, *exc: object) -> None:
         if self._progress is not None:
