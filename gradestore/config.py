@@ -11,13 +11,11 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from gradestore.errors import ConfigurationError
+
 ENV_DATABASE_URL = "GRADESTORE_DATABASE_URL"
 ENV_CONFIG_FILE = "GRADESTORE_CONFIG"
 APP_NAME = "gradestore"
-
-
-class ConfigError(Exception):
-    """The configuration cannot be used (unreadable config file, malformed URL)."""
 
 
 @dataclass(frozen=True)
@@ -61,12 +59,12 @@ def _url_from_config_file(path: Path) -> str | None:
         with path.open("rb") as handle:
             data = tomllib.load(handle)
     except (OSError, tomllib.TOMLDecodeError) as error:
-        raise ConfigError(f"{path}: cannot read config file: {error}") from error
+        raise ConfigurationError(f"{path}: cannot read config file: {error}") from error
     url = data.get("database_url")
     if url is None:
         return None
     if not isinstance(url, str) or not url.strip():
-        raise ConfigError(f"{path}: database_url must be a non-empty string")
+        raise ConfigurationError(f"{path}: database_url must be a non-empty string")
     return url
 
 

@@ -39,13 +39,9 @@ class AppState:
     _engine: Engine | None = field(default=None, repr=False)
 
     def database_url(self) -> str:
-        from gradestore.config import ConfigError, resolve_database
-        from gradestore.errors import ConfigurationError
+        from gradestore.config import resolve_database
 
-        try:
-            return resolve_database(self.db_url).url
-        except ConfigError as error:
-            raise ConfigurationError(str(error)) from error
+        return resolve_database(self.db_url).url
 
     def close(self) -> None:
         """Close the database connections at the end of the command."""
