@@ -10,7 +10,6 @@ from __future__ import annotations
 import difflib
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import Engine
 
@@ -148,10 +147,10 @@ def _compute_and_store(
     test_group = np.array([i for i, g in enumerate(group_ids) for _ in group_members[g]], dtype=int)
     test_section = np.array([row for g in group_ids for row in group_members[g]], dtype=int)
     section_z = stats.test_list(
-        *stats.z_tests_of(_take(sections, test_section), _take(groups, test_group), threshold)
+        *stats.z_tests_of(sections.take(test_section), groups.take(test_group), threshold)
     )
     group_z = stats.test_list(
-        *stats.z_tests_of(groups, _take(everything, np.zeros(len(group_ids), dtype=int)), threshold)
+        *stats.z_tests_of(groups, everything.take(np.zeros(len(group_ids), dtype=int)), threshold)
     )
 
     timestamp = utc_now()
@@ -194,8 +193,3 @@ def _compute_and_store(
         for section_id, pool in zip(section_ids, stats.pool_list(sections), strict=True)
     ]
     repository.add_analysis_rows(sections=section_rows, groups=group_rows, zscores=zscore_rows)
-
-
-def _take(pools: stats.Pools, rows: Any) -> stats.Pools:
-    """The pools at ``rows`` (an index array), one per test."""
-    return stats.Pools(count=pools.count[rows], mean=pools.mean[rows], stddev=pools.stddev[rows])

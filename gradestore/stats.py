@@ -51,6 +51,10 @@ class Pools:
     mean: FloatArray
     stddev: FloatArray
 
+    def take(self, rows: npt.NDArray[np.intp]) -> Pools:
+        """The pools at ``rows`` (an index array; a pool may be taken several times)."""
+        return Pools(count=self.count[rows], mean=self.mean[rows], stddev=self.stddev[rows])
+
 
 def pools_from_counts(counts: FloatArray, points: FloatArray) -> Pools:
     """``counts[i, j]``: how many grades worth ``points[j]`` pool i holds.
@@ -83,15 +87,21 @@ def z_tests_of(
     the sample is empty.
     """
     import numpy as np
-    from scipy.special import ndtr
 
     with np.errstate(invalid="ignore", divide="ignore"):
         z = (sample.mean - population.mean) / (population.stddev / np.sqrt(sample.count))
     undefined = (sample.count == 0) | ~(population.stddev > 0) | ~np.isfinite(z)
     z[undefined] = np.nan
-    # 2 * Phi(-|z|) rather than 2 * (1 - Phi(|z|)): tiny p-values keep their precision.
-    p = 2.0 * ndtr(-np.abs(z))
+    p = two_sided_p_values(z)
     return z, p, p < threshold
+
+
+def two_sided_p_values(z: FloatArray) -> FloatArray:
+    """p = 2 * (1 - Phi(|z|)), computed as 2 * Phi(-|z|) so tiny p-values keep their precision."""
+    import numpy as np
+    from scipy.special import ndtr
+
+    return 2.0 * ndtr(-np.abs(z))
 
 
 def pool_stats(histogram: PointsHistogram) -> PoolStats:
@@ -104,10 +114,10 @@ def pool_stats(histogram: PointsHistogram) -> PoolStats:
 
 
 def two_sided_p_value(z_score: float) -> float:
-    """p = 2 * (1 - Phi(|z|)), computed as 2 * Phi(-|z|) so tiny p-values keep their precision."""
-    from scipy.special import ndtr
+    """:func:`two_sided_p_values` of one z."""
+    import numpy as np
 
-    return float(2.0 * ndtr(-abs(z_score)))
+    return float(two_sided_p_values(np.array([z_score], dtype=float))[0])
 
 
 def z_test(sample: PoolStats, population: PoolStats, threshold: float) -> ZTest:
