@@ -11,7 +11,6 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -19,22 +18,12 @@ from hypothesis import settings
 from sqlalchemy import Engine, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
-from gradestore.config import normalize_url
 from gradestore.persistence import db
+from tests.helpers import IN_CI, POSTGRES_ENV, postgres_server_url
 
 settings.register_profile("ci", deadline=None, max_examples=60)
 settings.register_profile("dev", deadline=None, max_examples=30)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
-
-POSTGRES_ENV = "GRADESTORE_TEST_POSTGRES_URL"
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_LEGACY = REPO_ROOT.parent / "shared" / "legacy_data" / "penz6__Comp330"
-IN_CI = os.environ.get("CI", "").lower() == "true"
-
-
-def postgres_server_url() -> str | None:
-    url = os.environ.get(POSTGRES_ENV)
-    return normalize_url(url) if url else None
 
 
 def _require_postgres() -> str:
@@ -183,52 +172,6 @@ def _isolated_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("GRADESTORE_CONFIG", str(tmp_path / "no-config.toml"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
-
-
-def table_counts(engine: Engine) -> dict[str, int]:
-    """Row counts of every table, to prove a rejected command changed nothing."""
-    from gradestore.persistence.models import Base
-
-    with db.connect(engine, write=False) as connection:
-        return {
-            name: connection.execute(text(f'SELECT COUNT(*) FROM "{name}"')).scalar_one()
-            for name in Base.metadata.tables
-        }
-
-
-@dataclass(frozen=True)
-class CliResult:
-    exit_code: int
-    stdout: str
-    stderr: str
-
-
-def run_cli(*args: str, input: str | None = None) -> CliResult:
-    """Run the command line in-process, as `gradestore ARGS...` would."""
-    from typer.testing import CliRunner
-
-    from gradestore.cli import app
-
-    result = CliRunner().invoke(app, list(args), input=input, catch_exceptions=False)
-    return CliResult(result.exit_code, result.stdout, result.stderr)
-
-
-def run_gradestore(
-    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
-) -> CliResult:
-    """Run the installed program in a real process (what a shell or cron job sees)."""
-    import subprocess
-    import sys
-
-    completed = subprocess.run(
-        [sys.executable, "-m", "gradestore", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env={**os.environ, **(env or {})},
-        timeout=300,
-    )
-    return CliResult(completed.returncode, completed.stdout, completed.stderr)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from expected import GOOD, LETTERS, POINTS, WORK, ztest
+
+from tests.expected import GOOD, LETTERS, POINTS, WORK, ztest
 
 S1, S2, S3, S4 = "COMSC210.01F25", "COMSC210.02F25", "MATH101.01F25", "ART100.01F25"
 HYPERLINK = '=HYPERLINK("http://evil","x")'

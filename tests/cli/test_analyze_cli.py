@@ -17,10 +17,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import run_cli, table_counts
-from expected import GOOD, NOT_COUNTED, POINTS, WORK
 from scipy.stats import norm
 from sqlalchemy import create_engine
+
+from tests.expected import GOOD, NOT_COUNTED, POINTS, WORK
+from tests.helpers import run_cli, table_counts
 
 SAMPLE_DATA = Path(__file__).resolve().parents[2] / "sample_data"
 SAMPLE_CSV = SAMPLE_DATA / "grades.csv"

@@ -6,11 +6,11 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT, run_cli, run_gradestore
 
 from gradestore import __version__
 from gradestore.config import resolve_database
 from gradestore.persistence import db
+from tests.helpers import REPO_ROOT, run_cli, run_gradestore
 
 
 def test_version_prints_the_version() -> None:

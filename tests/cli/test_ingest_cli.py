@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SHARED_LEGACY, run_cli, run_gradestore, table_counts
 from sqlalchemy import Engine, text
+
+from tests.helpers import SHARED_LEGACY, run_cli, run_gradestore, table_counts
 
 EX_DATAERR = 65
 HEADER = "section,student_id,last_name,first_name,grade\n"

@@ -18,9 +18,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import CliResult, run_cli, run_gradestore, table_counts
-from expected import LETTERS, ztest
-from report_dataset import (
+from sqlalchemy import Engine
+
+from tests.expected import LETTERS, ztest
+from tests.helpers import CliResult, run_cli, run_gradestore, table_counts
+from tests.report_dataset import (
     FIRST_THRESHOLD,
     GROUPS,
     HEADER,
@@ -37,7 +39,6 @@ from report_dataset import (
     grade_counts,
     points,
 )
-from sqlalchemy import Engine
 
 EX_USAGE = 64
 EX_NOINPUT = 66

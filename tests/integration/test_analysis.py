@@ -19,8 +19,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import run_cli, table_counts
-from expected import GOOD, LETTERS, POINTS, WORK
 from scipy.stats import norm
 from sqlalchemy import Connection, Engine, text
 
@@ -28,6 +26,8 @@ from gradestore.analysis import Scope, run_analysis
 from gradestore.errors import NotFoundError, UsageError
 from gradestore.ingest import IngestOptions, ingest_paths
 from gradestore.reports import zscore_listing
+from tests.expected import GOOD, LETTERS, POINTS, WORK
+from tests.helpers import run_cli, table_counts
 
 HEADER = ("section", "student_id", "last_name", "first_name", "grade", "group")
 

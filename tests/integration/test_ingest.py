@@ -10,10 +10,10 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from conftest import table_counts
 from sqlalchemy import Engine, text
 
 from gradestore.ingest import IngestOptions, IngestReport, UnitResult, ingest_paths
+from tests.helpers import table_counts
 
 HEADER = "section,student_id,last_name,first_name,grade\n"
 

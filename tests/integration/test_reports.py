@@ -16,9 +16,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import table_counts
-from expected import LETTERS, POINTS, ztest
-from report_dataset import (
+from sqlalchemy import Engine
+
+from gradestore import render, reports
+from gradestore.analysis import Scope, run_analysis
+from gradestore.errors import NotFoundError
+from gradestore.ingest import IngestOptions, ingest_paths
+from tests.expected import LETTERS, POINTS, ztest
+from tests.helpers import table_counts
+from tests.report_dataset import (
     FIRST_THRESHOLD,
     GROUPS,
     HEADER,
@@ -35,12 +41,6 @@ from report_dataset import (
     grade_counts,
     points,
 )
-from sqlalchemy import Engine
-
-from gradestore import render, reports
-from gradestore.analysis import Scope, run_analysis
-from gradestore.errors import NotFoundError
-from gradestore.ingest import IngestOptions, ingest_paths
 
 # --- the store ----------------------------------------------------------------------------------
 

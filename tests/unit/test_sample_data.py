@@ -13,9 +13,10 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-from expected import NOT_COUNTED as EXCLUDED
-from expected import POINTS
 from scipy import stats
+
+from tests.expected import NOT_COUNTED as EXCLUDED
+from tests.expected import POINTS
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
 LEGACY = SAMPLE / "legacy"

@@ -7,13 +7,13 @@ import math
 
 import numpy as np
 import pytest
-from expected import POINTS as CONTRACT_POINTS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import norm
 
 from gradestore import grades, stats
 from gradestore.stats import PoolStats, pool_stats, pools_from_counts, two_sided_p_value, z_test
+from tests.expected import POINTS as CONTRACT_POINTS
 
 POINTS = sorted(set(grades.GRADE_POINTS.values()))
 
