@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import numpy as np
@@ -86,14 +86,19 @@ def z_tests_of(
     z and p are NaN (and not significant) where the population's stddev is 0 or undefined, or
     the sample is empty.
     """
+    z, p = z_and_p(sample, population)
+    return z, p, p < threshold
+
+
+def z_and_p(sample: Pools, population: Pools) -> tuple[FloatArray, FloatArray]:
+    """The z and two-sided p of :func:`z_tests_of`, NaN where undefined."""
     import numpy as np
 
     with np.errstate(invalid="ignore", divide="ignore"):
         z = (sample.mean - population.mean) / (population.stddev / np.sqrt(sample.count))
     undefined = (sample.count == 0) | ~(population.stddev > 0) | ~np.isfinite(z)
     z[undefined] = np.nan
-    p = two_sided_p_values(z)
-    return z, p, p < threshold
+    return z, two_sided_p_values(z)
 
 
 def two_sided_p_values(z: FloatArray) -> FloatArray:
@@ -173,3 +178,196 @@ def _optional(z_value: float, p_value: float) -> tuple[float | None, float | Non
     if z_value != z_value:  # NaN: no test
         return None, None
     return z_value, p_value
+
+
+# --- Tests that say why they are null, effect sizes, multiplicity, over-dispersion ---------------
+
+NO_COUNTED_GRADES = "no counted grades"
+GROUP_STDDEV_ZERO = "group stddev is 0"
+ONLY_SECTION = "only section of its group"
+ONLY_GROUP = "only group in the analysis"
+ALL_STDDEV_ZERO = "stddev of all groups is 0"
+REST_TOO_SMALL = "rest of its group has fewer than 2 counted grades"
+REST_OF_ALL_TOO_SMALL = "rest of the analysis has fewer than 2 counted grades"
+NO_SPREAD = "no spread within the section or the rest"
+IN_NO_GROUP = "in no group"
+
+METHODS = ("z", "welch")
+ADJUSTMENTS = ("bh", "by", "holm", "bonferroni", "none")
+WINSORISED_SHARE = 0.1
+
+
+def fewer_than(n: int) -> str:
+    """The reason of a test left out for its size (``--min-n``, or Welch's 2)."""
+    return f"fewer than {n} counted grades"
+
+
+@dataclass(frozen=True, slots=True)
+class TestArrays:
+    """Row-wise tests: the statistic (z, or Welch's t) and its two-sided p, NaN where there is
+    no test, and there ``reason`` says why (None where there is a test)."""
+
+    statistic: FloatArray
+    p_value: FloatArray
+    reason: npt.NDArray[np.object_]
+
+    def significant(self, threshold: float) -> npt.NDArray[np.bool_]:
+        """``p < threshold``; False where there is no test."""
+        return self.p_value < threshold
+
+
+def _reasons(rows: int, cases: Sequence[tuple[npt.NDArray[np.bool_], str]]) -> npt.NDArray[Any]:
+    """The first reason (in ``cases`` order) that holds for each row, None where none does."""
+    import numpy as np
+
+    reasons = np.full(rows, None, dtype=object)
+    for condition, reason in reversed(cases):
+        reasons[condition] = reason
+    return reasons
+
+
+def _with_reasons(
+    statistic: FloatArray, p_value: FloatArray, reasons: npt.NDArray[Any]
+) -> TestArrays:
+    import numpy as np
+
+    untested = reasons != None  # noqa: E711 (element-wise on an object array)
+    statistic, p_value = statistic.copy(), p_value.copy()
+    statistic[untested] = np.nan
+    p_value[untested] = np.nan
+    return TestArrays(statistic=statistic, p_value=p_value, reason=reasons)
+
+
+def section_z_tests(sections: Pools, groups: Pools, *, min_n: int = 1) -> TestArrays:
+    """design.md's z-test of each section against its group (row by row), with a reason where a
+    test cannot inform: no counted grades, the only section of its group (z = 0 by
+    construction), fewer than ``min_n`` counted grades, or a group stddev of 0."""
+    z, p = z_and_p(sections, groups)
+    reasons = _reasons(
+        len(z),
+        [
+            (sections.count == 0, NO_COUNTED_GRADES),
+            (sections.count == groups.count, ONLY_SECTION),
+            (sections.count < min_n, fewer_than(min_n)),
+            (~(groups.stddev > 0), GROUP_STDDEV_ZERO),
+        ],
+    )
+    return _with_reasons(z, p, reasons)
+
+
+def group_z_tests(groups: Pools, everything: Pools) -> TestArrays:
+    """design.md's z-test of each group against all groups of the analysis (``everything``:
+    one pool per row); a group that holds every counted grade of the analysis is not tested."""
+    z, p = z_and_p(groups, everything)
+    reasons = _reasons(
+        len(z),
+        [
+            (groups.count == 0, NO_COUNTED_GRADES),
+            (groups.count == everything.count, ONLY_GROUP),
+            (~(everything.stddev > 0), ALL_STDDEV_ZERO),
+        ],
+    )
+    return _with_reasons(z, p, reasons)
+
+
+def welch_tests(
+    samples: Pools, rests: Pools, populations: Pools, *, min_n: int = 1, whole: str = ONLY_SECTION
+) -> TestArrays:
+    """Welch's t-test of each sample against the rest of its population (the population's
+    other grades), from the pools' counts, means and sample variances; ``statistic`` is t.
+
+    Pools hold population stddevs (divide by N); Welch needs sample ones (N - 1), converted
+    here. No test where either side has fewer than 2 counted grades, or neither has any spread.
+    """
+    import numpy as np
+    from scipy.stats import ttest_ind_from_stats
+
+    smallest = max(min_n, 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t, p = ttest_ind_from_stats(
+            samples.mean, _sample_stddev(samples), samples.count,
+            rests.mean, _sample_stddev(rests), rests.count,
+            equal_var=False,
+        )  # fmt: skip
+    t, p = np.asarray(t, dtype=float), np.asarray(p, dtype=float)
+    whole_reason = (ONLY_SECTION, GROUP_STDDEV_ZERO, REST_TOO_SMALL)
+    if whole == ONLY_GROUP:
+        whole_reason = (ONLY_GROUP, ALL_STDDEV_ZERO, REST_OF_ALL_TOO_SMALL)
+    reasons = _reasons(
+        len(t),
+        [
+            (samples.count == 0, NO_COUNTED_GRADES),
+            (rests.count == 0, whole_reason[0]),
+            (samples.count < smallest, fewer_than(smallest)),
+            (~(populations.stddev > 0), whole_reason[1]),
+            (rests.count < 2, whole_reason[2]),
+            (~np.isfinite(t), NO_SPREAD),
+        ],
+    )
+    return _with_reasons(t, p, reasons)
+
+
+def _sample_stddev(pools: Pools) -> FloatArray:
+    """The sample stddev (divide by N - 1) of pools that hold the population one; NaN below 2."""
+    import numpy as np
+
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return pools.stddev * np.sqrt(pools.count / (pools.count - 1))
+
+
+def effect_sizes(samples: Pools, populations: Pools, tests: TestArrays) -> FloatArray:
+    """Cohen's d against the population, ``(mean - population mean) / population stddev``, row by
+    row; NaN where there is no test (whatever test was run, d has this one definition)."""
+    import numpy as np
+
+    with np.errstate(invalid="ignore", divide="ignore"):
+        d = (samples.mean - populations.mean) / populations.stddev
+    d[tests.reason != None] = np.nan  # noqa: E711
+    return d
+
+
+def adjust_p_values(p_values: FloatArray, method: str) -> FloatArray:
+    """p-values adjusted for multiplicity over the tests that have one (NaN stays NaN, in place):
+    ``bh``/``by`` (Benjamini-Hochberg/-Yekutieli false discovery rate), ``holm``,
+    ``bonferroni``, or ``none`` (p unchanged)."""
+    import numpy as np
+    from scipy.stats import false_discovery_control
+
+    adjusted = np.array(p_values, dtype=float)
+    tested = ~np.isnan(adjusted)
+    p = adjusted[tested]
+    if p.size == 0 or method == "none":
+        return adjusted
+    if method in ("bh", "by"):
+        adjusted[tested] = false_discovery_control(p, method=method)
+    elif method == "holm":
+        adjusted[tested] = _holm(p)
+    elif method == "bonferroni":
+        adjusted[tested] = np.minimum(1.0, p * p.size)
+    else:
+        raise ValueError(f"unknown adjustment {method!r}")
+    return adjusted
+
+
+def _holm(p: FloatArray) -> FloatArray:
+    """Holm's step-down: the k-th smallest p times (m - k + 1), made non-decreasing, at most 1."""
+    import numpy as np
+
+    order = np.argsort(p, kind="stable")
+    scaled = (p.size - np.arange(p.size)) * p[order]
+    adjusted = np.empty_like(p)
+    adjusted[order] = np.minimum(1.0, np.maximum.accumulate(scaled))
+    return adjusted
+
+
+def overdispersion(statistics: FloatArray) -> float | None:
+    """phi: the mean squared z after winsorising the 10% most extreme at each end (Spiegelhalter,
+    Stat. Med. 2005); about 1 when sections differ by chance alone. None without any test."""
+    import numpy as np
+
+    z = np.sort(statistics[~np.isnan(statistics)])
+    if z.size == 0:
+        return None
+    cut = int(z.size * WINSORISED_SHARE)
+    z = np.clip(z, z[cut], z[z.size - 1 - cut])
+    return float(np.mean(z**2))
