@@ -36,6 +36,8 @@ HEADER = [
     "term",
 ]
 
+NAME_HEADER = ["section", "student_id", "name", "grade", "group", "credit_hours", "term"]
+
 DEPARTMENTS = [
     "COMSC", "MATH", "PHYS", "CHEM", "BIOL", "ENGL", "HIST", "ECON", "PSYC", "SOCI",
     "PHIL", "ARTH", "MUSC", "GEOL", "ASTR", "POLS", "SPAN", "FREN", "STAT", "ENGR",
@@ -115,9 +117,19 @@ def _profiles() -> list[tuple[list[str], list[float]]]:
 
 
 def generate(
-    grades: int, out: Path, *, seed: int = 7, prefix: str = "", student_offset: int | None = None
+    grades: int,
+    out: Path,
+    *,
+    seed: int = 7,
+    prefix: str = "",
+    student_offset: int | None = None,
+    name_without_comma: bool = False,
 ) -> dict[str, str]:
-    """Write the file; return one existing section, group and student id (for reports)."""
+    """Write the file; return one existing section, group and student id (for reports).
+
+    ``name_without_comma``: one ``name`` column written ``Last First``, so that every row
+    carries a warning (design.md: a name without a comma is read as a last name).
+    """
     rng = random.Random(f"{seed}:{prefix}")
     n_students = max(grades // 6, 50)
     if student_offset is None:
@@ -132,7 +144,7 @@ def generate(
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(HEADER)
+        writer.writerow(NAME_HEADER if name_without_comma else HEADER)
         while written < grades:
             dept = DEPARTMENTS[group_index % len(DEPARTMENTS)]
             term = TERMS[(group_index // len(DEPARTMENTS)) % len(TERMS)]
@@ -154,7 +166,8 @@ def generate(
                 for index, grade in zip(chosen, drawn, strict=True):
                     sid = student_id(index + student_offset)
                     last, first = student_name(sid)
-                    rows.append((section, sid, last, first, grade, group, credit_hours, term))
+                    names = (f"{last} {first}",) if name_without_comma else (last, first)
+                    rows.append((section, sid, *names, grade, group, credit_hours, term))
                 writer.writerows(rows)
                 written += size
                 if not sample:
@@ -174,6 +187,11 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="shift into the student id space (default: 0, or N/12 with --prefix: half shared)",
     )
+    parser.add_argument(
+        "--name-without-comma",
+        action="store_true",
+        help="one name column written 'Last First': every row carries a warning",
+    )
     args = parser.parse_args(argv)
     if args.grades < 0:
         parser.error("--grades must be >= 0")
@@ -183,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
         prefix=args.prefix,
         student_offset=args.student_offset,
+        name_without_comma=args.name_without_comma,
     )
     print(
         f"{args.out}: {args.grades} grades; e.g. section {sample.get('section')},"
