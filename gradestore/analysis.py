@@ -11,14 +11,20 @@ import difflib
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import Engine
-
 from gradestore import stats
 from gradestore.errors import NotFoundError, UsageError
 from gradestore.grades import ALL_GRADES, GOOD_GRADES, GRADE_POINTS, WORK_GRADES
-from gradestore.persistence.db import UnitOfWork
+from gradestore.kinds import ScopeKind
+from gradestore.persistence.analysis_store import AnalysisStore
+from gradestore.persistence.db import UnitOfWorkFactory
 from gradestore.persistence.models import utc_now
-from gradestore.persistence.repository import Repository
+from gradestore.persistence.rows import (
+    AnalysisFigures,
+    GroupFigures,
+    Membership,
+    SectionFigures,
+    SectionZTest,
+)
 from gradestore.results import AnalysisResult, load_analysis
 
 DEFAULT_THRESHOLD = 0.05
@@ -29,18 +35,21 @@ NOTHING_STORED = "no grades are stored yet: run `gradestore ingest FILE...` firs
 class Scope:
     """What an analysis covers: everything, some groups, or the groups of a legacy run."""
 
-    kind: str  # "all" | "groups" | "run"
+    kind: ScopeKind
     names: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", ScopeKind(self.kind))
 
     @classmethod
     def from_options(cls, groups: list[str] | None, run: str | None) -> Scope:
         if groups and run:
             raise UsageError("give --group or --run, not both")
         if run:
-            return cls("run", (run,))
+            return cls(ScopeKind.RUN, (run,))
         if groups:
-            return cls("groups", tuple(dict.fromkeys(groups)))
-        return cls("all")
+            return cls(ScopeKind.GROUPS, tuple(dict.fromkeys(groups)))
+        return cls(ScopeKind.ALL)
 
 
 def validate_threshold(threshold: float) -> float:
@@ -52,9 +61,9 @@ def validate_threshold(threshold: float) -> float:
 
 
 def run_analysis(
-    engine: Engine,
+    units: UnitOfWorkFactory,
     threshold: float = DEFAULT_THRESHOLD,
-    scope: Scope = Scope("all"),
+    scope: Scope = Scope(ScopeKind.ALL),
     *,
     with_lists: bool = True,
     top: int | None = None,
@@ -62,39 +71,39 @@ def run_analysis(
     """Analyse ``scope``, store it as a new analysis and return it as stored (``top``: only the
     leading tests, see :func:`gradestore.results.load_analysis`)."""
     validate_threshold(threshold)
-    with UnitOfWork(engine, write=True) as unit:
-        repository = unit.repository
-        if not repository.has_grades():
+    with units(write=True) as unit:
+        store = unit.analysis
+        if not store.has_grades():
             raise NotFoundError(NOTHING_STORED)
-        group_ids = _scope_group_ids(repository, scope)
-        grade_counts = repository.scope_grade_counts(group_ids, ALL_GRADES)
+        group_ids = _scope_group_ids(store, scope)
+        grade_counts = store.scope_grade_counts(group_ids, ALL_GRADES)
         if not grade_counts:
             raise NotFoundError(f"the {scope.kind} scope {', '.join(scope.names)} has no sections")
-        memberships = repository.scope_memberships(group_ids)
-        analysis_id = repository.create_analysis(
+        memberships = store.scope_memberships(group_ids)
+        analysis_id = store.create_analysis(
             threshold, scope.kind, list(scope.names), created_at=utc_now()
         )
-        _compute_and_store(repository, analysis_id, threshold, grade_counts, memberships)
-        repository.add_list_performances(analysis_id, GOOD_GRADES, WORK_GRADES)
-        result = load_analysis(repository, analysis_id, with_lists=with_lists, top=top)
+        store.add_analysis_figures(_compute(analysis_id, threshold, grade_counts, memberships))
+        store.add_list_performances(analysis_id, GOOD_GRADES, WORK_GRADES)
+        result = load_analysis(unit.reports, analysis_id, with_lists=with_lists, top=top)
         unit.commit()
     return result
 
 
-def _scope_group_ids(repository: Repository, scope: Scope) -> list[int] | None:
-    if scope.kind == "all":
+def _scope_group_ids(store: AnalysisStore, scope: Scope) -> list[int] | None:
+    if scope.kind is ScopeKind.ALL:
         return None
-    if scope.kind == "run":
+    if scope.kind is ScopeKind.RUN:
         (run_name,) = scope.names
-        group_names = repository.run_group_names(run_name)
+        group_names = store.run_group_names(run_name)
         if group_names is None:
-            raise NotFoundError(unknown("run", run_name, repository.run_names()))
+            raise NotFoundError(unknown("run", run_name, store.run_names()))
     else:
         group_names = list(scope.names)
-    found = repository.group_ids(group_names)
+    found = store.group_ids(group_names)
     for name in group_names:
         if name not in found:
-            raise NotFoundError(unknown("group", name, repository.group_names()))
+            raise NotFoundError(unknown("group", name, store.group_names()))
     return sorted(found.values())
 
 
@@ -111,13 +120,12 @@ def unknown(kind: str, name: str, existing: list[str]) -> str:
     return f"unknown {kind} {name!r}{hint}"
 
 
-def _compute_and_store(
-    repository: Repository,
+def _compute(
     analysis_id: int,
     threshold: float,
     grade_counts: dict[int, dict[str, int]],
-    memberships: list[tuple[int, str, int]],
-) -> None:
+    memberships: list[Membership],
+) -> AnalysisFigures:
     """Every statistic of the analysis, on arrays: a row per section, group or test."""
     import numpy as np
 
@@ -131,9 +139,9 @@ def _compute_and_store(
     sections = stats.pools_from_counts(counts, points)
 
     group_members: dict[int, list[int]] = defaultdict(list)
-    for group_id, _group_name, section_id in memberships:
-        if section_id in row_of:
-            group_members[group_id].append(row_of[section_id])
+    for membership in memberships:
+        if membership.section_id in row_of:
+            group_members[membership.group_id].append(row_of[membership.section_id])
     group_ids = list(group_members)
     group_counts = np.array(
         [counts[group_members[g]].sum(axis=0) for g in group_ids], dtype=float
@@ -152,44 +160,38 @@ def _compute_and_store(
     group_z = stats.test_list(
         *stats.z_tests_of(groups, everything.take(np.zeros(len(group_ids), dtype=int)), threshold)
     )
-
-    timestamp = utc_now()
-    zscore_rows = [
-        {
-            "analysis_id": analysis_id,
-            "section_id": section_ids[row],
-            "group_id": group_ids[group_index],
-            "z_score": test.z_score,
-            "p_value": test.p_value,
-            "significant": test.significant,
-            "threshold": threshold,
-            "timestamp": timestamp,
-        }
-        for group_index, row, test in zip(
-            test_group.tolist(), test_section.tolist(), section_z, strict=True
-        )
-    ]
-    group_rows = [
-        {
-            "analysis_id": analysis_id,
-            "group_id": group_id,
-            "count": pool.count,
-            "mean_gpa": pool.mean_gpa,
-            "stddev": pool.stddev,
-            "z_score": test.z_score,
-            "p_value": test.p_value,
-            "significant": test.significant,
-        }
-        for group_id, pool, test in zip(group_ids, stats.pool_list(groups), group_z, strict=True)
-    ]
-    section_rows = [
-        {
-            "analysis_id": analysis_id,
-            "section_id": section_id,
-            "count": pool.count,
-            "mean_gpa": pool.mean_gpa,
-            "grade_counts": grade_counts[section_id],
-        }
-        for section_id, pool in zip(section_ids, stats.pool_list(sections), strict=True)
-    ]
-    repository.add_analysis_rows(sections=section_rows, groups=group_rows, zscores=zscore_rows)
+    return AnalysisFigures(
+        analysis_id=analysis_id,
+        threshold=threshold,
+        timestamp=utc_now(),
+        sections=[
+            SectionFigures(section_id, pool.count, pool.mean_gpa, grade_counts[section_id])
+            for section_id, pool in zip(section_ids, stats.pool_list(sections), strict=True)
+        ],
+        groups=[
+            GroupFigures(
+                group_id,
+                pool.count,
+                pool.mean_gpa,
+                pool.stddev,
+                test.z_score,
+                test.p_value,
+                test.significant,
+            )
+            for group_id, pool, test in zip(
+                group_ids, stats.pool_list(groups), group_z, strict=True
+            )
+        ],
+        zscores=[
+            SectionZTest(
+                section_ids[row],
+                group_ids[group_index],
+                test.z_score,
+                test.p_value,
+                test.significant,
+            )
+            for group_index, row, test in zip(
+                test_group.tolist(), test_section.tolist(), section_z, strict=True
+            )
+        ],
+    )

@@ -11,12 +11,12 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 from gradestore.errors import BadInputError, NotFoundError
+from gradestore.kinds import ListKind
 
 # Grades are stored in columns of two characters (models.py): NP, CR, AU, ... all fit.
 MAX_LETTER_LENGTH = 2
@@ -26,13 +26,6 @@ _LETTER = re.compile(r"[A-Z0-9][A-Z0-9+*-]?")
 FILE_KEYS = ("name", "points", "not_counted", "good", "work")
 _LIST_KEYS = ("not_counted", "good", "work")
 _UNQUOTED_PLUS = re.compile(r"\s*[A-Za-z0-9]+\+")
-
-
-class ListCategory(StrEnum):
-    """Stored in ``performances.category``: the seed called the work list 'bad'."""
-
-    GOOD = "good"
-    BAD = "bad"
 
 
 class ScaleError(Exception):
@@ -62,15 +55,15 @@ class GradeScale:
     not_counted: tuple[str, ...] = ()
     good: tuple[str, ...] = ()
     work: tuple[str, ...] = ()
-    _category: dict[str, ListCategory] = field(
+    _category: dict[str, ListKind] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "points", MappingProxyType(dict(self.points)))
         _check_scale(self)
-        category = dict.fromkeys(self.good, ListCategory.GOOD)
-        category.update(dict.fromkeys(self.work, ListCategory.BAD))
+        category = dict.fromkeys(self.good, ListKind.GOOD)
+        category.update(dict.fromkeys(self.work, ListKind.WORK))
         object.__setattr__(self, "_category", category)
 
     def _key(self) -> tuple[object, ...]:
@@ -106,7 +99,8 @@ class GradeScale:
         """Grade points, or None for a letter that does not count in GPA."""
         return self.points.get(letter)
 
-    def category(self, letter: str) -> ListCategory | None:
+    def category(self, letter: str) -> ListKind | None:
+        """The list a letter puts a student on, if any."""
         return self._category.get(letter)
 
     def unknown_letters(self, letters: Mapping[str, int] | set[str]) -> list[str]:
@@ -395,5 +389,5 @@ def grade_points(letter: str) -> float | None:
     return DEFAULT_SCALE.points_of(letter)
 
 
-def list_category(letter: str) -> ListCategory | None:
+def list_kind(letter: str) -> ListKind | None:
     return DEFAULT_SCALE.category(letter)

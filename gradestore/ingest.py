@@ -13,10 +13,10 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Engine
-
-from gradestore.persistence.db import UnitOfWork
-from gradestore.persistence.repository import GRADE_ROW, LIST_ROW, NewSection, Repository
+from gradestore.kinds import FileKind, FileStatus, RowKind, SectionAction
+from gradestore.persistence.db import UnitOfWork, UnitOfWorkFactory
+from gradestore.persistence.ingest_store import IngestStore
+from gradestore.persistence.rows import NewSection, NewStudent, StagedRow, StoredName
 from gradestore.readers import (
     file_sha256,
     grade_file_kind,
@@ -49,8 +49,8 @@ class UnitResult:
     """What happened to one file argument."""
 
     path: str
-    kind: str
-    status: str = "unchanged"  # stored | unchanged | rejected | would store | already done
+    kind: FileKind
+    status: FileStatus = FileStatus.UNCHANGED
     files: int = 0
     sections_added: int = 0
     sections_unchanged: int = 0
@@ -89,7 +89,7 @@ class IngestReport:
 
     @property
     def ok(self) -> bool:
-        return all(unit.status != "rejected" for unit in self.units)
+        return all(unit.status is not FileStatus.REJECTED for unit in self.units)
 
 
 @dataclass
@@ -109,42 +109,53 @@ class _UnitFiles:
 
 
 def ingest_paths(
-    engine: Engine,
+    units: UnitOfWorkFactory,
     paths: Iterable[Path],
     options: IngestOptions = IngestOptions(),
     progress: ProgressCallback | None = None,
 ) -> IngestReport:
-    units, skipped = _expand_arguments(paths)
+    arguments, skipped = _expand_arguments(paths)
     report = IngestReport(units=[], skipped_files=skipped, dry_run=options.dry_run)
     done_files: set[Path] = set()
     # A dry run works in one transaction that is never committed, each unit in a savepoint,
     # so that later units see what earlier ones would have stored.
-    dry_run_unit = UnitOfWork(engine, write=True) if options.dry_run else None
+    dry_run_unit = units(write=True) if options.dry_run else None
     with dry_run_unit or nullcontext():
-        for path, kind in units:
+        for path, kind in arguments:
             if kind is None:
                 report.units.append(_missing_or_unknown(path))
                 continue
-            resolved = path.resolve()
-            if resolved in done_files and kind in ("sec", "csv", "lst"):
-                report.units.append(UnitResult(path=str(path), kind=kind, status="already done"))
+            if path.resolve() in done_files and kind.is_single_file:
+                report.units.append(
+                    UnitResult(path=str(path), kind=kind, status=FileStatus.ALREADY_DONE)
+                )
                 continue
             if dry_run_unit is not None:
-                savepoint = dry_run_unit.connection.begin_nested()
-                result, files = _ingest_unit(dry_run_unit.repository, path, kind, options, progress)
-                if result.status == "rejected":
-                    savepoint.rollback()
-                else:
-                    savepoint.commit()
+                result, files = _ingest_in_savepoint(dry_run_unit, path, kind, options, progress)
             else:
-                with UnitOfWork(engine, write=True) as unit:
-                    result, files = _ingest_unit(unit.repository, path, kind, options, progress)
-                    if result.status == "stored":
+                with units(write=True) as unit:
+                    result, files = _ingest_unit(unit.ingest, path, kind, options, progress)
+                    if result.status is FileStatus.STORED:
                         unit.commit()
             report.units.append(result)
-            if result.status != "rejected":
+            if result.status is not FileStatus.REJECTED:
                 done_files.update(file.resolve() for file in files)
     return report
+
+
+def _ingest_in_savepoint(
+    unit: UnitOfWork,
+    path: Path,
+    kind: FileKind,
+    options: IngestOptions,
+    progress: ProgressCallback | None,
+) -> tuple[UnitResult, list[Path]]:
+    """A dry run's unit: kept for the units after it unless rejected, never committed."""
+    with unit.savepoint() as savepoint:
+        result, files = _ingest_unit(unit.ingest, path, kind, options, progress)
+        if result.status is FileStatus.REJECTED:
+            savepoint.rollback()
+    return result, files
 
 
 def _missing_or_unknown(path: Path) -> UnitResult:
@@ -154,21 +165,26 @@ def _missing_or_unknown(path: Path) -> UnitResult:
         else "no such file or directory"
     )
     return UnitResult(
-        path=str(path), kind="?", status="rejected", errors=[Problem(str(path), None, reason)]
+        path=str(path),
+        kind=FileKind.UNKNOWN,
+        status=FileStatus.REJECTED,
+        errors=[Problem(str(path), None, reason)],
     )
 
 
-def _expand_arguments(paths: Iterable[Path]) -> tuple[list[tuple[Path, str | None]], list[str]]:
+def _expand_arguments(
+    paths: Iterable[Path],
+) -> tuple[list[tuple[Path, FileKind | None]], list[str]]:
     """File arguments as given; a directory means every grade file in it (runs and groups first,
     so that the sections they name are read once)."""
-    units: list[tuple[Path, str | None]] = []
+    units: list[tuple[Path, FileKind | None]] = []
     skipped: list[str] = []
-    order = {"run": 0, "grp": 1, "sec": 2, "csv": 2, "lst": 3}
+    order = {FileKind.RUN: 0, FileKind.GRP: 1, FileKind.SEC: 2, FileKind.CSV: 2, FileKind.LST: 3}
     for path in paths:
         if not path.is_dir():
             units.append((path, grade_file_kind(path) if path.is_file() else None))
             continue
-        found: list[tuple[Path, str]] = []
+        found: list[tuple[Path, FileKind]] = []
         for child in sorted(path.rglob("*")):
             if not child.is_file():
                 continue
@@ -182,17 +198,17 @@ def _expand_arguments(paths: Iterable[Path]) -> tuple[list[tuple[Path, str | Non
     return units, skipped
 
 
-def _collect_unit_files(path: Path, kind: str) -> _UnitFiles:
+def _collect_unit_files(path: Path, kind: FileKind) -> _UnitFiles:
     files = _UnitFiles()
-    if kind == "csv":
+    if kind is FileKind.CSV:
         files.csv_files.append(path)
-    elif kind == "sec":
+    elif kind is FileKind.SEC:
         files.sections.append(path)
-    elif kind == "lst":
+    elif kind is FileKind.LST:
         files.list_files.append(path)
-    elif kind == "grp":
+    elif kind is FileKind.GRP:
         _add_group(files, path)
-    elif kind == "run":
+    elif kind is FileKind.RUN:
         run = read_run_file(path)
         files.problems.extend(run.problems)
         for reference in run.groups:
@@ -222,15 +238,15 @@ def _section_name(reference: Reference) -> str:
 
 
 def _ingest_unit(
-    repository: Repository,
+    repository: IngestStore,
     path: Path,
-    kind: str,
+    kind: FileKind,
     options: IngestOptions,
     progress: ProgressCallback | None,
 ) -> tuple[UnitResult, list[Path]]:
     """Stage, check and store one unit in the caller's transaction; the caller commits."""
     result = UnitResult(path=str(path), kind=kind)
-    if kind in ("csv", "sec") and options.group is None:
+    if kind in (FileKind.CSV, FileKind.SEC) and options.group is None:
         unchanged = repository.unchanged_source(file_sha256(path))
         if unchanged is not None:
             # These very bytes were stored whole and nothing has replaced them since.
@@ -239,7 +255,7 @@ def _ingest_unit(
             return result, [path]
     files = _collect_unit_files(path, kind)
     _sort_problems(result, files.problems)
-    result.files = len(files.all_files) + (0 if kind in ("csv", "sec", "lst") else 1)
+    result.files = len(files.all_files) + (0 if kind.is_single_file else 1)
     if result.errors:
         return _rejected(result), []
     repository.create_staging()
@@ -260,7 +276,7 @@ def _ingest_unit(
     _warn_about_other_names(stager, stored_names, result)
     result.students_added = repository.add_students(
         [
-            (student_id, first, last)
+            NewStudent(student_id, first, last)
             for student_id, (last, first, _, _) in stager.students.items()
             if student_id not in stored_names
         ]
@@ -269,12 +285,12 @@ def _ingest_unit(
         [
             NewSection(name, seen.credit_hours, seen.term, stager.header_names.get(name))
             for name, seen in stager.sections.items()
-            if actions.get(name) == "new"
+            if actions.get(name) is SectionAction.NEW
         ]
     )
     repository.set_section_actions(actions)
     repository.store_staged_grades(
-        deduplicate=bool(duplicates), every_section="keep" not in actions.values()
+        deduplicate=bool(duplicates), every_section=SectionAction.KEEP not in actions.values()
     )
     memberships = [*files.memberships, *stager.memberships()]
     if options.group:
@@ -287,28 +303,29 @@ def _ingest_unit(
     for name, seen in stager.sections.items():
         stored_grades = seen.rows - duplicates.get(name, 0)
         action = actions[name]
-        if action == "keep":
+        if action is SectionAction.KEEP:
             result.sections_unchanged += 1
             result.grades_unchanged += stored_grades
-        elif action == "replace":
+        elif action is SectionAction.REPLACE:
             result.sections_replaced += 1
             result.grades_replaced += stored_grades
         else:
             result.grades_added += stored_grades
-    if len(stager.source_ids) == 1 and set(actions.values()) <= {"new", "fill", "replace"}:
+    written = {SectionAction.NEW, SectionAction.FILL, SectionAction.REPLACE}
+    if len(stager.source_ids) == 1 and set(actions.values()) <= written:
         stored = result.grades_added + result.grades_replaced
         repository.set_source_grades_stored(stager.source_ids[0], stored)
     if not result.changes_store:
-        result.status = "unchanged"
+        result.status = FileStatus.UNCHANGED
     elif options.dry_run:
-        result.status = "would store"
+        result.status = FileStatus.WOULD_STORE
     else:
-        result.status = "stored"
+        result.status = FileStatus.STORED
     return result, files.all_files
 
 
 def _rejected(result: UnitResult) -> UnitResult:
-    result.status = "rejected"
+    result.status = FileStatus.REJECTED
     return result
 
 
@@ -338,7 +355,7 @@ class _Stager:
 
     def __init__(
         self,
-        repository: Repository,
+        repository: IngestStore,
         options: IngestOptions,
         result: UnitResult,
         progress: ProgressCallback | None,
@@ -368,7 +385,7 @@ class _Stager:
         self._display_paths[source_id] = display
         kind = grade_file_kind(path)
         rows: Iterator[GradeRecord | ListEntry | Problem]
-        if kind == "sec":
+        if kind is FileKind.SEC:
             section = read_section_file(path, display)
             header = section.header
             if header.header_name and header.header_name != header.name:
@@ -379,7 +396,7 @@ class _Stager:
                     source_id, 1, credit_hours=header.credit_hours, term=header.term
                 )
             rows = iter([*section.problems, *section.records])
-        elif kind == "lst":
+        elif kind is FileKind.LST:
             entries, problems = read_list_file(path, display)
             rows = iter([*problems, *entries])
         else:
@@ -395,7 +412,7 @@ class _Stager:
         Lengths are checked where a student, section or group is first seen: later rows repeat
         the same values (a name that differs is only warned about, never stored).
         """
-        batch: list[tuple[object, ...]] = []
+        batch: list[StagedRow] = []
         staged = 0
         sections, students, errors = self.sections, self.students, self.result.errors
         for record in records:
@@ -423,9 +440,9 @@ class _Stager:
                 if too_long is not None:
                     errors.append(too_long)
                     continue
-                kind = LIST_ROW
+                kind = RowKind.LIST
             else:
-                kind = GRADE_ROW
+                kind = RowKind.GRADE
                 seen = sections.get(record.section)
                 if seen is None:
                     too_long = _too_long(display, line, section=record.section)
@@ -447,7 +464,9 @@ class _Stager:
                     seen.groups.add(group)
             self._seq += 1
             batch.append(
-                (self._seq, source_id, line, kind, record.section, student_id, record.grade)
+                StagedRow(
+                    self._seq, source_id, line, kind, record.section, student_id, record.grade
+                )
             )
             if len(batch) >= STAGING_CHUNK_ROWS:
                 staged += self._flush(batch, display)
@@ -472,7 +491,7 @@ class _Stager:
             )
         )
 
-    def _flush(self, batch: list[tuple[object, ...]], display: str) -> int:
+    def _flush(self, batch: list[StagedRow], display: str) -> int:
         count = len(batch)
         if count and not self.result.errors:
             # Once the unit has an error nothing will be stored: keep reading only to report.
@@ -488,7 +507,7 @@ def _full_name(last: str, first: str) -> str:
 
 
 def _warn_about_other_names(
-    stager: _Stager, stored_names: dict[str, tuple[str, str]], result: UnitResult
+    stager: _Stager, stored_names: dict[str, StoredName], result: UnitResult
 ) -> None:
     """A known student id with another name: a warning; the stored name is kept."""
     for student_id, (last, first) in stored_names.items():
@@ -514,7 +533,7 @@ def _too_long(display: str, line: int, **values: str) -> Problem | None:
 
 
 def _check_duplicates(
-    repository: Repository, stager: _Stager, result: UnitResult
+    repository: IngestStore, stager: _Stager, result: UnitResult
 ) -> dict[str, int]:
     """The same student twice in one section: an error with different grades, else a warning.
 
@@ -553,24 +572,26 @@ def _check_duplicates(
 
 
 def _decide_section_actions(
-    repository: Repository, stager: _Stager, options: IngestOptions, result: UnitResult
-) -> dict[str, str]:
-    """Per staged section: 'new', 'fill' (stored without grades), 'keep' (same grades),
-    'replace' (other grades, with --replace); other grades without --replace are an error."""
+    repository: IngestStore, stager: _Stager, options: IngestOptions, result: UnitResult
+) -> dict[str, SectionAction]:
+    """Per staged section: NEW, FILL (stored without grades), KEEP (same grades), REPLACE
+    (other grades, with --replace); other grades without --replace are an error."""
     stored = repository.stored_sections(list(stager.sections))
-    to_compare = {name: "check" for name, section in stored.items() if section.has_grades}
+    to_compare = {
+        name: SectionAction.CHECK for name, section in stored.items() if section.has_grades
+    }
     repository.set_section_actions(to_compare)
     differing = repository.sections_with_other_grades() if to_compare else set()
-    actions: dict[str, str] = {}
+    actions: dict[str, SectionAction] = {}
     for name, seen in stager.sections.items():
         if name not in stored:
-            actions[name] = "new"
+            actions[name] = SectionAction.NEW
         elif not stored[name].has_grades:
-            actions[name] = "fill"
+            actions[name] = SectionAction.FILL
         elif name not in differing:
-            actions[name] = "keep"
+            actions[name] = SectionAction.KEEP
         elif options.replace:
-            actions[name] = "replace"
+            actions[name] = SectionAction.REPLACE
         else:
             result.errors.append(
                 Problem(

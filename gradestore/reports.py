@@ -6,16 +6,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
-
-from sqlalchemy import Engine
 
 from gradestore.analysis import NOTHING_STORED, unknown
 from gradestore.errors import NotFoundError
 from gradestore.grades import grade_points
-from gradestore.persistence.db import UnitOfWork
-from gradestore.persistence.repository import Repository
+from gradestore.kinds import ListKind, TestKind
+from gradestore.persistence.db import UnitOfWorkFactory
+from gradestore.persistence.report_queries import ReportQueries
 from gradestore.results import (
     AnalysisResult,
     GroupTest,
@@ -34,36 +33,38 @@ from gradestore.results import (
 NOTHING_ANALYSED = "no analysis is stored yet: run `gradestore analyze` first"
 
 
-def resolve_analysis_id(repository: Repository, analysis_id: int | None) -> int:
+def resolve_analysis_id(queries: ReportQueries, analysis_id: int | None) -> int:
     """The analysis asked for, else the latest; a clear error when there is none."""
     if analysis_id is None:
-        latest = repository.latest_analysis_id()
+        latest = queries.latest_analysis_id()
         if latest is None:
-            raise NotFoundError(NOTHING_ANALYSED if repository.has_grades() else NOTHING_STORED)
+            raise NotFoundError(NOTHING_ANALYSED if queries.has_grades() else NOTHING_STORED)
         return latest
-    if repository.analysis(analysis_id) is None:
-        known = repository.analysis_ids()
+    if queries.analysis(analysis_id) is None:
+        known = queries.analysis_ids()
         listed = ", ".join(map(str, known[-10:])) if known else "none"
         raise NotFoundError(f"unknown analysis {analysis_id}; stored analyses: {listed}")
     return analysis_id
 
 
 @contextmanager
-def open_analysis(engine: Engine, analysis_id: int | None = None) -> Iterator[AnalysisResult]:
+def open_analysis(
+    units: UnitOfWorkFactory, analysis_id: int | None = None
+) -> Iterator[AnalysisResult]:
     """The comprehensive report: everything an analysis stored. Its lists are streamed while
     the block runs (one read transaction), so a report of any size fits in memory."""
-    with UnitOfWork(engine, write=False) as unit:
-        repository = unit.repository
-        analysis_id = resolve_analysis_id(repository, analysis_id)
-        result = load_analysis(repository, analysis_id, with_lists=False)
-        result.good_list = iter_list(repository, analysis_id, "good")
-        result.work_list = iter_list(repository, analysis_id, "bad")
+    with units(write=False) as unit:
+        queries = unit.reports
+        analysis_id = resolve_analysis_id(queries, analysis_id)
+        result = load_analysis(queries, analysis_id, with_lists=False)
+        result.good_list = iter_list(queries, analysis_id, ListKind.GOOD)
+        result.work_list = iter_list(queries, analysis_id, ListKind.WORK)
         yield result
 
 
-def analysis_report(engine: Engine, analysis_id: int | None = None) -> AnalysisResult:
+def analysis_report(units: UnitOfWorkFactory, analysis_id: int | None = None) -> AnalysisResult:
     """The comprehensive report with its lists loaded."""
-    with open_analysis(engine, analysis_id) as result:
+    with open_analysis(units, analysis_id) as result:
         result.good_list = list(result.good_list or [])
         result.work_list = list(result.work_list or [])
         return result
@@ -73,7 +74,7 @@ def analysis_report(engine: Engine, analysis_id: int | None = None) -> AnalysisR
 class ZScoreRow:
     """One stored z-test: a section against a group, or a group against all groups."""
 
-    kind: str  # "section" | "group"
+    kind: TestKind
     name: str
     against: str
     count: int
@@ -118,25 +119,27 @@ def by_abs_z(row: ZScoreRow | SectionTest | GroupTest) -> tuple[bool, float]:
 
 
 def zscore_listing(
-    engine: Engine,
+    units: UnitOfWorkFactory,
     *,
     section: str | None = None,
     group: str | None = None,
     analysis_id: int | None = None,
 ) -> ZScoreListing:
     """The stored z-tests of an analysis (the latest by default), sorted by |z|."""
-    with UnitOfWork(engine, write=False) as unit:
-        repository = unit.repository
-        analysis_id = resolve_analysis_id(repository, analysis_id)
-        threshold = repository.analysis(analysis_id)["threshold"]  # type: ignore[index]
+    with units(write=False) as unit:
+        queries = unit.reports
+        analysis_id = resolve_analysis_id(queries, analysis_id)
+        analysis = queries.analysis(analysis_id)
+        assert analysis is not None
+        threshold = analysis.threshold
         if section is not None:
-            _check_section(repository, analysis_id, section)
+            _check_section(queries, analysis_id, section)
         if group is not None:
-            _check_group(repository, analysis_id, group)
-        sections, groups = load_tests(repository, analysis_id, section=section, group=group)
+            _check_group(queries, analysis_id, group)
+        sections, groups = load_tests(queries, analysis_id, section=section, group=group)
     rows = [
         ZScoreRow(
-            "section",
+            TestKind.SECTION,
             test.section,
             test.group,
             test.count,
@@ -150,7 +153,7 @@ def zscore_listing(
     ]
     rows += [
         ZScoreRow(
-            "group",
+            TestKind.GROUP,
             test.group,
             ALL_GROUPS,
             test.count,
@@ -164,30 +167,30 @@ def zscore_listing(
     return ZScoreListing(analysis_id, threshold, sorted(rows, key=by_abs_z))
 
 
-def _check_section(repository: Repository, analysis_id: int, section: str) -> list[SectionTest]:
+def _check_section(queries: ReportQueries, analysis_id: int, section: str) -> list[SectionTest]:
     """The section's tests; an unknown name, or one the analysis did not cover, is an error
     naming close matches."""
-    tests, _ = load_tests(repository, analysis_id, section=section)
+    tests, _ = load_tests(queries, analysis_id, section=section)
     if tests:
         return tests
-    names = repository.section_names()
+    names = queries.section_names()
     if section in names:
         raise NotFoundError(
             f"section {section!r} is not in analysis {analysis_id}"
-            + _elsewhere(repository.analyses_covering(section=section))
+            + _elsewhere(queries.analyses_covering(section=section))
         )
     raise NotFoundError(unknown("section", section, names))
 
 
-def _check_group(repository: Repository, analysis_id: int, group: str) -> GroupTest:
-    _, groups = load_tests(repository, analysis_id, group=group)
+def _check_group(queries: ReportQueries, analysis_id: int, group: str) -> GroupTest:
+    _, groups = load_tests(queries, analysis_id, group=group)
     if groups:
         return groups[0]
-    names = repository.group_names()
+    names = queries.group_names()
     if group in names:
         raise NotFoundError(
             f"group {group!r} is not in analysis {analysis_id}"
-            + _elsewhere(repository.analyses_covering(group=group))
+            + _elsewhere(queries.analyses_covering(group=group))
         )
     raise NotFoundError(unknown("group", group, names))
 
@@ -239,21 +242,23 @@ class SectionReport:
         }
 
 
-def section_report(engine: Engine, section: str, analysis_id: int | None = None) -> SectionReport:
-    with UnitOfWork(engine, write=False) as unit:
-        repository = unit.repository
-        analysis_id = resolve_analysis_id(repository, analysis_id)
-        tests = _check_section(repository, analysis_id, section)
-        info = repository.section_info(section)
+def section_report(
+    units: UnitOfWorkFactory, section: str, analysis_id: int | None = None
+) -> SectionReport:
+    with units(write=False) as unit:
+        queries = unit.reports
+        analysis_id = resolve_analysis_id(queries, analysis_id)
+        tests = _check_section(queries, analysis_id, section)
+        info = queries.section_info(section)
         assert info is not None
-        good = load_list(repository, analysis_id, "good", section=section)
-        work = load_list(repository, analysis_id, "bad", section=section)
+        good = load_list(queries, analysis_id, ListKind.GOOD, section=section)
+        work = load_list(queries, analysis_id, ListKind.WORK, section=section)
     first = tests[0]
     return SectionReport(
         analysis_id=analysis_id,
         section=section,
-        term=info["term"],
-        credit_hours=info["credit_hours"],
+        term=info.term,
+        credit_hours=info.credit_hours,
         count=first.count,
         mean_gpa=first.mean_gpa,
         grade_counts=first.grade_counts,
@@ -277,13 +282,15 @@ class GroupReport:
         }
 
 
-def group_report(engine: Engine, group: str, analysis_id: int | None = None) -> GroupReport:
+def group_report(
+    units: UnitOfWorkFactory, group: str, analysis_id: int | None = None
+) -> GroupReport:
     """A group's pooled statistics, its test against all groups, its sections by z."""
-    with UnitOfWork(engine, write=False) as unit:
-        repository = unit.repository
-        analysis_id = resolve_analysis_id(repository, analysis_id)
-        group_test = _check_group(repository, analysis_id, group)
-        tests, _ = load_tests(repository, analysis_id, group=group)
+    with units(write=False) as unit:
+        queries = unit.reports
+        analysis_id = resolve_analysis_id(queries, analysis_id)
+        group_test = _check_group(queries, analysis_id, group)
+        tests, _ = load_tests(queries, analysis_id, group=group)
     # Sorted by z, lowest first: the sections that pull the group down lead.
     tests.sort(key=lambda test: (test.z_score is None, test.z_score or 0.0))
     return GroupReport(analysis_id, group_test, tests)
@@ -301,7 +308,7 @@ class StudentGrade:
 class StudentListEntry:
     analysis_id: int
     created_at: datetime
-    list: str  # "good" | "work"
+    list: ListKind
     section: str
     grade: str
 
@@ -340,22 +347,22 @@ class StudentReport:
         }
 
 
-def student_report(engine: Engine, student_id: str) -> StudentReport:
+def student_report(units: UnitOfWorkFactory, student_id: str) -> StudentReport:
     """Every stored grade of a student and every list they were on, in every analysis."""
-    with UnitOfWork(engine, write=False) as unit:
-        repository = unit.repository
-        student = repository.student(student_id)
+    with units(write=False) as unit:
+        queries = unit.reports
+        student = queries.student(student_id)
         if student is None:
-            if not repository.has_grades():
+            if not queries.has_grades():
                 raise NotFoundError(NOTHING_STORED)
-            raise NotFoundError(unknown("student", student_id, repository.student_ids()))
-        grades = repository.student_grades(student["id"])
-        history = repository.student_list_history(student["id"])
-        earlier = repository.student_earlier_lists(student["id"])
+            raise NotFoundError(unknown("student", student_id, queries.student_ids()))
+        grades = queries.student_grades(student.student_pk)
+        history = queries.student_list_history(student.student_pk)
+        earlier = queries.student_earlier_lists(student.student_pk)
     return StudentReport(
-        student_id=student["student_id"],
-        first_name=student["fname"],
-        last_name=student["lname"],
+        student_id=student.student_id,
+        first_name=student.first_name,
+        last_name=student.last_name,
         grades=[
             StudentGrade(row.section, row.term, row.grade, grade_points(row.grade))
             for row in grades
@@ -363,8 +370,8 @@ def student_report(engine: Engine, student_id: str) -> StudentReport:
         lists=[
             StudentListEntry(
                 row.analysis_id,
-                _aware(row.created_at),
-                LIST_NAMES[row.category],
+                row.created_at,
+                row.list,
                 row.section,
                 row.grade,
             )
@@ -377,29 +384,20 @@ def student_report(engine: Engine, student_id: str) -> StudentReport:
 @dataclass(slots=True)
 class ListReport:
     analysis_id: int
-    list: str  # "good" | "work"
+    list: ListKind
     size: int
     students: Iterable[ListedStudent]  # streamed while the report is open
 
 
 @contextmanager
-def open_list(engine: Engine, which: str, analysis_id: int | None = None) -> Iterator[ListReport]:
+def open_list(
+    units: UnitOfWorkFactory, which: ListKind, analysis_id: int | None = None
+) -> Iterator[ListReport]:
     """The good or the work list of an analysis: students, their entries, appeared_before;
     streamed while the block runs."""
-    category = {"good": "good", "work": "bad"}[which]
-    with UnitOfWork(engine, write=False) as unit:
-        repository = unit.repository
-        analysis_id = resolve_analysis_id(repository, analysis_id)
-        good_size, work_size = repository.list_sizes(analysis_id)
-        size = good_size if category == "good" else work_size
-        yield ListReport(analysis_id, which, size, iter_list(repository, analysis_id, category))
-
-
-LIST_NAMES = {"good": "good", "bad": "work"}
-
-
-def _aware(value: datetime) -> datetime:
-    """Timestamps read through a plain query on SQLite come back naive; they are UTC."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    kind = ListKind(which)
+    with units(write=False) as unit:
+        queries = unit.reports
+        analysis_id = resolve_analysis_id(queries, analysis_id)
+        size = queries.list_sizes(analysis_id).of(kind)
+        yield ListReport(analysis_id, kind, size, iter_list(queries, analysis_id, kind))

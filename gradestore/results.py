@@ -11,8 +11,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from gradestore.kinds import ListKind, ScopeKind
+
 if TYPE_CHECKING:
-    from gradestore.persistence.repository import Repository
+    from gradestore.persistence.report_queries import ReportQueries
+    from gradestore.persistence.rows import GroupTestRow, SectionTestRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +31,19 @@ class SectionTest:
     p_value: float | None
     significant: bool
 
+    @classmethod
+    def from_row(cls, row: SectionTestRow) -> SectionTest:
+        return cls(
+            section=row.section,
+            group=row.group,
+            count=row.count,
+            mean_gpa=row.mean_gpa,
+            grade_counts=row.grade_counts,
+            z_score=row.z_score,
+            p_value=row.p_value,
+            significant=row.significant,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class GroupTest:
@@ -41,6 +57,19 @@ class GroupTest:
     z_score: float | None
     p_value: float | None
     significant: bool
+
+    @classmethod
+    def from_row(cls, row: GroupTestRow, sections: list[str]) -> GroupTest:
+        return cls(
+            group=row.group,
+            sections=sections,
+            count=row.count,
+            mean_gpa=row.mean_gpa,
+            stddev=row.stddev,
+            z_score=row.z_score,
+            p_value=row.p_value,
+            significant=row.significant,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +92,7 @@ class AnalysisResult:
     analysis_id: int
     created_at: datetime
     threshold: float | None
-    scope_kind: str
+    scope_kind: ScopeKind
     scope_names: list[str]
     sections: list[SectionTest]
     groups: list[GroupTest]
@@ -132,7 +161,7 @@ def student_json(student: ListedStudent) -> dict[str, Any]:
 
 
 def load_tests(
-    repository: Repository,
+    queries: ReportQueries,
     analysis_id: int,
     *,
     section: str | None = None,
@@ -141,68 +170,70 @@ def load_tests(
     """The stored tests of an analysis: all, or one section's, or one group's."""
     group_sections: dict[str, list[str]] = {}
     sections: list[SectionTest] = []
-    for row in repository.section_tests(analysis_id, section=section, group=group):
-        sections.append(SectionTest(**row))
-        if row["group"] is not None:
-            group_sections.setdefault(row["group"], []).append(row["section"])
+    for row in queries.section_tests(analysis_id, section=section, group=group):
+        sections.append(SectionTest.from_row(row))
+        if row.group is not None:
+            group_sections.setdefault(row.group, []).append(row.section)
     groups = (
         []
         if section is not None
         else [
-            GroupTest(sections=sorted(group_sections.get(row["group"], [])), **row)
-            for row in repository.group_tests(analysis_id, group=group)
+            GroupTest.from_row(row, sorted(group_sections.get(row.group, [])))
+            for row in queries.group_tests(analysis_id, group=group)
         ]
     )
     return sections, groups
 
 
 def load_analysis(
-    repository: Repository, analysis_id: int, *, with_lists: bool, top: int | None = None
+    queries: ReportQueries, analysis_id: int, *, with_lists: bool, top: int | None = None
 ) -> AnalysisResult:
     """An analysis as stored; the lists are left out (only their sizes) unless asked for.
 
     ``top``: only that many section tests and group tests, significant and largest |z| first,
     when there are more (for a screen; the counts say how many there are).
     """
-    analysis = repository.analysis(analysis_id)
+    analysis = queries.analysis(analysis_id)
     assert analysis is not None
-    section_count, group_count = repository.test_counts(analysis_id)
-    if top is not None and max(section_count, group_count) > top:
-        sections = [SectionTest(**row) for row in repository.section_tests(analysis_id, top=top)]
-        group_rows = repository.group_tests(analysis_id, top=top)
-        members = repository.group_section_names(analysis_id, [row["group"] for row in group_rows])
-        groups = [GroupTest(sections=members[row["group"]], **row) for row in group_rows]
+    counted = queries.test_counts(analysis_id)
+    if top is not None and max(counted) > top:
+        sections = [
+            SectionTest.from_row(row) for row in queries.section_tests(analysis_id, top=top)
+        ]
+        group_rows = queries.group_tests(analysis_id, top=top)
+        members = queries.group_section_names(analysis_id, [row.group for row in group_rows])
+        groups = [GroupTest.from_row(row, members[row.group]) for row in group_rows]
     else:
-        sections, groups = load_tests(repository, analysis_id)
-    good_size, work_size = repository.list_sizes(analysis_id)
+        sections, groups = load_tests(queries, analysis_id)
+    sizes = queries.list_sizes(analysis_id)
     return AnalysisResult(
         analysis_id=analysis_id,
-        created_at=analysis["created_at"],
-        threshold=analysis["threshold"],
-        scope_kind=analysis["scope_kind"],
-        scope_names=list(analysis["scope_names"] or []),
+        created_at=analysis.created_at,
+        threshold=analysis.threshold,
+        scope_kind=analysis.scope_kind,
+        scope_names=analysis.scope_names,
         sections=sections,
         groups=groups,
-        good_list=load_list(repository, analysis_id, "good") if with_lists else None,
-        work_list=load_list(repository, analysis_id, "bad") if with_lists else None,
-        good_list_size=good_size,
-        work_list_size=work_size,
-        section_test_count=section_count,
-        group_test_count=group_count,
+        good_list=load_list(queries, analysis_id, ListKind.GOOD) if with_lists else None,
+        work_list=load_list(queries, analysis_id, ListKind.WORK) if with_lists else None,
+        good_list_size=sizes.good,
+        work_list_size=sizes.work,
+        section_test_count=counted.sections,
+        group_test_count=counted.groups,
     )
 
 
 def iter_list(
-    repository: Repository,
+    queries: ReportQueries,
     analysis_id: int,
-    category: str,
+    kind: ListKind,
     *,
     section: str | None = None,
 ) -> Iterator[ListedStudent]:
     """A stored list, one student at a time with their (section, grade) entries, streamed from
     the database (a million-grade store has lists of hundreds of thousands of students)."""
     student: ListedStudent | None = None
-    for row in repository.list_rows(analysis_id, category, section=section):
+    for row in queries.list_rows(analysis_id, kind, section=section):
         if student is None or row.student_id != student.student_id:
             if student is not None:
                 yield student
@@ -210,16 +241,16 @@ def iter_list(
                 student_id=row.student_id, first_name=row.first_name, last_name=row.last_name
             )
         student.entries.append(ListEntry(section=row.section, grade=row.grade))
-        student.appeared_before = student.appeared_before or bool(row.appeared_before)
+        student.appeared_before = student.appeared_before or row.appeared_before
     if student is not None:
         yield student
 
 
 def load_list(
-    repository: Repository,
+    queries: ReportQueries,
     analysis_id: int,
-    category: str,
+    kind: ListKind,
     *,
     section: str | None = None,
 ) -> list[ListedStudent]:
-    return list(iter_list(repository, analysis_id, category, section=section))
+    return list(iter_list(queries, analysis_id, kind, section=section))

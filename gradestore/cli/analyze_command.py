@@ -51,13 +51,13 @@ def analyze(
 
     scope = Scope.from_options(groups, run)
     as_json = output_format is SummaryFormat.json
-    engine = state(ctx).engine()
+    units = state(ctx).units()
     # A screen shows the leading tests only; JSON reads everything back below, streamed.
     top = 0 if as_json else MAX_TEST_ROWS
-    result = run_analysis(engine, threshold, scope, with_lists=False, top=top)
+    result = run_analysis(units, threshold, scope, with_lists=False, top=top)
     if as_json:
         # Read back as stored, lists streamed: the same JSON as `report --format json`.
-        with open_analysis(engine, result.analysis_id) as stored:
+        with open_analysis(units, result.analysis_id) as stored:
             write_analysis_json(stored, sys.stdout)
     else:
         print_renderables(lambda plain: analysis_renderables(result, plain))
@@ -80,7 +80,7 @@ def zscore(
     from gradestore.reports import zscore_listing
 
     listing = zscore_listing(
-        state(ctx).engine(), section=section, group=group, analysis_id=analysis_id
+        state(ctx).units(), section=section, group=group, analysis_id=analysis_id
     )
     if section is not None and not listing.rows:
         typer.echo(f"section {section} is in no group: it has no z-test", err=True)

@@ -14,7 +14,8 @@ import typer
 
 if TYPE_CHECKING:
     from rich.console import Console
-    from sqlalchemy import Engine
+
+    from gradestore.persistence.db import Database
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -36,7 +37,7 @@ class SummaryFormat(StrEnum):
 @dataclass
 class AppState:
     db_url: str | None
-    _engine: Engine | None = field(default=None, repr=False)
+    _database: Database | None = field(default=None, repr=False)
 
     def database_url(self) -> str:
         from gradestore.config import resolve_database
@@ -45,17 +46,18 @@ class AppState:
 
     def close(self) -> None:
         """Close the database connections at the end of the command."""
-        if self._engine is not None:
-            self._engine.dispose()
-            self._engine = None
+        if self._database is not None:
+            self._database.dispose()
+            self._database = None
 
-    def engine(self) -> Engine:
-        """The database, created at the latest schema if empty, refused if out of date."""
-        if self._engine is None:
-            from gradestore.persistence.db import open_database
+    def units(self) -> Database:
+        """The store's unit-of-work factory; the database is created at the latest schema if
+        empty, refused if out of date."""
+        if self._database is None:
+            from gradestore.persistence.db import open_store
 
-            self._engine = open_database(self.database_url())
-        return self._engine
+            self._database = open_store(self.database_url())
+        return self._database
 
 
 def state(ctx: typer.Context) -> AppState:

@@ -55,19 +55,20 @@ def ingest(
     """Store grade files, each file whole or not at all. Re-ingesting the same data is a no-op."""
     from gradestore.errors import UsageError
     from gradestore.ingest import MAX_LENGTHS, IngestOptions, ingest_paths
+    from gradestore.kinds import FileKind, FileStatus
     from gradestore.render import ingest_json, ingest_table
 
     if group is not None and not group.strip():
         raise UsageError("--group needs a non-empty name")
     if group is not None and len(group.strip()) > MAX_LENGTHS["group"]:
         raise UsageError(f"--group is longer than {MAX_LENGTHS['group']} characters")
-    engine = state(ctx).engine()
+    units = state(ctx).units()
     options = IngestOptions(
         group=group.strip() if group else None, replace=replace, dry_run=dry_run
     )
     errors = stderr_console()
     with _Progress(errors) as progress:
-        report = ingest_paths(engine, paths, options, progress=progress)
+        report = ingest_paths(units, paths, options, progress=progress)
 
     shown: set[str] = set()  # a file read by two units (a .GRP and a .RUN) warns once
     for unit in report.units:
@@ -78,7 +79,7 @@ def ingest(
     else:
         out = stdout_console()
         out.print(ingest_table(report, plain=not out.is_terminal))
-        already = sum(1 for unit in report.units if unit.status == "already done")
+        already = sum(1 for unit in report.units if unit.status is FileStatus.ALREADY_DONE)
         if already:
             out.print(f"{already} file(s) already read through a .RUN or .GRP above.")
         if report.skipped_files:
@@ -86,7 +87,11 @@ def ingest(
             for skipped in report.skipped_files:
                 out.print(f"  {skipped}", markup=False)
     if not report.ok:
-        missing_only = all(unit.kind == "?" for unit in report.units if unit.status == "rejected")
+        missing_only = all(
+            unit.kind is FileKind.UNKNOWN
+            for unit in report.units
+            if unit.status is FileStatus.REJECTED
+        )
         raise typer.Exit(os.EX_NOINPUT if missing_only else os.EX_DATAERR)
 
 

@@ -6,18 +6,13 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from enum import StrEnum
 from pathlib import Path
 from typing import Any, TextIO
 
 import typer
 
 from gradestore.cli.common import OutputFormat, handle_errors, print_renderables, state
-
-
-class ListName(StrEnum):
-    good = "good"
-    work = "work"
+from gradestore.kinds import ListKind
 
 
 def register(app: typer.Typer) -> None:
@@ -36,7 +31,7 @@ def report(
     student: str | None = typer.Option(
         None, "--student", metavar="ID", help="One student: every grade and every list."
     ),
-    list_name: ListName | None = typer.Option(
+    list_name: ListKind | None = typer.Option(
         None, "--list", help="The good or the work list (with --output X.lst: the legacy format)."
     ),
     analysis_id: int | None = typer.Option(
@@ -71,9 +66,9 @@ def report(
     if student is not None and analysis_id is not None:
         raise UsageError("--student covers every analysis; leave out --analysis")
 
-    engine = state(ctx).engine()
+    units = state(ctx).units()
     if list_name is not None:
-        with reports.open_list(engine, list_name.value, analysis_id) as listing:
+        with reports.open_list(units, list_name, analysis_id) as listing:
             if wants_lst:
                 with output_stream(output) as out:
                     written = render.write_legacy_list(listing, out)
@@ -89,7 +84,7 @@ def report(
                 )
         return
     if section is None and group is None and student is None:
-        with reports.open_analysis(engine, analysis_id) as analysis:
+        with reports.open_analysis(units, analysis_id) as analysis:
             _emit(
                 analysis,
                 output_format,
@@ -104,14 +99,14 @@ def report(
     table: Callable[[Any, bool], list[Any]]
     as_csv: Callable[[Any], str]
     if section is not None:
-        result = reports.section_report(engine, section, analysis_id)
+        result = reports.section_report(units, section, analysis_id)
         table, as_csv = render.section_report_renderables, render.section_report_csv
     elif group is not None:
-        result = reports.group_report(engine, group, analysis_id)
+        result = reports.group_report(units, group, analysis_id)
         table, as_csv = render.group_report_renderables, render.group_report_csv
     else:
         assert student is not None
-        result = reports.student_report(engine, student)
+        result = reports.student_report(units, student)
         table, as_csv = render.student_report_renderables, render.student_report_csv
     _emit(
         result,

@@ -10,19 +10,33 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, NestedTransaction, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from gradestore.errors import ConfigurationError, DatabaseUnavailableError, SchemaError
 
-__all__ = ["SchemaError", "UnitOfWork", "connect", "open_database"]
+__all__ = [
+    "Database",
+    "SchemaError",
+    "UnitOfWork",
+    "UnitOfWorkFactory",
+    "connect",
+    "open_database",
+    "open_store",
+]
 
 if TYPE_CHECKING:
     from alembic.config import Config
+
+    from gradestore.persistence.analysis_store import AnalysisStore
+    from gradestore.persistence.ingest_store import IngestStore
+    from gradestore.persistence.report_queries import ReportQueries
+    from gradestore.persistence.seed_store import SeedStore
 
 # The newest migration. Kept here so that the everyday check of the schema needs neither
 # Alembic nor the migration scripts (start-up time); a test keeps it equal to Alembic's head.
@@ -109,10 +123,12 @@ def create_engine_for(url: str) -> Engine:
 
 
 class UnitOfWork:
-    """One transaction: rolled back unless ``commit()`` is called before the block ends.
+    """One transaction and the stores that work in it: rolled back unless ``commit()`` is
+    called before the block ends.
 
     ``write=True`` serialises writers across processes (BEGIN IMMEDIATE on SQLite, an advisory
-    lock on PostgreSQL); readers never wait for writers.
+    lock on PostgreSQL); readers never wait for writers. The stores (``ingest``, ``analysis``,
+    ``reports``, ``seed``) share the unit's one connection.
     """
 
     def __init__(self, engine: Engine, *, write: bool) -> None:
@@ -134,10 +150,45 @@ class UnitOfWork:
             connection.execute(
                 text("SELECT pg_advisory_xact_lock(:key)"), {"key": POSTGRES_WRITE_LOCK_KEY}
             )
-        from gradestore.persistence.repository import Repository
-
-        self.repository = Repository(connection)
         return self
+
+    @cached_property
+    def ingest(self) -> IngestStore:
+        from gradestore.persistence.ingest_store import IngestStore
+
+        return IngestStore(self.connection)
+
+    @cached_property
+    def analysis(self) -> AnalysisStore:
+        from gradestore.persistence.analysis_store import AnalysisStore
+
+        return AnalysisStore(self.connection)
+
+    @cached_property
+    def reports(self) -> ReportQueries:
+        from gradestore.persistence.report_queries import ReportQueries
+
+        return ReportQueries(self.connection)
+
+    @cached_property
+    def seed(self) -> SeedStore:
+        from gradestore.persistence.seed_store import SeedStore
+
+        return SeedStore(self.connection)
+
+    @contextmanager
+    def savepoint(self) -> Iterator[Savepoint]:
+        """A nested transaction: kept when the block ends, unless rolled back in it (or an
+        exception leaves it)."""
+        nested = self.connection.begin_nested()
+        try:
+            yield Savepoint(nested)
+        except BaseException:
+            if nested.is_active:
+                nested.rollback()
+            raise
+        if nested.is_active:
+            nested.commit()
 
     def commit(self) -> None:
         self._transaction.commit()
@@ -148,6 +199,34 @@ class UnitOfWork:
                 self._transaction.rollback()
         finally:
             self.connection.close()
+
+
+class Savepoint:
+    def __init__(self, nested: NestedTransaction) -> None:
+        self._nested = nested
+
+    def rollback(self) -> None:
+        """Undo what the block did so far; the unit of work goes on."""
+        self._nested.rollback()
+
+
+class UnitOfWorkFactory(Protocol):
+    """What use cases take: ``units(write=...)`` opens a unit of work on the store."""
+
+    def __call__(self, *, write: bool) -> UnitOfWork: ...
+
+
+class Database:
+    """A store's unit-of-work factory (one engine underneath, shared by its units)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def __call__(self, *, write: bool) -> UnitOfWork:
+        return UnitOfWork(self.engine, write=write)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
 
 
 @contextmanager
@@ -215,6 +294,11 @@ def open_database(url: str) -> Engine:
     engine = create_engine_for(url)
     ensure_schema(engine)
     return engine
+
+
+def open_store(url: str) -> Database:
+    """The unit-of-work factory of the store at ``url`` (see :func:`open_database`)."""
+    return Database(open_database(url))
 
 
 def _stored_revision(connection: Connection) -> str | None:

@@ -20,12 +20,16 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from gradestore.errors import UsageError
-from gradestore.grades import ListCategory, normalize_grade
+from gradestore.grades import normalize_grade
+from gradestore.kinds import ListKind
 from gradestore.persistence.models import utc_now
+from gradestore.persistence.rows import NewStudent
+from gradestore.persistence.seed_store import SeedPerformance, SeedZScore
 
 if TYPE_CHECKING:
     import pandas as pd
-    from sqlalchemy import Engine
+
+    from gradestore.persistence.db import Database
 
 # Column aliases, compared after lower-casing and dropping spaces, underscores and hyphens.
 _COLUMN_ALIASES = {
@@ -44,7 +48,7 @@ _COLUMN_ALIASES = {
     "grades": "grade",
 }
 
-_engines: dict[str, Engine] = {}
+_databases: dict[str, Database] = {}
 _configured_url: str | None = None
 
 
@@ -54,23 +58,23 @@ def configure(url: str | None) -> None:
     _configured_url = url
 
 
-def _engine() -> Engine:
+def _units() -> Database:
     from gradestore.config import resolve_database
-    from gradestore.persistence.db import open_database
+    from gradestore.persistence.db import open_store
 
     url = resolve_database(_configured_url).url
-    if url not in _engines:
-        _engines[url] = open_database(url)
-    return _engines[url]
+    if url not in _databases:
+        _databases[url] = open_store(url)
+    return _databases[url]
 
 
-def _category(category: str) -> str:
+def _list_kind(category: str) -> ListKind:
+    """The seed's words: 'good', or 'bad' for the work list ('work' is accepted too)."""
     value = str(category).strip().lower()
-    if value == "work":
-        value = ListCategory.BAD.value
-    if value not in (ListCategory.GOOD.value, ListCategory.BAD.value):
-        raise UsageError(f"category must be 'good' or 'bad' (the work list), not {category!r}")
-    return value
+    for kind in ListKind:
+        if value in (kind.value, kind.stored):
+            return kind
+    raise UsageError(f"category must be 'good' or 'bad' (the work list), not {category!r}")
 
 
 def _student_rows(frame: pd.DataFrame) -> list[tuple[str, str, str, str]]:
@@ -114,44 +118,36 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
-def persist_performances(
-    df: pd.DataFrame, section_name: str, category: str = ListCategory.GOOD.value
-) -> int:
+def persist_performances(df: pd.DataFrame, section_name: str, category: str = "good") -> int:
     """Store a good ('good') or work ('bad') list of one section. Returns how many rows were new."""
-    from gradestore.persistence.db import UnitOfWork
-
-    category = _category(category)
+    kind = _list_kind(category)
     rows = _student_rows(df)
-    with UnitOfWork(_engine(), write=True) as unit:
-        repository = unit.repository
-        student_ids = repository.ensure_students((sid, first, last) for sid, first, last, _ in rows)
-        section_id = repository.ensure_sections([section_name])[section_name]
-        added = repository.add_performances(
-            repository.service_analysis_id(),
+    with _units()(write=True) as unit:
+        store = unit.seed
+        pks = store.ensure_students(NewStudent(sid, first, last) for sid, first, last, _ in rows)
+        section_id = store.ensure_sections([section_name])[section_name]
+        added = store.add_performances(
+            store.service_analysis_id(),
             section_id,
-            ((student_ids[sid], grade, category) for sid, _, _, grade in rows),
+            (SeedPerformance(pks[sid], grade, kind) for sid, _, _, grade in rows),
         )
         unit.commit()
     return added
 
 
 def persist_section_stats(section_name: str, mean_gpa: float | None, count: int | None) -> None:
-    from gradestore.persistence.db import UnitOfWork
-
-    with UnitOfWork(_engine(), write=True) as unit:
-        repository = unit.repository
-        section_id = repository.ensure_sections([section_name])[section_name]
-        repository.set_section_stats(section_id, _number(mean_gpa), _count(count))
+    with _units()(write=True) as unit:
+        store = unit.seed
+        section_id = store.ensure_sections([section_name])[section_name]
+        store.set_section_stats(section_id, _number(mean_gpa), _count(count))
         unit.commit()
 
 
 def persist_group_stats(group_name: str, mean: float | None, std: float | None) -> None:
-    from gradestore.persistence.db import UnitOfWork
-
-    with UnitOfWork(_engine(), write=True) as unit:
-        repository = unit.repository
-        group_id = repository.ensure_groups([group_name])[group_name]
-        repository.set_group_stats(group_id, _number(mean), _number(std))
+    with _units()(write=True) as unit:
+        store = unit.seed
+        group_id = store.ensure_groups([group_name])[group_name]
+        store.set_group_stats(group_id, _number(mean), _number(std))
         unit.commit()
 
 
@@ -162,19 +158,15 @@ def persist_zscore(
     significant: bool,
     threshold: float,
 ) -> None:
-    from gradestore.persistence.db import UnitOfWork
-
-    with UnitOfWork(_engine(), write=True) as unit:
-        repository = unit.repository
-        section_id = repository.ensure_sections([section_name])[section_name]
-        repository.put_service_zscore(
-            repository.service_analysis_id(),
+    with _units()(write=True) as unit:
+        store = unit.seed
+        section_id = store.ensure_sections([section_name])[section_name]
+        store.put_service_zscore(
+            store.service_analysis_id(),
             section_id,
-            _number(z_score),
-            _number(p_value),
-            bool(significant),
-            float(threshold),
-            utc_now(),
+            SeedZScore(
+                _number(z_score), _number(p_value), bool(significant), float(threshold), utc_now()
+            ),
         )
         unit.commit()
 

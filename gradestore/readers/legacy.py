@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gradestore.grades import normalize_grade
+from gradestore.kinds import FileKind
 from gradestore.readers.records import (
     GradeRecord,
     GroupFile,
@@ -31,12 +32,12 @@ from gradestore.readers.text import (
     split_full_name,
 )
 
-GRADE_FILE_KINDS: dict[str, str] = {
-    ".csv": "csv",
-    ".sec": "sec",
-    ".grp": "grp",
-    ".run": "run",
-    ".lst": "lst",
+GRADE_FILE_KINDS: dict[str, FileKind] = {
+    ".csv": FileKind.CSV,
+    ".sec": FileKind.SEC,
+    ".grp": FileKind.GRP,
+    ".run": FileKind.RUN,
+    ".lst": FileKind.LST,
 }
 # Folders beside the referring file's folder, in the usual Runs/ Groups/ Sections/ layout.
 REFERENCE_FOLDERS: tuple[str, ...] = ("Sections", "Groups")
@@ -47,7 +48,7 @@ _TERM = re.compile(r"\.\d+([A-Za-z]+\d\d)$")
 _LIST_STUDENT_FORMAT = '"ID","Last, First", N'
 
 
-def grade_file_kind(path: Path) -> str | None:
+def grade_file_kind(path: Path) -> FileKind | None:
     """The kind of grade file ``path`` names, by its extension in any letter case."""
     return GRADE_FILE_KINDS.get(path.suffix.lower())
 

@@ -25,6 +25,7 @@ from sqlalchemy import Connection, Engine, text
 from gradestore.analysis import Scope, run_analysis
 from gradestore.errors import NotFoundError, UsageError
 from gradestore.ingest import IngestOptions, ingest_paths
+from gradestore.persistence.db import Database
 from gradestore.reports import zscore_listing
 from tests.expected import GOOD, LETTERS, POINTS, WORK
 from tests.helpers import run_cli, table_counts
@@ -76,7 +77,7 @@ def write_csv(directory: Path, name: str, rows: list[Row]) -> Path:
 
 
 def ingest(engine: Engine, *paths: Path, group: str | None = None) -> None:
-    report = ingest_paths(engine, list(paths), IngestOptions(group=group))
+    report = ingest_paths(Database(engine), list(paths), IngestOptions(group=group))
     assert report.ok, [(u.path, u.errors) for u in report.units]
 
 
@@ -197,7 +198,7 @@ def base_store(engine: Engine, tmp_path: Path) -> Engine:
 
 
 def test_section_statistics_by_hand(base_store: Engine) -> None:
-    result = run_analysis(base_store).as_json()
+    result = run_analysis(Database(base_store)).as_json()
     s1 = next(s for s in result["sections"] if s["section"] == "S1")
     # S1: A 4.0, B 3.0, C 2.0 counted; W and I stored but not counted.
     # count = 3, mean = (4 + 3 + 2) / 3 = 3.0
@@ -218,7 +219,7 @@ def test_section_statistics_by_hand(base_store: Engine) -> None:
 
 
 def test_group_stats_and_section_z_by_hand(base_store: Engine) -> None:
-    result = run_analysis(base_store).as_json()
+    result = run_analysis(Database(base_store)).as_json()
     g1 = next(g for g in result["groups"] if g["group"] == "G1")
     # G1 pool: 4, 3, 2 (S1) and 3.7, 3.3, 1, 0 (S2): n = 7, sum = 17.0, mean = 17/7
     mean = 17.0 / 7
@@ -235,7 +236,7 @@ def test_group_stats_and_section_z_by_hand(base_store: Engine) -> None:
 
 
 def test_all_statistics_match_numpy(base_store: Engine) -> None:
-    result = run_analysis(base_store).as_json()
+    result = run_analysis(Database(base_store)).as_json()
     assert_matches(result, expected_analysis(BASE_ROWS, BASE_GROUPS))
 
 
@@ -249,7 +250,7 @@ def test_section_in_two_groups_gets_one_test_per_group(
     assert cli.exit_code == 0, cli.stderr
 
     groups = {"G1": ["S1", "S2"], "G2": ["S2", "S3", "S4"], "G3": ["S5"]}
-    result = run_analysis(base_store).as_json()
+    result = run_analysis(Database(base_store)).as_json()
     s2_tests = [s for s in result["sections"] if s["section"] == "S2"]
     assert sorted(s["group"] for s in s2_tests) == ["G1", "G2"]
     first, second = s2_tests
@@ -269,7 +270,7 @@ def test_all_pool_counts_each_enrollment_once(base_store: Engine, tmp_path: Path
         write_csv(tmp_path, "s2.csv", [r for r in BASE_ROWS if r[0] == "S2"]),
         group="G2",
     )
-    result = run_analysis(base_store).as_json()
+    result = run_analysis(Database(base_store)).as_json()
     all_values = [v for s in ("S1", "S2", "S3", "S4", "S5") for v in section_points(BASE_ROWS, s)]
     assert len(all_values) == 18  # 3 + 4 + 4 + 3 + 4; N1 (no group) is not in 'all'
     all_mean = float(np.mean(all_values))
@@ -285,7 +286,7 @@ def test_all_pool_counts_each_enrollment_once(base_store: Engine, tmp_path: Path
 
 
 def test_section_in_no_group(base_store: Engine) -> None:
-    result = run_analysis(base_store).as_json()
+    result = run_analysis(Database(base_store)).as_json()
     n1 = [s for s in result["sections"] if s["section"] == "N1"]
     assert len(n1) == 1
     (n1,) = n1
@@ -314,7 +315,7 @@ def test_group_of_equal_grades_has_stddev_zero_and_null_z(engine: Engine, tmp_pa
         ("V1", "0000206", "F", "F", "D", "VAR"),
     ]
     ingest(engine, write_csv(tmp_path, "eq.csv", rows))
-    result = run_analysis(engine).as_json()
+    result = run_analysis(Database(engine)).as_json()
     eq = next(g for g in result["groups"] if g["group"] == "EQ")
     assert eq["count"] == 3
     assert eq["mean_gpa"] == pytest.approx(3.7)
@@ -338,7 +339,7 @@ def test_section_with_only_w_grades(engine: Engine, tmp_path: Path) -> None:
         ("OK", "0000304", "D", "D", "C", "G"),
     ]
     ingest(engine, write_csv(tmp_path, "w.csv", rows))
-    result = run_analysis(engine).as_json()
+    result = run_analysis(Database(engine)).as_json()
     ww = next(s for s in result["sections"] if s["section"] == "WW")
     assert ww["count"] == 0
     assert ww["mean_gpa"] is None
@@ -363,8 +364,8 @@ def test_threshold_boundary_through_stored_analysis(base_store: Engine) -> None:
     expected = expected_analysis(BASE_ROWS, BASE_GROUPS)
     p = expected["sections"][("S1", "G1")]["p_value"]
     assert p is not None and 0 < p < 1
-    above = run_analysis(base_store, threshold=p * (1 + 1e-9)).as_json()
-    below = run_analysis(base_store, threshold=p * (1 - 1e-9)).as_json()
+    above = run_analysis(Database(base_store), threshold=p * (1 + 1e-9)).as_json()
+    below = run_analysis(Database(base_store), threshold=p * (1 - 1e-9)).as_json()
 
     def s1(result: dict[str, Any]) -> dict[str, Any]:
         return next(s for s in result["sections"] if s["section"] == "S1")
@@ -374,7 +375,9 @@ def test_threshold_boundary_through_stored_analysis(base_store: Engine) -> None:
     assert above["threshold"] == pytest.approx(p * (1 + 1e-9), rel=1e-15)
     # The stored verdicts read back the same.
     for result, verdict in ((above, True), (below, False)):
-        listing = zscore_listing(base_store, section="S1", analysis_id=result["analysis_id"])
+        listing = zscore_listing(
+            Database(base_store), section="S1", analysis_id=result["analysis_id"]
+        )
         assert [row.significant for row in listing.rows] == [verdict]
 
 
@@ -382,20 +385,20 @@ def test_threshold_boundary_through_stored_analysis(base_store: Engine) -> None:
 def test_threshold_out_of_range_is_refused(base_store: Engine, threshold: float) -> None:
     before = table_counts(base_store)
     with pytest.raises(UsageError):
-        run_analysis(base_store, threshold=threshold)
+        run_analysis(Database(base_store), threshold=threshold)
     assert table_counts(base_store) == before
 
 
 def test_empty_store_is_refused(engine: Engine) -> None:
     with pytest.raises(NotFoundError, match="gradestore ingest"):
-        run_analysis(engine)
+        run_analysis(Database(engine))
 
 
 # --- lists ----------------------------------------------------------------------------------------
 
 
 def test_good_and_work_lists(base_store: Engine) -> None:
-    result = run_analysis(base_store).as_json()
+    result = run_analysis(Database(base_store)).as_json()
     expected_good: dict[str, set[tuple[str, str]]] = defaultdict(set)
     expected_work: dict[str, set[tuple[str, str]]] = defaultdict(set)
     for section, student, _last, _first, grade, _group in BASE_ROWS:
@@ -417,7 +420,7 @@ def test_good_and_work_lists(base_store: Engine) -> None:
 
 
 def test_appeared_before(base_store: Engine) -> None:
-    result = run_analysis(base_store, scope=Scope("groups", ("G1",))).as_json()
+    result = run_analysis(Database(base_store), scope=Scope("groups", ("G1",))).as_json()
     good = listed(result, "good_list")
     work = listed(result, "work_list")
     assert set(good) == {"0000101", "0000106"}
@@ -432,7 +435,7 @@ def test_appeared_before(base_store: Engine) -> None:
     assert work["0000109"]["appeared_before"] is False
 
     # Analysing G2: Adams' D+ in S3 is on the work list, and G1 (outside) holds her A -> true.
-    g2 = run_analysis(base_store, scope=Scope("groups", ("G2",))).as_json()
+    g2 = run_analysis(Database(base_store), scope=Scope("groups", ("G2",))).as_json()
     assert set(listed(g2, "work_list")) == {"0000101"}
     assert listed(g2, "work_list")["0000101"]["appeared_before"] is True
     # Nash and Owens (A+ and A in S4) have no grade outside G2 -> false.
@@ -441,7 +444,7 @@ def test_appeared_before(base_store: Engine) -> None:
         "0000115": False,
     }
     # Analysing G3: Foster's A in S5 has her A- in S2 (G1, now outside) -> true.
-    g3 = run_analysis(base_store, scope=Scope("groups", ("G3",))).as_json()
+    g3 = run_analysis(Database(base_store), scope=Scope("groups", ("G3",))).as_json()
     assert set(listed(g3, "good_list")) == {"0000106"}
     assert listed(g3, "good_list")["0000106"]["appeared_before"] is True
 
@@ -451,7 +454,7 @@ def test_appeared_before_from_lst_file(base_store: Engine, tmp_path: Path) -> No
     # Irwin (F in S2 only) was on an earlier list for a section the store does not hold.
     history.write_text('"0000109","Irwin, Ida", 1\n"OLD101.01F20","F"\n', encoding="utf-8")
     ingest(base_store, history)
-    result = run_analysis(base_store).as_json()
+    result = run_analysis(Database(base_store)).as_json()
     work = listed(result, "work_list")
     assert work["0000109"]["appeared_before"] is True
     # Hall (D in S2) has no qualifying grade elsewhere and no .lst entry.
@@ -478,7 +481,7 @@ def analysis_row_counts(engine: Engine, analysis_id: int) -> dict[str, int]:
 
 
 def test_second_analysis_keeps_the_first(base_store: Engine, db_url: str, tmp_path: Path) -> None:
-    first = run_analysis(base_store).as_json()
+    first = run_analysis(Database(base_store)).as_json()
     assert first["analysis_id"] == 1
     counts = analysis_row_counts(base_store, first["analysis_id"])
     # 5 grouped sections -> 5 section z-tests; good entries: S1 A, S2 A-, S4 A+ A, S5 A, N1 A = 6;
@@ -493,11 +496,13 @@ def test_second_analysis_keeps_the_first(base_store: Engine, db_url: str, tmp_pa
     # New grades, then a second analysis with another threshold and scope.
     extra: list[Row] = [("S6", "0000130", "Young", "Yan", "F", "G3")]
     ingest(base_store, write_csv(tmp_path, "more.csv", extra))
-    second = run_analysis(base_store, threshold=0.2, scope=Scope("groups", ("G3",))).as_json()
+    second = run_analysis(
+        Database(base_store), threshold=0.2, scope=Scope("groups", ("G3",))
+    ).as_json()
     assert second["analysis_id"] != first["analysis_id"]
     assert analysis_row_counts(base_store, first["analysis_id"]) == counts
 
-    listing = zscore_listing(base_store, analysis_id=first["analysis_id"])
+    listing = zscore_listing(Database(base_store), analysis_id=first["analysis_id"])
     assert listing.threshold == pytest.approx(0.05)
     assert {(row.kind, row.name, row.against) for row in listing.rows} == {
         ("section", "S1", "G1"),
@@ -529,13 +534,13 @@ def test_second_analysis_keeps_the_first(base_store: Engine, db_url: str, tmp_pa
                 test["z_score"], expected["sections"][(test["name"], test["against"])]["z_score"]
             )
     # The latest is the second analysis.
-    assert zscore_listing(base_store).analysis_id == second["analysis_id"]
+    assert zscore_listing(Database(base_store)).analysis_id == second["analysis_id"]
 
 
 def test_unknown_analysis_id(base_store: Engine) -> None:
-    run_analysis(base_store)
+    run_analysis(Database(base_store))
     with pytest.raises(NotFoundError, match="999"):
-        zscore_listing(base_store, analysis_id=999)
+        zscore_listing(Database(base_store), analysis_id=999)
 
 
 # --- the seed's tables ----------------------------------------------------------------------------
@@ -550,7 +555,7 @@ def base_connection(engine: Engine) -> Iterator[Connection]:
 
 def test_seed_tables_hold_the_numbers(base_store: Engine) -> None:
     before = datetime.now(UTC) - timedelta(seconds=5)
-    result = run_analysis(base_store, threshold=0.1).as_json()
+    result = run_analysis(Database(base_store), threshold=0.1).as_json()
     after = datetime.now(UTC) + timedelta(seconds=5)
     expected = expected_analysis(BASE_ROWS, BASE_GROUPS, threshold=0.1)
     assert_matches(result, expected)
@@ -624,7 +629,7 @@ def test_seed_tables_hold_the_numbers(base_store: Engine) -> None:
 def test_group_scope_with_a_shared_section(base_store: Engine, tmp_path: Path) -> None:
     s2 = write_csv(tmp_path, "s2.csv", [r for r in BASE_ROWS if r[0] == "S2"])
     ingest(base_store, s2, group="G2")
-    result = run_analysis(base_store, scope=Scope("groups", ("G1", "G2"))).as_json()
+    result = run_analysis(Database(base_store), scope=Scope("groups", ("G1", "G2"))).as_json()
     assert sorted((s["section"], s["group"]) for s in result["sections"]) == [
         ("S1", "G1"),
         ("S2", "G1"),
@@ -641,7 +646,7 @@ def test_group_scope_with_a_shared_section(base_store: Engine, tmp_path: Path) -
 
 
 def test_group_scope(base_store: Engine) -> None:
-    result = run_analysis(base_store, scope=Scope("groups", ("G2", "G3"))).as_json()
+    result = run_analysis(Database(base_store), scope=Scope("groups", ("G2", "G3"))).as_json()
     assert {s["section"] for s in result["sections"]} == {"S3", "S4", "S5"}
     groups = {"G2": ["S3", "S4"], "G3": ["S5"]}
     rows = [r for r in BASE_ROWS if r[0] in {"S3", "S4", "S5"}]
@@ -651,7 +656,7 @@ def test_group_scope(base_store: Engine) -> None:
 
 def test_unknown_group_scope_names_close_groups(base_store: Engine) -> None:
     with pytest.raises(NotFoundError, match="G9") as error:
-        run_analysis(base_store, scope=Scope("groups", ("G9",)))
+        run_analysis(Database(base_store), scope=Scope("groups", ("G9",)))
     assert "G1" in str(error.value)
 
 
@@ -687,7 +692,7 @@ def write_legacy_run(root: Path) -> Path:
 def test_run_scope(engine: Engine, tmp_path: Path) -> None:
     root = write_legacy_run(tmp_path / "legacy")
     ingest(engine, root / "Runs" / "R1.RUN", root / "Groups" / "LG3.GRP")
-    result = run_analysis(engine, scope=Scope("run", ("R1",))).as_json()
+    result = run_analysis(Database(engine), scope=Scope("run", ("R1",))).as_json()
     assert {s["section"] for s in result["sections"]} == {"L1", "L2", "L3"}
     assert {g["group"] for g in result["groups"]} == {"LG1", "LG2"}
     rows: list[Row] = [
@@ -718,5 +723,5 @@ def test_unknown_run_scope(engine: Engine, tmp_path: Path) -> None:
     root = write_legacy_run(tmp_path / "legacy")
     ingest(engine, root / "Runs" / "R1.RUN")
     with pytest.raises(NotFoundError, match="R2") as error:
-        run_analysis(engine, scope=Scope("run", ("R2",)))
+        run_analysis(Database(engine), scope=Scope("run", ("R2",)))
     assert "R1" in str(error.value)

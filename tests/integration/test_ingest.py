@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Engine, text
 
 from gradestore.ingest import IngestOptions, IngestReport, UnitResult, ingest_paths
+from gradestore.persistence.db import Database
 from tests.helpers import table_counts
 
 HEADER = "section,student_id,last_name,first_name,grade\n"
@@ -32,7 +33,7 @@ def ingest(
     dry_run: bool = False,
 ) -> IngestReport:
     options = IngestOptions(group=group, replace=replace, dry_run=dry_run)
-    return ingest_paths(engine, list(paths), options)
+    return ingest_paths(Database(engine), list(paths), options)
 
 
 def only_unit(report: IngestReport) -> UnitResult:

@@ -22,6 +22,7 @@ from gradestore import render, reports
 from gradestore.analysis import Scope, run_analysis
 from gradestore.errors import NotFoundError
 from gradestore.ingest import IngestOptions, ingest_paths
+from gradestore.persistence.db import Database
 from tests.expected import LETTERS, POINTS, ztest
 from tests.helpers import table_counts
 from tests.report_dataset import (
@@ -47,14 +48,14 @@ from tests.report_dataset import (
 
 @dataclass
 class Store:
-    engine: Engine
+    units: Database
     first: int  # every section, threshold 0.4
     second: int  # group COMSC210 only, threshold 0.05
     csv_path: Path
 
 
 def ingest(engine: Engine, *paths: Path) -> None:
-    report = ingest_paths(engine, list(paths), IngestOptions())
+    report = ingest_paths(Database(engine), list(paths), IngestOptions())
     assert report.ok, [(u.path, u.errors) for u in report.units]
 
 
@@ -75,12 +76,12 @@ def store(engine: Engine, tmp_path: Path) -> Store:
     history.write_text(HISTORY_LST, encoding="utf-8")
     ingest(engine, grades)
     ingest(engine, history)
-    first = run_analysis(engine, FIRST_THRESHOLD).analysis_id
-    second = run_analysis(engine, 0.05, Scope("groups", ("COMSC210",))).analysis_id
+    first = run_analysis(Database(engine), FIRST_THRESHOLD).analysis_id
+    second = run_analysis(Database(engine), 0.05, Scope("groups", ("COMSC210",))).analysis_id
     # Reports read the store: the files are gone before any report runs.
     grades.unlink()
     history.unlink()
-    return Store(engine, first, second, grades)
+    return Store(Database(engine), first, second, grades)
 
 
 # --- the whole analysis -------------------------------------------------------------------------
@@ -88,11 +89,11 @@ def store(engine: Engine, tmp_path: Path) -> Store:
 
 def test_analysis_report_is_the_stored_analysis(store: Store) -> None:
     assert not store.csv_path.exists()
-    latest = reports.analysis_report(store.engine)
+    latest = reports.analysis_report(store.units)
     assert latest.analysis_id == store.second
     check_analysis_json(latest.as_json(), expected({"COMSC210": [S1, S2]}, 0.05))
 
-    first = reports.analysis_report(store.engine, store.first).as_json()
+    first = reports.analysis_report(store.units, store.first).as_json()
     assert first["analysis_id"] == store.first
     assert first["threshold"] == FIRST_THRESHOLD
     check_analysis_json(first, expected(GROUPS, FIRST_THRESHOLD))
@@ -108,7 +109,7 @@ def test_analysis_report_is_the_stored_analysis(store: Store) -> None:
 
 
 def test_analysis_report_lists_and_appeared_before(store: Store) -> None:
-    first = reports.analysis_report(store.engine, store.first).as_json()
+    first = reports.analysis_report(store.units, store.first).as_json()
     want = expected_lists({S1, S2, S3, S4})
     for which in ("good", "work"):
         got = {s["student_id"]: s for s in first[f"{which}_list"]}
@@ -118,7 +119,7 @@ def test_analysis_report_lists_and_appeared_before(store: Store) -> None:
             # Every qualifying grade is inside this analysis: only Tate's .lst entry counts.
             assert got[student]["appeared_before"] is (student == "1024"), student
 
-    second = reports.analysis_report(store.engine, store.second).as_json()
+    second = reports.analysis_report(store.units, store.second).as_json()
     want = expected_lists({S1, S2})
     good = {s["student_id"]: s for s in second["good_list"]}
     work = {s["student_id"]: s for s in second["work_list"]}
@@ -131,15 +132,15 @@ def test_analysis_report_lists_and_appeared_before(store: Store) -> None:
 
 
 def test_open_analysis_streams_the_same_report(store: Store) -> None:
-    whole = reports.analysis_report(store.engine, store.first).as_json()
-    with reports.open_analysis(store.engine, store.first) as streamed:
+    whole = reports.analysis_report(store.units, store.first).as_json()
+    with reports.open_analysis(store.units, store.first) as streamed:
         out = io.StringIO()
         render.write_analysis_json(streamed, out)
     assert json.loads(out.getvalue()) == whole
 
 
 def test_full_report_csv_has_a_row_per_test(store: Store) -> None:
-    result = reports.analysis_report(store.engine, store.first)
+    result = reports.analysis_report(store.units, store.first)
     rows = list(csv.DictReader(io.StringIO(render.full_report_csv(result))))
     want = expected(GROUPS, FIRST_THRESHOLD)
     sections = [r for r in rows if r["test"] == "section"]
@@ -163,7 +164,7 @@ def test_full_report_csv_has_a_row_per_test(store: Store) -> None:
 
 
 def test_section_report_every_letter_and_its_tests(store: Store) -> None:
-    report = reports.section_report(store.engine, S1, store.first)
+    report = reports.section_report(store.units, S1, store.first)
     assert report.count == 16  # 20 grades, I, W, P and NP not counted
     assert report.mean_gpa == pytest.approx(np.mean(points(S1)))
     assert report.grade_counts == grade_counts(S1)
@@ -182,7 +183,7 @@ def test_section_report_every_letter_and_its_tests(store: Store) -> None:
 
 
 def test_section_in_two_groups_shows_two_tests(store: Store) -> None:
-    report = reports.section_report(store.engine, S2, store.first)
+    report = reports.section_report(store.units, S2, store.first)
     data = report.as_json()
     by_group = {t["group"]: t for t in data["tests"]}
     assert set(by_group) == {"COMSC210", "CORE"}
@@ -207,7 +208,7 @@ def test_section_in_two_groups_shows_two_tests(store: Store) -> None:
 
 
 def test_group_report_sections_sorted_by_z(store: Store) -> None:
-    report = reports.group_report(store.engine, "CORE", store.first)
+    report = reports.group_report(store.units, "CORE", store.first)
     data = report.as_json()
     want = expected(GROUPS, FIRST_THRESHOLD)["groups"]["CORE"]
     pool = points(S2) + points(S3)
@@ -234,7 +235,7 @@ def test_group_report_sections_sorted_by_z(store: Store) -> None:
 
 
 def test_student_report_grades_and_lists_in_every_analysis(store: Store) -> None:
-    report = reports.student_report(store.engine, "1002")
+    report = reports.student_report(store.units, "1002")
     data = report.as_json()
     assert (data["last_name"], data["first_name"]) == ("Adams", "Ann")
     assert sorted((g["section"], g["term"], g["grade"], g["points"]) for g in data["grades"]) == [
@@ -251,7 +252,7 @@ def test_student_report_grades_and_lists_in_every_analysis(store: Store) -> None
     ]
     assert data["earlier_lists"] == []
 
-    tate = reports.student_report(store.engine, "1024").as_json()
+    tate = reports.student_report(store.units, "1024").as_json()
     assert tate["earlier_lists"] == [{"section": "OLD100.01F20", "grade": "D"}]
     assert sorted((e["analysis_id"], e["list"], e["section"]) for e in tate["lists"]) == [
         (store.first, "work", S2),
@@ -259,7 +260,7 @@ def test_student_report_grades_and_lists_in_every_analysis(store: Store) -> None
         (store.second, "work", S2),
     ]
     # Not-counted letters have no points.
-    mann = reports.student_report(store.engine, "1017").as_json()
+    mann = reports.student_report(store.units, "1017").as_json()
     assert mann["grades"] == [{"section": S1, "term": "F25", "grade": "I", "points": None}]
     assert mann["lists"] == []
 
@@ -268,7 +269,7 @@ def test_list_reports(store: Store) -> None:
     for analysis, scope in ((store.first, {S1, S2, S3, S4}), (store.second, {S1, S2})):
         want = expected_lists(scope)
         for which in ("good", "work"):
-            with reports.open_list(store.engine, which, analysis) as listing:
+            with reports.open_list(store.units, which, analysis) as listing:
                 students = list(listing.students)
                 assert listing.size == len(want[which])
             got = {s.student_id: {(e.section, e.grade) for e in s.entries} for s in students}
@@ -277,7 +278,7 @@ def test_list_reports(store: Store) -> None:
 
 def test_legacy_list_layout_exactly(store: Store) -> None:
     out = io.StringIO()
-    with reports.open_list(store.engine, "work", store.first) as listing:
+    with reports.open_list(store.units, "work", store.first) as listing:
         written = render.write_legacy_list(listing, out)
     assert written == 7
     # By last name, then first name; entries by section. Written out by hand.
@@ -302,15 +303,15 @@ def test_legacy_list_layout_exactly(store: Store) -> None:
 
 def test_legacy_list_ingests_back(store: Store, tmp_path: Path) -> None:
     path = tmp_path / "work.lst"
-    with reports.open_list(store.engine, "work", store.first) as listing, path.open("w") as out:
+    with reports.open_list(store.units, "work", store.first) as listing, path.open("w") as out:
         render.write_legacy_list(listing, out)
-    before = table_counts(store.engine)
-    ingest(store.engine, path)
-    after = table_counts(store.engine)
+    before = table_counts(store.units.engine)
+    ingest(store.units.engine, path)
+    after = table_counts(store.units.engine)
     assert after["list_appearances"] - before["list_appearances"] == 8
     assert after["students"] == before["students"]
     assert after["enrollments"] == before["enrollments"]
-    tate = reports.student_report(store.engine, "1024").as_json()
+    tate = reports.student_report(store.units, "1024").as_json()
     assert sorted((e["section"], e["grade"]) for e in tate["earlier_lists"]) == [
         (S2, "F"),
         (S3, "D-"),
@@ -324,7 +325,7 @@ def test_legacy_list_ingests_back(store: Store, tmp_path: Path) -> None:
 def test_csv_cells_escaped_against_formulas_numbers_kept(store: Store) -> None:
     for which, names in (("good", {HYPERLINK, "+1"}), ("work", {"-Smith", "@x"})):
         out = io.StringIO()
-        with reports.open_list(store.engine, which, store.first) as listing:
+        with reports.open_list(store.units, which, store.first) as listing:
             render.write_list_csv(listing, out)
         rows = list(csv.DictReader(io.StringIO(out.getvalue())))
         last_names = {r["last_name"] for r in rows}
@@ -334,7 +335,7 @@ def test_csv_cells_escaped_against_formulas_numbers_kept(store: Store) -> None:
         assert "Adams" in last_names  # plain names untouched
 
     for student, name in (("1001", HYPERLINK), ("1014", "-Smith"), ("1016", "@x"), ("1005", "+1")):
-        text = render.student_report_csv(reports.student_report(store.engine, student))
+        text = render.student_report_csv(reports.student_report(store.units, student))
         (row,) = list(csv.DictReader(io.StringIO(text)))
         assert row["last_name"] == "'" + name
         assert float(row["points"]) == POINTS[row["grade"]]
@@ -350,16 +351,16 @@ def test_csv_cells_escaped_against_formulas_numbers_kept(store: Store) -> None:
 
 def test_unknown_names_suggest_the_closest(store: Store) -> None:
     with pytest.raises(NotFoundError, match=r"COMSC210\.02F2'.*COMSC210\.02F25"):
-        reports.section_report(store.engine, "COMSC210.02F2")
+        reports.section_report(store.units, "COMSC210.02F2")
     with pytest.raises(NotFoundError, match=r"'CORF'.*CORE"):
-        reports.group_report(store.engine, "CORF")
+        reports.group_report(store.units, "CORF")
     with pytest.raises(NotFoundError, match="'9999'"):
-        reports.student_report(store.engine, "9999")
+        reports.student_report(store.units, "9999")
     with pytest.raises(NotFoundError, match="unknown analysis 99"):
-        reports.analysis_report(store.engine, 99)
+        reports.analysis_report(store.units, 99)
     with (
         pytest.raises(NotFoundError, match="unknown analysis 99"),
-        reports.open_list(store.engine, "good", 99),
+        reports.open_list(store.units, "good", 99),
     ):
         pass
 
@@ -367,27 +368,27 @@ def test_unknown_names_suggest_the_closest(store: Store) -> None:
 def test_section_outside_the_analysis(store: Store) -> None:
     # MATH101 is stored but analysis 2 covered only COMSC210.
     with pytest.raises(NotFoundError, match=r"MATH101\.01F25.*not in analysis"):
-        reports.section_report(store.engine, S3, store.second)
+        reports.section_report(store.units, S3, store.second)
     with pytest.raises(NotFoundError, match=r"CORE.*not in analysis"):
-        reports.group_report(store.engine, "CORE", store.second)
+        reports.group_report(store.units, "CORE", store.second)
 
 
 def test_empty_store_and_store_without_analysis(engine: Engine, tmp_path: Path) -> None:
     for call in (
-        lambda: reports.analysis_report(engine),
-        lambda: reports.section_report(engine, S1),
-        lambda: reports.group_report(engine, "CORE"),
-        lambda: reports.student_report(engine, "1002"),
+        lambda: reports.analysis_report(Database(engine)),
+        lambda: reports.section_report(Database(engine), S1),
+        lambda: reports.group_report(Database(engine), "CORE"),
+        lambda: reports.student_report(Database(engine), "1002"),
     ):
         with pytest.raises(NotFoundError, match="gradestore ingest"):
             call()
     ingest(engine, write_rows(tmp_path / "grades.csv"))
     with pytest.raises(NotFoundError, match="gradestore analyze"):
-        reports.analysis_report(engine)
+        reports.analysis_report(Database(engine))
     with (
         pytest.raises(NotFoundError, match="gradestore analyze"),
-        reports.open_list(engine, "work"),
+        reports.open_list(Database(engine), "work"),
     ):
         pass
     # A student report needs no analysis.
-    assert reports.student_report(engine, "1002").as_json()["lists"] == []
+    assert reports.student_report(Database(engine), "1002").as_json()["lists"] == []

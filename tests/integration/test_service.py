@@ -18,9 +18,9 @@ def configured(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.setenv("GRADESTORE_DATABASE_URL", db_url)
     service.configure(None)
     yield db_url
-    for engine in service._engines.values():
-        engine.dispose()
-    service._engines.clear()
+    for database in service._databases.values():
+        database.dispose()
+    service._databases.clear()
 
 
 def rows(url: str, sql: str) -> list[tuple]:

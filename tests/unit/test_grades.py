@@ -12,11 +12,11 @@ from gradestore.grades import (
     BUILT_IN_SCALES,
     DEFAULT_SCALE,
     GradeScale,
-    ListCategory,
     ScaleFileError,
     load_scale_file,
     resolve_scale,
 )
+from gradestore.kinds import ListKind
 from tests.expected import GOOD, NOT_COUNTED, POINTS, WORK
 
 THIRDS = {
@@ -107,8 +107,8 @@ def test_letters_points_and_lists_follow_the_scale() -> None:
     assert thirds.points_of("S") is None
     assert thirds.points_of("B-") == 2.67
     assert DEFAULT_SCALE.points_of("W") is None
-    assert DEFAULT_SCALE.category("A-") is ListCategory.GOOD
-    assert DEFAULT_SCALE.category("F") is ListCategory.BAD
+    assert DEFAULT_SCALE.category("A-") is ListKind.GOOD
+    assert DEFAULT_SCALE.category("F") is ListKind.WORK
     assert DEFAULT_SCALE.category("B+") is None
     assert DEFAULT_SCALE.category("W") is None
     assert DEFAULT_SCALE.unknown_letters({"A", "S", "CR", "W"}) == ["CR", "S"]

@@ -235,13 +235,23 @@ def test_normalize_grade(raw: str, expected: str | None) -> None:
         ("A-", "good"),
         ("B+", None),
         ("C-", None),
-        ("D+", "bad"),
-        ("D", "bad"),
-        ("D-", "bad"),
-        ("F", "bad"),
+        ("D+", "work"),
+        ("D", "work"),
+        ("D-", "work"),
+        ("F", "work"),
         ("W", None),
         ("I", None),
     ],
 )
-def test_list_category(letter: str, category: str | None) -> None:
-    assert grades.list_category(letter) == category
+def test_list_kind(letter: str, category: str | None) -> None:
+    assert grades.list_kind(letter) == category
+
+
+def test_the_work_list_is_stored_as_the_seeds_bad_and_read_back_as_work() -> None:
+    from gradestore.kinds import ListKind
+
+    assert [kind.stored for kind in ListKind] == ["good", "bad"]
+    assert [ListKind.from_stored(word) for word in ("good", "bad")] == [
+        ListKind.GOOD,
+        ListKind.WORK,
+    ]

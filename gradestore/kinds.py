@@ -1,0 +1,91 @@
+"""The named values that cross layers (readers -> use cases -> persistence -> render).
+
+Each is a StrEnum: it prints, compares and serialises to JSON as its word, and is bound into SQL
+as a parameter like any string. One word means one thing: a file's kind, a staged row's kind, a
+scope's kind and a test's kind are four types.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class FileKind(StrEnum):
+    """What a grade file is, by its extension (UNKNOWN: missing, or not a grade file)."""
+
+    CSV = "csv"
+    SEC = "sec"
+    GRP = "grp"
+    RUN = "run"
+    LST = "lst"
+    UNKNOWN = "?"
+
+    @property
+    def is_single_file(self) -> bool:
+        """A file read alone (a .GRP or .RUN names other files)."""
+        return self in (FileKind.CSV, FileKind.SEC, FileKind.LST)
+
+
+class FileStatus(StrEnum):
+    """What happened to one file argument of an ingest."""
+
+    STORED = "stored"
+    UNCHANGED = "unchanged"
+    REJECTED = "rejected"
+    WOULD_STORE = "would store"
+    ALREADY_DONE = "already done"
+
+
+class SectionAction(StrEnum):
+    """What an ingest does with a staged section (CHECK: being compared with the store)."""
+
+    CHECK = "check"
+    NEW = "new"
+    FILL = "fill"
+    KEEP = "keep"
+    REPLACE = "replace"
+
+
+class RowKind(StrEnum):
+    """A staged row: a grade of a section, or an entry of a legacy .lst list file."""
+
+    GRADE = "grade"
+    LIST = "list"
+
+
+class ScopeKind(StrEnum):
+    """What an analysis covers; SERVICE collects what the seed's service API writes."""
+
+    ALL = "all"
+    GROUPS = "groups"
+    RUN = "run"
+    SERVICE = "service"
+
+
+class TestKind(StrEnum):
+    """A z-test of a section against a group, or of a group against all groups."""
+
+    __test__ = False  # not a pytest class
+
+    SECTION = "section"
+    GROUP = "group"
+
+
+class ListKind(StrEnum):
+    """The good or the work list, as users name them. The store (the seed's schema) calls the
+    work list 'bad': :meth:`stored` and :meth:`from_stored` are the one translation."""
+
+    GOOD = "good"
+    WORK = "work"
+
+    @property
+    def stored(self) -> str:
+        """The word in ``performances.category``."""
+        return _STORED_CATEGORY[self]
+
+    @classmethod
+    def from_stored(cls, category: str) -> ListKind:
+        return next(kind for kind, word in _STORED_CATEGORY.items() if word == category)
+
+
+_STORED_CATEGORY = {ListKind.GOOD: "good", ListKind.WORK: "bad"}

@@ -1,0 +1,319 @@
+"""The ingest use case's SQL: provenance, the staging tables, the checks and the writes.
+
+Bulk work is set-based: an ingest streams rows into a temporary staging table (executemany on
+SQLite, COPY on PostgreSQL) and then compares and inserts with a handful of INSERT ... SELECT
+statements. No query runs once per row or per student.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+from sqlalchemy import bindparam, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
+
+from gradestore.kinds import RowKind, SectionAction
+from gradestore.persistence.models import (
+    GroupSection,
+    Run,
+    RunGroup,
+    Section,
+    SourceFile,
+    Student,
+    utc_now,
+)
+from gradestore.persistence.rows import (
+    NewSection,
+    NewStudent,
+    StagedDuplicate,
+    StagedRow,
+    StoredName,
+    StoredSection,
+    UnchangedSource,
+)
+from gradestore.persistence.sql import SqlStore, chunks
+
+STAGING_COLUMNS = StagedRow._fields
+# Sections whose grades an ingest writes.
+_WRITTEN = (SectionAction.NEW, SectionAction.FILL, SectionAction.REPLACE)
+
+
+class IngestStore(SqlStore):
+    # --- provenance ---------------------------------------------------------------------------
+
+    def add_source_file(self, path: str, sha256: str, row_count: int) -> int:
+        return self.connection.execute(
+            insert(SourceFile)
+            .values(path=path, sha256=sha256, row_count=row_count, ingested_at=utc_now())
+            .returning(SourceFile.id)
+        ).scalar_one()
+
+    def set_source_row_count(self, source_file_id: int, row_count: int) -> None:
+        self.connection.execute(
+            update(SourceFile).where(SourceFile.id == source_file_id).values(row_count=row_count)
+        )
+
+    def unchanged_source(self, sha256: str) -> UnchangedSource | None:
+        """What a file with these bytes stored, when it stored every grade it holds and all
+        are still stored; None when the file must be read and compared."""
+        row = self._execute(
+            "SELECT sf.id, sf.grades_stored FROM source_files sf"
+            " WHERE sf.sha256 = :sha256 AND sf.grades_stored > 0 ORDER BY sf.id DESC LIMIT 1",
+            {"sha256": sha256},
+        ).first()
+        if row is None:
+            return None
+        sections, grades = self._execute(
+            "SELECT COUNT(DISTINCT section_id), COUNT(*) FROM enrollments"
+            " WHERE source_file_id = :source",
+            {"source": row.id},
+        ).one()
+        return UnchangedSource(sections, grades) if grades == row.grades_stored else None
+
+    def set_source_grades_stored(self, source_file_id: int, grades: int) -> None:
+        self.connection.execute(
+            update(SourceFile).where(SourceFile.id == source_file_id).values(grades_stored=grades)
+        )
+
+    def drop_unused_source_files(self, source_file_ids: Sequence[int]) -> None:
+        """Provenance is kept only for files that put something in the store."""
+        if source_file_ids:
+            self.connection.execute(
+                text(
+                    "DELETE FROM source_files WHERE id IN :ids"
+                    " AND NOT EXISTS (SELECT 1 FROM enrollments e"
+                    " WHERE e.source_file_id = source_files.id)"
+                    " AND NOT EXISTS (SELECT 1 FROM list_appearances a"
+                    " WHERE a.source_file_id = source_files.id)"
+                ).bindparams(bindparam("ids", expanding=True)),
+                {"ids": list(source_file_ids)},
+            )
+
+    # --- staging ------------------------------------------------------------------------------
+
+    def create_staging(self) -> None:
+        """Temporary tables for one unit of ingest (dropped at commit on PostgreSQL)."""
+        on_commit = " ON COMMIT DROP" if self.is_postgres else ""
+        self._execute("DROP TABLE IF EXISTS staging_sections")
+        self._execute("DROP TABLE IF EXISTS staging_grades")
+        self._execute(
+            "CREATE TEMPORARY TABLE staging_grades (seq INTEGER PRIMARY KEY,"
+            " source_file_id INTEGER NOT NULL, line INTEGER NOT NULL, kind VARCHAR(5) NOT NULL,"
+            " section TEXT NOT NULL, student_id TEXT NOT NULL,"
+            f" grade VARCHAR(2) NOT NULL){on_commit}"
+        )
+        self._execute(
+            "CREATE TEMPORARY TABLE staging_sections (section TEXT PRIMARY KEY,"
+            f" action VARCHAR(8) NOT NULL){on_commit}"
+        )
+
+    def stage_rows(self, rows: Sequence[StagedRow]) -> None:
+        self._bulk_insert("staging_grades", STAGING_COLUMNS, rows)
+
+    def index_staging(self) -> bool:
+        """Index the staged rows; True when no (section, student) pair is staged twice.
+
+        A unique index costs no more than a plain one and answers the question for free in the
+        usual case; only when it fails are the duplicates looked for.
+        """
+        savepoint = self.connection.begin_nested()
+        try:
+            self._execute(
+                "CREATE UNIQUE INDEX ix_staging_section_student"
+                " ON staging_grades (section, student_id)"
+            )
+        except IntegrityError:
+            savepoint.rollback()
+            self._execute(
+                "CREATE INDEX ix_staging_section_student ON staging_grades (section, student_id)"
+            )
+            unique = False
+        else:
+            savepoint.commit()
+            unique = True
+        if self.is_postgres:
+            self._execute("ANALYZE staging_grades")
+        return unique
+
+    def staged_duplicates(self, limit: int = 1000) -> list[StagedDuplicate]:
+        """Rows of (section, student) pairs staged more than once, in file order."""
+        rows = self._execute(
+            "SELECT g.section, g.student_id, g.grade, g.source_file_id, g.line"
+            " FROM staging_grades g JOIN (SELECT section, student_id FROM staging_grades"
+            " WHERE kind = :grade_row GROUP BY section, student_id HAVING COUNT(*) > 1) d"
+            " ON d.section = g.section AND d.student_id = g.student_id"
+            " WHERE g.kind = :grade_row ORDER BY g.seq LIMIT :limit",
+            {"limit": limit, "grade_row": RowKind.GRADE},
+        )
+        return [StagedDuplicate(*row) for row in rows]
+
+    def stored_sections(self, names: Sequence[str]) -> dict[str, StoredSection]:
+        """Which of these sections the store holds, and whether they have grades."""
+        found: dict[str, StoredSection] = {}
+        statement = text(
+            "SELECT sec.name, sec.id, EXISTS (SELECT 1 FROM enrollments e"
+            " WHERE e.section_id = sec.id) FROM sections sec WHERE sec.name IN :names"
+        ).bindparams(bindparam("names", expanding=True))
+        for chunk in chunks(sorted(names)):
+            for name, section_id, has_grades in self.connection.execute(
+                statement, {"names": chunk}
+            ):
+                found[name] = StoredSection(section_id, bool(has_grades))
+        return found
+
+    def set_section_actions(self, actions: Mapping[str, SectionAction]) -> None:
+        """Per staged section: CHECK (being compared), then NEW, FILL, REPLACE or KEEP."""
+        self._execute("DELETE FROM staging_sections")
+        if actions:
+            self.connection.execute(
+                text("INSERT INTO staging_sections (section, action) VALUES (:section, :action)"),
+                [{"section": name, "action": action} for name, action in actions.items()],
+            )
+
+    def sections_with_other_grades(self) -> set[str]:
+        """Of the sections marked CHECK, those whose stored grades differ from the staged."""
+        staged = (
+            "SELECT g.section AS section, g.student_id AS student_id, g.grade AS grade"
+            " FROM staging_grades g"
+            " JOIN staging_sections ss ON ss.section = g.section AND ss.action = :check"
+            " WHERE g.kind = :grade_row"
+        )
+        stored = (
+            "SELECT sec.name AS section, st.student_id AS student_id, e.grade AS grade"
+            " FROM staging_sections ss"
+            " JOIN sections sec ON sec.name = ss.section AND ss.action = :check"
+            " JOIN enrollments e ON e.section_id = sec.id"
+            " JOIN students st ON st.id = e.student_id"
+        )
+        rows = self._execute(
+            f"SELECT section FROM ({staged} EXCEPT {stored}) a"
+            f" UNION SELECT section FROM ({stored} EXCEPT {staged}) b",
+            {"check": SectionAction.CHECK, "grade_row": RowKind.GRADE},
+        )
+        return {row[0] for row in rows}
+
+    def stored_students(self) -> dict[str, StoredName]:
+        """student_id -> stored name of the staged students the store knows."""
+        if self.connection.execute(select(Student.id).limit(1)).first() is None:
+            return {}  # a new store: nothing to compare, and the query would read every row
+        rows = self._execute(
+            "SELECT st.student_id, st.lname, st.fname FROM students st"
+            " WHERE st.student_id IN (SELECT student_id FROM staging_grades)"
+        )
+        return {student_id: StoredName(last, first) for student_id, last, first in rows}
+
+    def add_students(self, students: Sequence[NewStudent]) -> int:
+        """Insert students the caller knows are new."""
+        self._bulk_insert("students", ("student_id", "fname", "lname"), students)
+        return len(students)
+
+    def add_sections(self, sections: Sequence[NewSection]) -> int:
+        self._bulk_insert(
+            "sections",
+            ("name", "credit_hours", "term", "header_name"),
+            [(s.name, s.credit_hours, s.term, s.header_name) for s in sections],
+        )
+        return len(sections)
+
+    def store_staged_grades(self, *, deduplicate: bool, every_section: bool) -> None:
+        """Replace the grades of REPLACE sections and insert those of NEW and FILL ones.
+
+        ``deduplicate``: the staging holds a (section, student) pair more than once (with the
+        same grade); only its first row is stored. ``every_section``: no staged section is
+        KEEP, so no row needs its section's action looked up.
+        """
+        self._execute(
+            "DELETE FROM enrollments WHERE section_id IN (SELECT sec.id FROM sections sec"
+            " JOIN staging_sections ss ON ss.section = sec.name AND ss.action = :replace)",
+            {"replace": SectionAction.REPLACE},
+        )
+        first_only = (
+            " AND NOT EXISTS (SELECT 1 FROM staging_grades d WHERE d.section = g.section"
+            " AND d.student_id = g.student_id AND d.seq < g.seq)"
+            if deduplicate
+            else ""
+        )
+        self.connection.execute(
+            text(
+                "INSERT INTO enrollments (section_id, student_id, grade, source_file_id)"
+                " SELECT sec.id, st.id, g.grade, g.source_file_id FROM staging_grades g"
+                + (
+                    ""
+                    if every_section
+                    else " JOIN staging_sections ss ON ss.section = g.section"
+                    " AND ss.action IN :written"
+                )
+                + " JOIN sections sec ON sec.name = g.section"
+                " JOIN students st ON st.student_id = g.student_id"
+                f" WHERE g.kind = :grade_row{first_only}"
+                # File order keeps SQLite's index pages warm; PostgreSQL would only sort.
+                 + ("" if self.is_postgres else " ORDER BY g.seq")
+            ).bindparams(*([] if every_section else [bindparam("written", expanding=True)])),
+            {"grade_row": RowKind.GRADE, **({} if every_section else {"written": list(_WRITTEN)})},
+        )
+
+    def store_staged_list_entries(self) -> int:
+        """Entries of .lst files become earlier list appearances (each stored once)."""
+        inserted = self._execute(
+            "INSERT INTO list_appearances (student_id, section_name, grade, source_file_id)"
+            " SELECT st.id, g.section, g.grade, MIN(g.source_file_id) FROM staging_grades g"
+            " JOIN students st ON st.student_id = g.student_id"
+            " WHERE g.kind = :list_row AND NOT EXISTS (SELECT 1 FROM list_appearances a"
+            " WHERE a.student_id = st.id AND a.section_name = g.section"
+            " AND a.grade = g.grade) GROUP BY st.id, g.section, g.grade",
+            {"list_row": RowKind.LIST},
+        ).rowcount
+        return max(inserted, 0)
+
+    # --- groups and runs ----------------------------------------------------------------------
+
+    def add_memberships(self, pairs: Iterable[tuple[str, str]]) -> int:
+        """Put sections into groups; pairs are (group, section) names. Returns how many are new."""
+        wanted = set(pairs)
+        if not wanted:
+            return 0
+        group_ids = self.ensure_groups(group for group, _ in wanted)
+        section_ids = self._ids_by_name(Section, sorted({section for _, section in wanted}))
+        rows = {
+            (group_ids[group], section_ids[section])
+            for group, section in wanted
+            if section in section_ids
+        }
+        existing = {
+            (group_id, section_id)
+            for group_id, section_id in self.connection.execute(
+                select(GroupSection.group_id, GroupSection.section_id).where(
+                    GroupSection.group_id.in_(sorted({group for group, _ in rows}))
+                )
+            )
+        }
+        new_rows = sorted(rows - existing)
+        if new_rows:
+            self.connection.execute(
+                insert(GroupSection),
+                [{"group_id": group, "section_id": section} for group, section in new_rows],
+            )
+        return len(new_rows)
+
+    def add_run_groups(self, pairs: Iterable[tuple[str, str]]) -> int:
+        """Record legacy runs; pairs are (run name, group name). Returns how many are new."""
+        wanted = set(pairs)
+        if not wanted:
+            return 0
+        run_ids = self._ensure_named(Run, (run for run, _ in wanted))
+        group_ids = self.ensure_groups(group for _, group in wanted)
+        rows = {(run_ids[run], group_ids[group]) for run, group in wanted}
+        existing = {
+            (run_id, group_id)
+            for run_id, group_id in self.connection.execute(
+                select(RunGroup.run_id, RunGroup.group_id).where(
+                    RunGroup.run_id.in_(sorted(run_ids.values()))
+                )
+            )
+        }
+        new_rows = sorted(rows - existing)
+        if new_rows:
+            self.connection.execute(
+                insert(RunGroup), [{"run_id": run, "group_id": group} for run, group in new_rows]
+            )
+        return len(new_rows)

@@ -1,0 +1,277 @@
+"""The read side: stored analyses, their tests and lists, sections and students, as reports and
+``analyze`` read them back. Nothing here writes.
+
+Which tests come first is decided once, in :data:`LARGEST_Z_FIRST` (the SQL) and its Python twin
+``gradestore.results.largest_z_first``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import bindparam, select, text
+
+from gradestore.kinds import ListKind, ScopeKind
+from gradestore.persistence.models import Analysis, Section, Student
+from gradestore.persistence.rows import (
+    AnalysisRow,
+    CountedTests,
+    EarlierListRow,
+    GroupTestRow,
+    ListRow,
+    ListSizes,
+    SectionInfo,
+    SectionTestRow,
+    StudentGradeRow,
+    StudentListRow,
+    StudentPk,
+    StudentRow,
+)
+from gradestore.persistence.sql import SqlStore, json_value
+
+# Significant tests first, then by |z| (null z last), keeping the first :top rows.
+LARGEST_Z_FIRST = (
+    "{table}.significant DESC, CASE WHEN {table}.z_score IS NULL THEN 1 ELSE 0 END,"
+    " ABS({table}.z_score) DESC LIMIT :top"
+)
+# Rows of one list are read in this order: student by name, then section.
+LIST_ORDER = "st.lname, st.fname, st.student_id, sec.name"
+
+
+class ReportQueries(SqlStore):
+    # --- analyses -----------------------------------------------------------------------------
+
+    def latest_analysis_id(self) -> int | None:
+        """The newest analysis made by `gradestore analyze` (not the seed API's collection)."""
+        return self.connection.execute(
+            select(Analysis.id)
+            .where(Analysis.scope_kind != ScopeKind.SERVICE)
+            .order_by(Analysis.created_at.desc(), Analysis.id.desc())
+            .limit(1)
+        ).scalar()
+
+    def analysis_ids(self) -> list[int]:
+        return list(self.connection.execute(select(Analysis.id).order_by(Analysis.id)).scalars())
+
+    def analysis(self, analysis_id: int) -> AnalysisRow | None:
+        row = self.connection.execute(
+            select(
+                Analysis.id,
+                Analysis.created_at,
+                Analysis.threshold,
+                Analysis.scope_kind,
+                Analysis.scope_names,
+            ).where(Analysis.id == analysis_id)
+        ).first()
+        if row is None:
+            return None
+        return AnalysisRow(
+            id=row.id,
+            created_at=row.created_at,
+            threshold=row.threshold,
+            scope_kind=ScopeKind(row.scope_kind),
+            scope_names=list(row.scope_names or []),
+        )
+
+    def section_tests(
+        self,
+        analysis_id: int,
+        *,
+        section: str | None = None,
+        group: str | None = None,
+        top: int | None = None,
+    ) -> list[SectionTestRow]:
+        """One row per (section, group) test of the analysis; group None for a section in none.
+
+        ``section`` or ``group`` keep that section's or that group's tests only; ``top`` keeps
+        the significant ones and the largest |z| first, at most that many.
+        """
+        only = " AND sec.name = :section" if section is not None else ""
+        only += " AND g.name = :group" if group is not None else ""
+        order = "sec.name, g.name" if top is None else LARGEST_Z_FIRST.format(table="z")
+        rows = self._execute(
+            "SELECT sec.name, g.name, a.count, a.mean_gpa, a.grade_counts,"
+            " z.z_score, z.p_value, z.significant"
+            " FROM analysis_sections a JOIN sections sec ON sec.id = a.section_id"
+            " LEFT JOIN zscores z ON z.analysis_id = a.analysis_id AND z.section_id = a.section_id"
+            " LEFT JOIN groups g ON g.id = z.group_id"
+            f" WHERE a.analysis_id = :analysis{only} ORDER BY {order}",
+            {"analysis": analysis_id, "section": section, "group": group, "top": top},
+        )
+        return [
+            SectionTestRow(
+                section=section,
+                group=group,
+                count=count,
+                mean_gpa=mean_gpa,
+                grade_counts=json_value(grade_counts),
+                z_score=z_score,
+                p_value=p_value,
+                significant=bool(significant),
+            )
+            for section, group, count, mean_gpa, grade_counts, z_score, p_value, significant in rows
+        ]
+
+    def group_tests(
+        self, analysis_id: int, *, group: str | None = None, top: int | None = None
+    ) -> list[GroupTestRow]:
+        only = " AND g.name = :group" if group is not None else ""
+        order = "g.name" if top is None else LARGEST_Z_FIRST.format(table="a")
+        rows = self._execute(
+            "SELECT g.name, a.count, a.mean_gpa, a.stddev, a.z_score, a.p_value, a.significant"
+            " FROM analysis_groups a JOIN groups g ON g.id = a.group_id"
+            f" WHERE a.analysis_id = :analysis{only} ORDER BY {order}",
+            {"analysis": analysis_id, "group": group, "top": top},
+        )
+        return [
+            GroupTestRow(group, count, mean_gpa, stddev, z_score, p_value, bool(significant))
+            for group, count, mean_gpa, stddev, z_score, p_value, significant in rows
+        ]
+
+    def group_section_names(self, analysis_id: int, groups: Sequence[str]) -> dict[str, list[str]]:
+        """The sections each of these groups had in the analysis."""
+        names: dict[str, list[str]] = {group: [] for group in groups}
+        statement = text(
+            "SELECT g.name, s.name FROM zscores z JOIN groups g ON g.id = z.group_id"
+            " JOIN sections s ON s.id = z.section_id"
+            " WHERE z.analysis_id = :analysis AND g.name IN :groups ORDER BY g.name, s.name"
+        ).bindparams(bindparam("groups", expanding=True))
+        if groups:
+            for group, section in self.connection.execute(
+                statement, {"analysis": analysis_id, "groups": list(groups)}
+            ):
+                names[group].append(section)
+        return names
+
+    def test_counts(self, analysis_id: int) -> CountedTests:
+        """How many section tests (a section in no group counts once) and group tests."""
+        sections = self._execute(
+            "SELECT COUNT(*) FROM analysis_sections a LEFT JOIN zscores z"
+            " ON z.analysis_id = a.analysis_id AND z.section_id = a.section_id"
+            " WHERE a.analysis_id = :analysis",
+            {"analysis": analysis_id},
+        ).scalar_one()
+        groups = self._execute(
+            "SELECT COUNT(*) FROM analysis_groups WHERE analysis_id = :analysis",
+            {"analysis": analysis_id},
+        ).scalar_one()
+        return CountedTests(sections, groups)
+
+    def analyses_covering(
+        self, *, section: str | None = None, group: str | None = None
+    ) -> list[int]:
+        """Ids of the analyses that hold tests of this section or of this group."""
+        if section is not None:
+            sql = (
+                "SELECT DISTINCT a.analysis_id FROM analysis_sections a"
+                " JOIN sections s ON s.id = a.section_id WHERE s.name = :name"
+            )
+        else:
+            sql = (
+                "SELECT DISTINCT a.analysis_id FROM analysis_groups a"
+                " JOIN groups g ON g.id = a.group_id WHERE g.name = :name"
+            )
+        rows = self._execute(sql + " ORDER BY 1", {"name": section or group})
+        return [row[0] for row in rows]
+
+    # --- lists --------------------------------------------------------------------------------
+
+    def list_sizes(self, analysis_id: int) -> ListSizes:
+        """How many distinct students are on the good and on the work list."""
+        sizes = {
+            category: count
+            for category, count in self._execute(
+                "SELECT category, COUNT(DISTINCT student_id) FROM performances"
+                " WHERE analysis_id = :analysis GROUP BY category",
+                {"analysis": analysis_id},
+            )
+        }
+        return ListSizes(
+            good=sizes.get(ListKind.GOOD.stored, 0), work=sizes.get(ListKind.WORK.stored, 0)
+        )
+
+    def list_rows(
+        self, analysis_id: int, kind: ListKind, *, section: str | None = None
+    ) -> Iterator[ListRow]:
+        """A list's rows (of one section, if given), ordered by student name then section;
+        streamed (a server-side cursor on PostgreSQL): lists can hold 100,000s of rows."""
+        section_filter = " AND sec.name = :section" if section is not None else ""
+        rows = self.connection.execute(
+            text(
+                "SELECT st.student_id, st.fname, st.lname, sec.name, p.grade, p.appeared_before"
+                " FROM performances p JOIN students st ON st.id = p.student_id"
+                " JOIN sections sec ON sec.id = p.section_id"
+                f" WHERE p.analysis_id = :analysis AND p.category = :category{section_filter}"
+                f" ORDER BY {LIST_ORDER}"
+            ),
+            {"analysis": analysis_id, "category": kind.stored, "section": section},
+            execution_options={"yield_per": 5000},
+        )
+        for student_id, first, last, name, grade, appeared_before in rows:
+            yield ListRow(student_id, first, last, name, grade, bool(appeared_before))
+
+    # --- sections and students ----------------------------------------------------------------
+
+    def section_info(self, name: str) -> SectionInfo | None:
+        row = self.connection.execute(
+            select(Section.name, Section.term, Section.credit_hours, Section.header_name).where(
+                Section.name == name
+            )
+        ).first()
+        return SectionInfo(*row) if row is not None else None
+
+    def student(self, student_id: str) -> StudentRow | None:
+        row = self.connection.execute(
+            select(Student.id, Student.student_id, Student.fname, Student.lname).where(
+                Student.student_id == student_id
+            )
+        ).first()
+        return StudentRow(*row) if row is not None else None
+
+    def student_ids(self) -> list[str]:
+        return list(self.connection.execute(select(Student.student_id)).scalars())
+
+    def student_grades(self, student_pk: StudentPk) -> list[StudentGradeRow]:
+        """(section, term, grade) of every stored grade of a student."""
+        rows = self._execute(
+            "SELECT sec.name, sec.term, e.grade FROM enrollments e"
+            " JOIN sections sec ON sec.id = e.section_id"
+            " WHERE e.student_id = :student_pk ORDER BY sec.term, sec.name",
+            {"student_pk": student_pk},
+        )
+        return [StudentGradeRow(*row) for row in rows]
+
+    def student_list_history(self, student_pk: StudentPk) -> list[StudentListRow]:
+        """Every list entry of a student in every analysis, oldest analysis first."""
+        rows = self._execute(
+            "SELECT a.id, a.created_at, p.category, sec.name, p.grade FROM performances p"
+            " JOIN analyses a ON a.id = p.analysis_id"
+            " JOIN sections sec ON sec.id = p.section_id"
+            " WHERE p.student_id = :student_pk ORDER BY a.id, p.category, sec.name",
+            {"student_pk": student_pk},
+        )
+        return [
+            StudentListRow(
+                analysis_id, _aware(created_at), ListKind.from_stored(category), name, grade
+            )
+            for analysis_id, created_at, category, name, grade in rows
+        ]
+
+    def student_earlier_lists(self, student_pk: StudentPk) -> list[EarlierListRow]:
+        """Entries of a student in legacy .lst files."""
+        rows = self._execute(
+            "SELECT la.section_name, la.grade, sf.path"
+            " FROM list_appearances la LEFT JOIN source_files sf ON sf.id = la.source_file_id"
+            " WHERE la.student_id = :student_pk ORDER BY la.section_name",
+            {"student_pk": student_pk},
+        )
+        return [EarlierListRow(*row) for row in rows]
+
+
+def _aware(value: datetime | str) -> datetime:
+    """Timestamps read through a plain query on SQLite come back naive (or as text); they are
+    UTC."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

@@ -1,0 +1,228 @@
+"""The typed shapes the stores take and return: every query answers in one of these, never in
+a column-keyed dict, so a renamed column or field is a type error, not a run-time surprise.
+
+``StudentPk`` (and ``student_pk`` in SQL) is the integer key of ``students``; ``student_id`` is
+always the institution's id, a string.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import NamedTuple
+
+from gradestore.kinds import ListKind, RowKind, ScopeKind
+
+StudentPk = int
+
+
+# --- ingest -----------------------------------------------------------------------------------
+
+
+class StagedRow(NamedTuple):
+    """One row of the staging table (column order of the table)."""
+
+    seq: int
+    source_file_id: int
+    line: int
+    kind: RowKind
+    section: str
+    student_id: str
+    grade: str
+
+
+@dataclass(frozen=True, slots=True)
+class StagedDuplicate:
+    section: str
+    student_id: str
+    grade: str
+    source_file_id: int
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSection:
+    id: int
+    has_grades: bool
+
+
+@dataclass(frozen=True, slots=True)
+class NewSection:
+    name: str
+    credit_hours: float | None
+    term: str | None
+    header_name: str | None
+
+
+class NewStudent(NamedTuple):
+    student_id: str
+    first_name: str
+    last_name: str
+
+
+class StoredName(NamedTuple):
+    last_name: str
+    first_name: str
+
+
+class UnchangedSource(NamedTuple):
+    """What a file stored whole earlier still holds in the store."""
+
+    sections: int
+    grades: int
+
+
+# --- analysis: inputs and figures -------------------------------------------------------------
+
+
+class Membership(NamedTuple):
+    group_id: int
+    group_name: str
+    section_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class SectionFigures:
+    """A section's statistics in one analysis."""
+
+    section_id: int
+    count: int
+    mean_gpa: float | None
+    grade_counts: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class GroupFigures:
+    """A group's pooled statistics and its z-test against all groups of the analysis."""
+
+    group_id: int
+    count: int
+    mean_gpa: float | None
+    stddev: float | None
+    z_score: float | None
+    p_value: float | None
+    significant: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SectionZTest:
+    """A section's z-test against one of its groups."""
+
+    section_id: int
+    group_id: int
+    z_score: float | None
+    p_value: float | None
+    significant: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisFigures:
+    """Everything an analysis computed, written in one call."""
+
+    analysis_id: int
+    threshold: float
+    timestamp: datetime
+    sections: list[SectionFigures]
+    groups: list[GroupFigures]
+    zscores: list[SectionZTest]
+
+
+# --- reading back -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisRow:
+    id: int
+    created_at: datetime
+    threshold: float | None
+    scope_kind: ScopeKind
+    scope_names: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class SectionTestRow:
+    """A section's statistics and its test against one group (group None: in no group)."""
+
+    section: str
+    group: str | None
+    count: int
+    mean_gpa: float | None
+    grade_counts: dict[str, int]
+    z_score: float | None
+    p_value: float | None
+    significant: bool
+
+
+@dataclass(frozen=True, slots=True)
+class GroupTestRow:
+    group: str
+    count: int
+    mean_gpa: float | None
+    stddev: float | None
+    z_score: float | None
+    p_value: float | None
+    significant: bool
+
+
+class CountedTests(NamedTuple):
+    sections: int
+    groups: int
+
+
+class ListSizes(NamedTuple):
+    """Distinct students on each list."""
+
+    good: int
+    work: int
+
+    def of(self, kind: ListKind) -> int:
+        return self.good if kind is ListKind.GOOD else self.work
+
+
+class ListRow(NamedTuple):
+    """One (student, section) entry of a list, in list order."""
+
+    student_id: str
+    first_name: str
+    last_name: str
+    section: str
+    grade: str
+    appeared_before: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SectionInfo:
+    name: str
+    term: str | None
+    credit_hours: float | None
+    header_name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StudentRow:
+    student_pk: StudentPk
+    student_id: str
+    first_name: str
+    last_name: str
+
+
+class StudentGradeRow(NamedTuple):
+    section: str
+    term: str | None
+    grade: str
+
+
+class StudentListRow(NamedTuple):
+    analysis_id: int
+    created_at: datetime
+    list: ListKind
+    section: str
+    grade: str
+
+
+class EarlierListRow(NamedTuple):
+    """An entry of a student in a legacy .lst file."""
+
+    section: str
+    grade: str
+    path: str | None

@@ -1,0 +1,129 @@
+"""What every store shares: the unit of work's connection, the fastest bulk paths of each
+backend, and the look-ups several use cases need (names and ids of groups and sections).
+
+Every value reaches the database as a bound parameter; a ``StrEnum`` is bound as its word.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, CursorResult, insert, select, text
+from sqlalchemy.util.typing import TupleAny
+
+from gradestore.persistence.models import Enrollment, Group, Run, Section
+
+# A SQL value as the drivers take it (a StrEnum is a str).
+SqlValue = str | int | float | bool | datetime | None
+Params = Mapping[str, SqlValue | Sequence[SqlValue]]
+CHUNK = 500
+NamedModel = type[Group] | type[Section] | type[Run]
+
+
+class SqlStore:
+    """Base of the per-use-case stores; all of them share the unit of work's connection."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.is_postgres = connection.dialect.name == "postgresql"
+
+    def _execute(self, sql: str, params: Params | None = None) -> CursorResult[*TupleAny]:
+        return self.connection.execute(text(sql), dict(params or {}))
+
+    def _bulk_insert(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[SqlValue]]
+    ) -> None:
+        """COPY on PostgreSQL, executemany on SQLite: the fastest way in on each."""
+        if not rows:
+            return
+        names = ", ".join(columns)
+        if self.is_postgres:
+            driver_connection = self.connection.connection.driver_connection
+            assert driver_connection is not None
+            with (
+                driver_connection.cursor() as cursor,
+                cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
+            ):
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            placeholders = ", ".join("?" for _ in columns)
+            self.connection.exec_driver_sql(
+                f"INSERT INTO {table} ({names}) VALUES ({placeholders})", list(map(tuple, rows))
+            )
+
+    def _execute_many(self, sql: str, rows: Sequence[tuple[SqlValue, ...]]) -> None:
+        """One statement (written with ? placeholders) for many rows, through the driver."""
+        if rows:
+            if self.is_postgres:
+                sql = sql.replace("?", "%s")
+            self.connection.exec_driver_sql(sql, list(rows))
+
+    def _driver_rows(self, sql: str, params: tuple[SqlValue, ...]) -> list[tuple[object, ...]]:
+        """All rows of a query (written with ? placeholders) through the DBAPI cursor."""
+        if self.is_postgres:
+            sql = sql.replace("?", "%s")
+        cursor = self.connection.connection.cursor()
+        try:
+            cursor.execute(sql, params)
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
+
+    def _timestamp(self, value: datetime) -> datetime | str:
+        """A timestamp as the driver-level bulk paths must pass it: SQLAlchemy's SQLite
+        storage format (naive UTC text), or the aware datetime for PostgreSQL."""
+        if self.is_postgres:
+            return value
+        return value.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+    # --- names and ids shared by several use cases --------------------------------------------
+
+    def has_grades(self) -> bool:
+        return self.connection.execute(select(Enrollment.id).limit(1)).first() is not None
+
+    def ensure_groups(self, names: Iterable[str]) -> dict[str, int]:
+        return self._ensure_named(Group, names)
+
+    def ensure_sections(self, names: Iterable[str]) -> dict[str, int]:
+        return self._ensure_named(Section, names)
+
+    def group_names(self) -> list[str]:
+        return list(self.connection.execute(select(Group.name).order_by(Group.name)).scalars())
+
+    def section_names(self) -> list[str]:
+        return list(self.connection.execute(select(Section.name).order_by(Section.name)).scalars())
+
+    def _ensure_named(self, model: NamedModel, names: Iterable[str]) -> dict[str, int]:
+        wanted = sorted(set(names))
+        if not wanted:
+            return {}
+        existing = self._ids_by_name(model, wanted)
+        missing = [name for name in wanted if name not in existing]
+        if missing:
+            self.connection.execute(insert(model), [{"name": name} for name in missing])
+            existing.update(self._ids_by_name(model, missing))
+        return existing
+
+    def _ids_by_name(self, model: NamedModel, names: list[str]) -> dict[str, int]:
+        ids: dict[str, int] = {}
+        for chunk in chunks(names):
+            for name, row_id in self.connection.execute(
+                select(model.name, model.id).where(model.name.in_(chunk))
+            ):
+                ids[name] = row_id
+        return ids
+
+
+def chunks(items: Sequence[str], size: int = CHUNK) -> Iterator[list[str]]:
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
+
+
+def json_value(value: object) -> dict[str, int]:
+    """JSON columns come back parsed, except through a plain text() query on some drivers."""
+    parsed = json.loads(value) if isinstance(value, str) else value
+    assert isinstance(parsed, dict)
+    return parsed
