@@ -671,8 +671,9 @@ def write_legacy_list(report: ListReport, out: TextIO) -> int:
     written = 0
     for student in report.students:
         name = student.last_name
-        if student.first_name:
-            name = f"{student.last_name}, {student.first_name}"
+        # The reader splits at the last comma: "Smith, Jr.," is a last name with a comma.
+        if student.first_name or "," in student.last_name:
+            name = f"{student.last_name}, {student.first_name}".rstrip()
         out.write(f"{quoted(student.student_id)},{quoted(name)}, {len(student.entries)}\n")
         out.writelines(f"{quoted(e.section)},{quoted(e.grade)}\n" for e in student.entries)
         written += 1

@@ -14,6 +14,7 @@ from gradestore.grades import GRADE_POINTS, NOT_COUNTED, normalize_grade
 from gradestore.readers.records import GradeRecord, Problem
 from gradestore.readers.text import (
     NAME_WITHOUT_COMMA,
+    control_character_error,
     is_binary_file_problem,
     is_clean_text_file,
     iter_decoded_lines,
@@ -86,7 +87,9 @@ def read_grade_csv(
             if isinstance(item, Problem) and not item.is_warning:
                 errors += 1
                 if errors == max_errors:
-                    yield Problem(shown, None, f"stopped after {max_errors} errors")
+                    yield Problem(
+                        shown, None, f"stopped after {max_errors} errors; there may be more"
+                    )
                     return
 
 
@@ -223,7 +226,8 @@ def _read_clean_file(path: Path, shown: str) -> Generator[GradeRecord | Problem]
                         return
                     clean_record = _clean_record_maker(columns)
                     continue
-                record = clean_record(start, row)
+                # A record over several lines has a line break in a value: checked in full.
+                record = clean_record(start, row) if done_through == start else None
                 if record is not None:
                     yield record
                 elif any(field.strip() for field in row):
@@ -376,6 +380,9 @@ def _read_row(
     grade = normalize_grade(values["grade"])
     if grade is None and values["grade"]:
         errors.append(f"unknown grade {values['grade']!r}")
+    control = control_character_error(**{k: v for k, v in values.items() if k != "grade"})
+    if control:
+        errors.append(control)
     credit_hours = None
     if values.get("credit_hours"):
         credit_hours, why = parse_credit_hours(values["credit_hours"])

@@ -11,7 +11,7 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from gradestore.grades import normalize_grade
 from gradestore.kinds import FileKind
@@ -27,6 +27,8 @@ from gradestore.readers.records import (
 )
 from gradestore.readers.text import (
     NAME_WITHOUT_COMMA,
+    control_character_error,
+    has_control_character,
     iter_decoded_lines,
     parse_credit_hours,
     split_full_name,
@@ -41,6 +43,11 @@ GRADE_FILE_KINDS: dict[str, FileKind] = {
 }
 # Folders beside the referring file's folder, in the usual Runs/ Groups/ Sections/ layout.
 REFERENCE_FOLDERS: tuple[str, ...] = ("Sections", "Groups")
+KIND_WORDS = {"sec": "section", "grp": "group", "run": "run"}
+# The longest file name most file systems allow; a longer entry is refused, not looked up.
+MAX_FILE_NAME_CHARACTERS = 255
+# How much of a refused or unknown entry a message quotes.
+SHOWN_NAME_CHARACTERS = 40
 # One field: quoted (``""`` escapes a quote) or plain, spaces around it, then a comma or the end.
 _FIELD = re.compile(r'\s*(?:"((?:[^"]++|"")*+)"|([^",]*))\s*(,|$)')
 # A section's term is the letters and two digits after its number: COMSC210.01S25 -> S25.
@@ -72,6 +79,8 @@ def read_section_file(path: Path, display_path: str | None = None) -> LegacySect
     header_name: str | None = None
     credit_hours: float | None = None
     term = section_term(name)
+    if has_control_character(name):
+        problems.append(Problem(shown, None, "file name holds a control character"))
     header_seen = False
     for number, text in _readable_lines(path, shown, problems):
         if not header_seen:
@@ -113,6 +122,8 @@ def _read_section_header(
     """The header's section name and credit hours; anything odd about it is a warning."""
     words = text.split()
     header_name = words[0]
+    if has_control_character(header_name):
+        problems.append(Problem(shown, number, "header's section name holds a control character"))
     if header_name.casefold() != name.casefold():
         problems.append(
             Problem(
@@ -162,6 +173,11 @@ def _student_fields(
         errors.append("missing student name")
     if not student_id:
         errors.append("missing student id")
+    control = control_character_error(
+        last_name=last_name, first_name=first_name, student_id=student_id
+    )
+    if control:
+        errors.append(control)
     grade, grade_error = _check_grade(raw_grade)
     if grade_error:
         errors.append(grade_error)
@@ -209,31 +225,92 @@ def _readable_lines(path: Path, shown: str, problems: list[Problem]) -> Iterator
             yield number, text.strip()
 
 
-def resolve_reference(referring_file: Path, name: str) -> Path | None:
+class RefusedName(ValueError):
+    """A name inside a .GRP or .RUN that gradestore will not follow; the message says why."""
+
+
+def resolve_reference(referring_file: Path, name: str, member: str = "") -> Path | None:
     """Find a file named in a .GRP or .RUN: beside it, then in ../Sections and ../Groups.
 
     Names match case-insensitively, as on the Windows machines that wrote these files. The path
     is built from the referring file's folder, so a relative referring path gives a relative one.
+    Only files within the referring file's data folder are found (see :func:`data_folder`):
+    an absolute name, a ``..`` or a symlink leading out of it, a name too long for a file name,
+    with a control character, or not of the ``member`` kind (``"sec"`` or ``"grp"``) raises
+    :class:`RefusedName`; nothing is opened for it.
     """
+    _check_name(name, member)
     folder = referring_file.parent
-    beside = folder / ".." if folder.name in ("", "..") else folder.parent
+    root = data_folder(referring_file)
     candidates = [folder]
     for subfolder in REFERENCE_FOLDERS:
-        found = _find_entry(beside, subfolder, want_dir=True)
+        found = _find_entry(_beside(folder), subfolder, want_dir=True)
         if found is not None:
             candidates.append(found)
     for directory in candidates:
+        if not _is_within(directory / name, root):
+            raise RefusedName(f"{shown_prefix(name)} leads outside the data folder")
         found = _find_entry(directory, name, want_dir=False)
         if found is not None:
+            if not _is_within(found.resolve(), root.resolve()):
+                raise RefusedName(f"{shown_prefix(name)} leads outside the data folder")
             return found
     return None
+
+
+def data_folder(referring_file: Path) -> Path:
+    """The folder that files named in ``referring_file`` must lie in: the one holding its
+    ``Sections/`` or ``Groups/`` sibling folders (the usual layout), else its own folder."""
+    folder = referring_file.parent
+    beside = _beside(folder)
+    if any(_find_entry(beside, sub, want_dir=True) for sub in REFERENCE_FOLDERS):
+        return beside
+    return folder
+
+
+def shown_prefix(name: str) -> str:
+    """How an entry is quoted in a message: at most a short prefix, never a whole line."""
+    if len(name) <= SHOWN_NAME_CHARACTERS:
+        return repr(name)
+    return repr(name[:SHOWN_NAME_CHARACTERS]) + "..."
+
+
+def _beside(folder: Path) -> Path:
+    return folder / ".." if folder.name in ("", "..") else folder.parent
+
+
+def _check_name(name: str, member: str) -> None:
+    """Refuse, before touching the file system, a name that cannot be a member file."""
+    shown = shown_prefix(name)
+    if len(name) > MAX_FILE_NAME_CHARACTERS:
+        raise RefusedName(f"{shown} is longer than {MAX_FILE_NAME_CHARACTERS} characters")
+    if has_control_character(name):
+        raise RefusedName(f"{shown} holds a control character")
+    if PurePosixPath(name).is_absolute() or PureWindowsPath(name).anchor:
+        raise RefusedName(f"{shown} is an absolute path: name a file within the data folder")
+    if not member:
+        return
+    kind = grade_file_kind(Path(name))
+    if kind != member:
+        wanted = f"{KIND_WORDS[member]} file (.{member.upper()})"
+        if kind in KIND_WORDS:
+            raise RefusedName(f"{shown} is a {KIND_WORDS[kind]} file, not a {wanted}")
+        raise RefusedName(f"{shown} is not a {wanted}")
+
+
+def _is_within(path: Path, root: Path) -> bool:
+    """Lexically (after ``..`` is folded away), ``path`` lies in ``root``."""
+    return Path(os.path.abspath(path)).is_relative_to(os.path.abspath(root))
 
 
 def _find_entry(directory: Path, name: str, *, want_dir: bool) -> Path | None:
     """``directory / name`` if it exists, else the one entry whose name matches ignoring case."""
 
     def fits(candidate: Path) -> bool:
-        return candidate.is_dir() if want_dir else candidate.is_file()
+        try:
+            return candidate.is_dir() if want_dir else candidate.is_file()
+        except OSError:  # no permission to look, a name too long: not found here
+            return False
 
     exact = directory / name
     if fits(exact):
@@ -281,25 +358,39 @@ def _read_reference_file(
             name = entry
             if not name:
                 problems.append(Problem(shown, 1, f"missing {what} name"))
+            elif has_control_character(name):
+                problems.append(Problem(shown, 1, f"{what} name holds a control character"))
             elif grade_file_kind(Path(name)) is not None:
                 problems.append(
                     Problem(shown, 1, f"{what} name {name!r} looks like a file name", True)
                 )
         elif entry:
-            resolved = resolve_reference(path, entry)
-            if resolved is None:
-                problems.append(
-                    Problem(
-                        shown,
-                        number,
-                        f"cannot find {member} file {entry!r} "
-                        f"(looked next to it and in ../Sections, ../Groups)",
-                    )
-                )
-            references.append(Reference(number, entry, resolved))
+            references.append(_reference(path, shown, number, entry, member, problems))
     if not first_line_read:
         problems.append(Problem(shown, 1, f"missing {what} name"))
     return name, references, problems
+
+
+def _reference(
+    path: Path, shown: str, number: int, entry: str, member: str, problems: list[Problem]
+) -> Reference:
+    """The file an entry names, or a Reference to nothing and an error at the entry's line."""
+    kind = "sec" if member == "section" else "grp"
+    try:
+        resolved = resolve_reference(path, entry, kind)
+    except RefusedName as refused:
+        problems.append(Problem(shown, number, f"refused {member} file name: {refused}"))
+        return Reference(number, entry, None)
+    if resolved is None:
+        problems.append(
+            Problem(
+                shown,
+                number,
+                f"cannot find {member} file {shown_prefix(entry)} "
+                f"(looked next to it and in ../Sections, ../Groups)",
+            )
+        )
+    return Reference(number, entry, resolved)
 
 
 @dataclass(slots=True)
@@ -357,7 +448,7 @@ def _list_student(
         )
         return _ListStudent(number, "", "", "", None)
     student_id, full_name, count = fields
-    last_name, first_name, had_comma = split_full_name(full_name)
+    last_name, first_name, had_comma = split_full_name(full_name, at_last_comma=True)
     errors = []
     if not student_id:
         errors.append("missing student id")
@@ -367,6 +458,9 @@ def _list_student(
         problems.append(Problem(shown, number, NAME_WITHOUT_COMMA, True))
     if not count.isdigit() or not count.isascii():
         errors.append(f"entry count {count!r} is not a non-negative integer")
+    control = control_character_error(student_id=student_id, name=full_name)
+    if control:
+        errors.append(control)
     problems.extend(Problem(shown, number, message) for message in errors)
     expected = None if errors else int(count)
     return _ListStudent(number, student_id, last_name, first_name, expected)
@@ -395,6 +489,9 @@ def _list_entry(
     errors = ["missing section"] if not section else []
     if grade_error:
         errors.append(grade_error)
+    control = control_character_error(section=section)
+    if control:
+        errors.append(control)
     problems.extend(Problem(shown, number, message) for message in errors)
     if errors or grade is None:
         return None
