@@ -93,8 +93,7 @@ def test_a_group_entry_too_long_for_a_file_name_is_that_files_error(
     result = run_cli("--db", db_url, "ingest", str(data / "Groups"), str(data / "Sections"))
     assert result.exit_code == 65
     assert result.stderr.splitlines() == [
-        f"{long_group}:2: refused section file name: {'S' * 40!r}... is longer than 255 "
-        "characters"
+        f"{long_group}:2: refused section file name: {'S' * 40!r}... is longer than 255 characters"
     ]
     assert "S" * 41 not in result.stdout
     assert section_names(engine) == ["S1", "S2"]
