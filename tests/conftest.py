@@ -169,7 +169,8 @@ def engine(db_url: str) -> Iterator[Engine]:
 def _isolated_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No test reads the user's config or writes the user's default database."""
     monkeypatch.delenv("GRADESTORE_DATABASE_URL", raising=False)
-    monkeypatch.setenv("GRADESTORE_CONFIG", str(tmp_path / "no-config.toml"))
+    # Not a GRADESTORE_CONFIG naming a missing file: that is an error (exit 78) now.
+    monkeypatch.delenv("GRADESTORE_CONFIG", raising=False)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
 

@@ -60,4 +60,16 @@ report_command.register(app)
 
 
 def main() -> None:
-    app(prog_name="gradestore")
+    try:
+        app(prog_name="gradestore")
+    except Exception:
+        # A bug, not a user's mistake (those are one line): the traceback helps whoever fixes
+        # it, but never shows a password from a database URL.
+        import os
+        import sys
+        import traceback
+
+        from gradestore.config import mask_secrets
+
+        sys.stderr.write(mask_secrets(traceback.format_exc()))
+        sys.exit(os.EX_SOFTWARE)

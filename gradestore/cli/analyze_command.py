@@ -80,7 +80,7 @@ def zscore(
     from gradestore.reports import zscore_listing
 
     listing = zscore_listing(
-        state(ctx).units(), section=section, group=group, analysis_id=analysis_id
+        state(ctx).units(read_only=True), section=section, group=group, analysis_id=analysis_id
     )
     if section is not None and not listing.rows:
         typer.echo(f"section {section} is in no group: it has no z-test", err=True)

@@ -15,6 +15,7 @@ import typer
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from gradestore.config import DatabaseSetting
     from gradestore.persistence.db import Database
 
 P = ParamSpec("P")
@@ -40,9 +41,12 @@ class AppState:
     _database: Database | None = field(default=None, repr=False)
 
     def database_url(self) -> str:
+        return self.database_setting().url
+
+    def database_setting(self) -> DatabaseSetting:
         from gradestore.config import resolve_database
 
-        return resolve_database(self.db_url).url
+        return resolve_database(self.db_url)
 
     def close(self) -> None:
         """Close the database connections at the end of the command."""
@@ -50,13 +54,14 @@ class AppState:
             self._database.dispose()
             self._database = None
 
-    def units(self) -> Database:
+    def units(self, *, read_only: bool = False) -> Database:
         """The store's unit-of-work factory; the database is created at the latest schema if
-        empty, refused if out of date."""
+        empty, refused if out of date. ``read_only`` commands create nothing: a missing or
+        empty database is an error."""
         if self._database is None:
             from gradestore.persistence.db import open_store
 
-            self._database = open_store(self.database_url())
+            self._database = open_store(self.database_url(), create=not read_only)
         return self._database
 
 
@@ -81,8 +86,10 @@ def stderr_console() -> Console:
 
 
 def fail(message: str, exit_code: int) -> typer.Exit:
-    """Print one line on standard error and return the Exit to raise."""
-    sys.stderr.write(f"gradestore: {message}\n")
+    """Print one line on standard error (secrets masked) and return the Exit to raise."""
+    from gradestore.config import mask_secrets
+
+    sys.stderr.write(f"gradestore: {mask_secrets(message)}\n")
     return typer.Exit(exit_code)
 
 
@@ -91,7 +98,7 @@ def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        from sqlalchemy.exc import OperationalError
+        from sqlalchemy.exc import SQLAlchemyError
 
         from gradestore.errors import GradestoreError
 
@@ -99,9 +106,10 @@ def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
             return command(*args, **kwargs)
         except GradestoreError as error:
             raise fail(str(error), error.exit_code) from None
-        except OperationalError as error:
-            reason = str(error.orig or error).strip().splitlines()[0]
-            raise fail(f"database error: {reason}", os.EX_UNAVAILABLE) from None
+        except SQLAlchemyError as error:
+            orig = getattr(error, "orig", None)
+            lines = str(orig or error).strip().splitlines() or [type(error).__name__]
+            raise fail(f"database error: {lines[0]}", os.EX_UNAVAILABLE) from None
         except OSError as error:
             where = f"{error.filename}: " if error.filename else ""
             raise fail(f"{where}{error.strerror or error}", os.EX_IOERR) from None

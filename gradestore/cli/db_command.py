@@ -17,13 +17,17 @@ def current(ctx: typer.Context) -> None:
     """Print the database URL (password masked) and its schema revision."""
     from gradestore.persistence import db
 
-    url = state(ctx).database_url()
-    engine = db.create_engine_for(url)
-    with db.connect(engine, write=False) as connection:
-        revision = db.current_revision(connection)
+    setting = state(ctx).database_setting()
+    engine = db.create_engine_for(setting.url, create=False)
+    try:
+        with db.connect(engine, write=False) as connection:
+            revision = db.current_revision(connection)
+    finally:
+        engine.dispose()
     head = db.head_revision()
     status = "latest" if revision == head else f"latest is {head}: run `gradestore db upgrade`"
-    typer.echo(f"database: {db.masked_url(url)}")
+    typer.echo(f"database: {db.masked_url(setting.url)}")
+    typer.echo(f"from: {setting.describe_source()}")
     typer.echo(f"revision: {revision or 'none (empty database)'} ({status})")
 
 
@@ -34,13 +38,19 @@ def upgrade(
     revision: str = typer.Argument("head", help="Target revision (default: the latest)."),
 ) -> None:
     """Bring the database schema up to date (creates the tables of an empty database)."""
+    from alembic.util import CommandError
+
+    from gradestore.errors import UsageError
     from gradestore.persistence import db
 
     url = state(ctx).database_url()
     engine = db.create_engine_for(url)
-    with db.connect(engine, write=True) as connection:
+    with db.migrating(engine) as connection:
         before = db.current_revision(connection)
-        db.upgrade(connection, revision)
+        try:
+            db.upgrade(connection, revision)
+        except CommandError as error:
+            raise UsageError(f"cannot upgrade to {revision!r}: {error}") from error
         after = db.current_revision(connection)
     if before == after:
         typer.echo(f"{db.masked_url(url)}: already at revision {after}")
@@ -62,7 +72,7 @@ def downgrade(
 
     url = state(ctx).database_url()
     engine = db.create_engine_for(url)
-    with db.connect(engine, write=True) as connection:
+    with db.migrating(engine) as connection:
         before = db.current_revision(connection)
         try:
             db.downgrade(connection, revision)

@@ -62,7 +62,7 @@ def ingest(
         raise UsageError("--group needs a non-empty name")
     if group is not None and len(group.strip()) > MAX_LENGTHS["group"]:
         raise UsageError(f"--group is longer than {MAX_LENGTHS['group']} characters")
-    units = state(ctx).units()
+    units = state(ctx).units(read_only=dry_run)
     options = IngestOptions(
         group=group.strip() if group else None, replace=replace, dry_run=dry_run
     )

@@ -66,7 +66,7 @@ def report(
     if student is not None and analysis_id is not None:
         raise UsageError("--student covers every analysis; leave out --analysis")
 
-    units = state(ctx).units()
+    units = state(ctx).units(read_only=True)
     if list_name is not None:
         with reports.open_list(units, list_name, analysis_id) as listing:
             if wants_lst:

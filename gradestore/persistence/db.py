@@ -8,17 +8,36 @@ reason: ingests and analyses are serialised, readers are never blocked.
 
 from __future__ import annotations
 
+import functools
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import quote, unquote
 
-from sqlalchemy import Connection, Engine, NestedTransaction, create_engine, event, inspect, text
+from sqlalchemy import (
+    URL,
+    Connection,
+    Engine,
+    NestedTransaction,
+    create_engine,
+    event,
+    inspect,
+    text,
+)
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 
-from gradestore.errors import ConfigurationError, DatabaseUnavailableError, SchemaError
+from gradestore.config import mask_secrets
+from gradestore.errors import (
+    ConfigurationError,
+    DatabaseUnavailableError,
+    GradestoreError,
+    NotFoundError,
+    SchemaError,
+)
 
 __all__ = [
     "Database",
@@ -48,11 +67,8 @@ UPGRADE_HINT = "run `gradestore db upgrade`"
 
 
 def masked_url(url: str) -> str:
-    """The URL with any password replaced by ***, for printing."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "<unparseable URL>"
+    """The URL with every secret in it replaced by ***, for printing (see mask_secrets)."""
+    return mask_secrets(url)
 
 
 def migrations_dir() -> Path:
@@ -64,13 +80,15 @@ def migrations_dir() -> Path:
     raise ConfigurationError("gradestore's migrations are missing from this installation")
 
 
-def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+def _on_sqlite_connect(dbapi_connection: Any, _record: Any, read_only: bool = False) -> None:
     # Autocommit at the driver level so that SQLAlchemy's "begin" event decides how to BEGIN.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys = ON")
-    if cursor.execute("PRAGMA journal_mode").fetchone()[0] not in ("wal", "memory"):
+    journal_mode = cursor.execute("PRAGMA journal_mode").fetchone()[0]
+    # A store opened read-only (mode=ro) keeps the journal mode its writer set.
+    if journal_mode not in ("wal", "memory") and not read_only:
         _switch_to_wal(cursor)
     # Safe with WAL: a power cut may lose the last commit, never corrupt the file.
     cursor.execute("PRAGMA synchronous = NORMAL")
@@ -99,18 +117,23 @@ def _on_sqlite_begin(connection: Connection) -> None:
     connection.exec_driver_sql(f"BEGIN {mode}")
 
 
-def create_engine_for(url: str) -> Engine:
-    """An engine for ``url``; creates the folder of a SQLite file if needed."""
+def create_engine_for(url: str, *, create: bool = True) -> Engine:
+    """An engine for ``url``. ``create`` (commands that write) makes the folder of a new SQLite
+    file; without it a missing SQLite file is ``no database at PATH`` and one this process may
+    not write is opened read-only, so that a read-only store can be reported from."""
     try:
         parsed = make_url(url)
-    except ArgumentError as error:
+    except (ArgumentError, ValueError) as error:
         raise ConfigurationError(f"not a database URL: {masked_url(url)!r}") from error
     if parsed.get_backend_name() == "sqlite":
-        database = parsed.database
-        if database and database != ":memory:" and not database.startswith("file:"):
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        path = _sqlite_file(parsed)
+        if path is not None and create:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        elif path is not None:
+            parsed = _sqlite_for_reading(parsed, path)
         engine = create_engine(parsed)
-        event.listen(engine, "connect", _on_sqlite_connect)
+        read_only = parsed.query.get("mode") == "ro"
+        event.listen(engine, "connect", functools.partial(_on_sqlite_connect, read_only=read_only))
         event.listen(engine, "begin", _on_sqlite_begin)
         return engine
     try:
@@ -122,6 +145,32 @@ def create_engine_for(url: str) -> Engine:
         ) from error
 
 
+def _sqlite_file(parsed: URL) -> Path | None:
+    """The file a SQLite URL names (None for memory and ``file:`` URIs)."""
+    database = parsed.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database).expanduser()
+
+
+def _sqlite_for_reading(parsed: URL, path: Path) -> URL:
+    """The URL to read an existing SQLite file with: read-only when this process may not
+    write it (or its folder, where SQLite keeps its WAL files).
+
+    In a folder we may not write, with no ``-shm`` file (so no process has the store open),
+    SQLite cannot set up WAL reading: the file is then read as immutable, which is safe while
+    nobody writes it (a writer would have to be its owner, during the second a report takes).
+    """
+    if not path.is_file():
+        raise NotFoundError(f"no database at {path}")
+    if os.access(path, os.W_OK) and os.access(path.parent, os.W_OK):
+        return parsed
+    query = {**parsed.query, "mode": "ro", "uri": "true"}
+    if not os.access(path.parent, os.W_OK) and not Path(f"{path}-shm").exists():
+        query["immutable"] = "1"
+    return parsed.set(database=f"file:{quote(str(path.resolve()))}", query=query)
+
+
 class UnitOfWork:
     """One transaction and the stores that work in it: rolled back unless ``commit()`` is
     called before the block ends.
@@ -131,19 +180,21 @@ class UnitOfWork:
     ``reports``, ``seed``) share the unit's one connection.
     """
 
-    def __init__(self, engine: Engine, *, write: bool) -> None:
+    def __init__(self, engine: Engine, *, write: bool, foreign_keys: bool = True) -> None:
         self._engine = engine
         self._write = write
+        self._foreign_keys = foreign_keys
 
     def __enter__(self) -> UnitOfWork:
         try:
             connection = self._engine.connect()
-        except OperationalError as error:
-            raise DatabaseUnavailableError(
-                f"cannot connect to {masked_url(str(self._engine.url))}: {_first_line(error)}"
-            ) from error
+        except DBAPIError as error:
+            raise _connect_error(self._engine, error) from error
         if self._write:
             connection.execution_options(gradestore_write=True)
+        if not self._foreign_keys and connection.dialect.name == "sqlite":
+            # A pragma that only works outside a transaction: sent before BEGIN, undone on exit.
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")  # type: ignore[union-attr]
         self.connection = connection
         self._transaction = connection.begin()
         if self._write and connection.dialect.name == "postgresql":
@@ -197,6 +248,8 @@ class UnitOfWork:
         try:
             if self._transaction.is_active:
                 self._transaction.rollback()
+            if not self._foreign_keys and self.connection.dialect.name == "sqlite":
+                self.connection.connection.driver_connection.execute("PRAGMA foreign_keys = ON")  # type: ignore[union-attr]
         finally:
             self.connection.close()
 
@@ -239,7 +292,27 @@ def connect(engine: Engine, *, write: bool) -> Iterator[Connection]:
 
 def _first_line(error: BaseException) -> str:
     message = str(getattr(error, "orig", None) or error).strip()
-    return message.splitlines()[0] if message else type(error).__name__
+    return mask_secrets(message.splitlines()[0] if message else type(error).__name__)
+
+
+def _connect_error(engine: Engine, error: DBAPIError) -> GradestoreError:
+    """One line for a database that cannot be opened: not SQLite (78), else unreachable (69)."""
+    reason = _first_line(error)
+    if engine.dialect.name == "sqlite" and not isinstance(error, OperationalError):
+        return ConfigurationError(
+            f"{where(engine)} is not a SQLite database, or is damaged ({reason})"
+        )
+    return DatabaseUnavailableError(f"cannot connect to {where(engine)}: {reason}")
+
+
+def where(engine: Engine) -> str:
+    """The database for a message: a SQLite file's path, else the URL without its secrets."""
+    database = engine.url.database or ""
+    if engine.dialect.name == "sqlite" and database.startswith("file:"):
+        return unquote(database.removeprefix("file:").partition("?")[0])
+    if engine.dialect.name == "sqlite" and database:
+        return database
+    return masked_url(engine.url.render_as_string(hide_password=False))
 
 
 # --- migrations -----------------------------------------------------------------------------
@@ -277,6 +350,27 @@ def current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
+@contextmanager
+def migrating(engine: Engine) -> Iterator[Connection]:
+    """A write transaction for `db upgrade` / `db downgrade`, committed when the block ends.
+
+    On SQLite, foreign keys are off while it runs (SQLite's own recipe for schema changes):
+    batch mode copies a table and drops the original, which other tables' rows still reference.
+    Before the commit, any row left without its parent is refused (the work is rolled back).
+    """
+    with UnitOfWork(engine, write=True, foreign_keys=False) as unit:
+        yield unit.connection
+        if engine.dialect.name == "sqlite":
+            orphans = unit.connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if orphans:
+                tables = sorted({row[0] for row in orphans})
+                raise SchemaError(
+                    f"the migration would leave rows of {', '.join(tables)} without the rows "
+                    "they refer to: nothing was changed"
+                )
+        unit.commit()
+
+
 def upgrade(connection: Connection, revision: str = "head") -> None:
     from alembic import command
 
@@ -289,16 +383,24 @@ def downgrade(connection: Connection, revision: str) -> None:
     command.downgrade(alembic_config(connection), revision)
 
 
-def open_database(url: str) -> Engine:
-    """An engine on ``url`` whose schema is the latest (created if the database is empty)."""
-    engine = create_engine_for(url)
-    ensure_schema(engine)
+def open_database(url: str, *, create: bool = True) -> Engine:
+    """An engine on ``url`` whose schema is the latest (created if the database is empty).
+
+    ``create=False`` is for commands that only read: nothing is created, a missing SQLite file
+    or an empty database is a NotFoundError (exit 66).
+    """
+    engine = create_engine_for(url, create=create)
+    try:
+        ensure_schema(engine, create=create)
+    except BaseException:
+        engine.dispose()
+        raise
     return engine
 
 
-def open_store(url: str) -> Database:
+def open_store(url: str, *, create: bool = True) -> Database:
     """The unit-of-work factory of the store at ``url`` (see :func:`open_database`)."""
-    return Database(open_database(url))
+    return Database(open_database(url, create=create))
 
 
 def _stored_revision(connection: Connection) -> str | None:
@@ -308,8 +410,9 @@ def _stored_revision(connection: Connection) -> str | None:
     return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
-def ensure_schema(engine: Engine) -> None:
-    """Create an empty database at the latest schema; refuse one that is out of date."""
+def ensure_schema(engine: Engine, *, create: bool = True) -> None:
+    """Create an empty database at the latest schema (unless ``create`` is False); refuse one
+    that is out of date."""
     with connect(engine, write=False) as connection:
         revision = _stored_revision(connection)
     if revision == HEAD_REVISION:
@@ -317,6 +420,10 @@ def ensure_schema(engine: Engine) -> None:
     head = head_revision()
     if revision == head:
         return
+    if revision is None and not create:
+        raise NotFoundError(
+            f"no gradestore store in {where(engine)} yet: `gradestore ingest` some grades first"
+        )
     if revision is None:
         with connect(engine, write=True) as connection:
             # Another process may have created it while we waited for the lock.

@@ -68,13 +68,13 @@ def test_downgrade_to_an_unknown_revision_is_a_usage_error(db_url: str) -> None:
 
 def test_database_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config = tmp_path / "config.toml"
-    monkeypatch.setenv("GRADESTORE_CONFIG", str(config))
     default = resolve_database()
     assert default.source == "default"
     assert default.url.endswith("/gradestore/gradestore.db")
     assert str(tmp_path / "xdg-data") in default.url  # the user's data directory
 
     config.write_text('database_url = "sqlite:////srv/from-config.db"\n')
+    monkeypatch.setenv("GRADESTORE_CONFIG", str(config))
     assert resolve_database().url == "sqlite:////srv/from-config.db"
 
     monkeypatch.setenv("GRADESTORE_DATABASE_URL", "postgresql://u@h/env")
