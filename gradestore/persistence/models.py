@@ -140,18 +140,23 @@ class SourceFile(Base):
 
 
 class Enrollment(Base):
-    """Every stored grade: one row per student per section."""
+    """Every stored grade: one row per student per section.
+
+    Its primary key is (section, student), and on SQLite the table is that key's B-tree
+    (``WITHOUT ROWID``): a section's grades lie together, so counting grades per section and
+    letter, comparing a section with a file and replacing a section read one range, and no
+    other index is needed for them. docs/performance.md lists each index with its query.
+    """
 
     __tablename__ = "enrollments"
-    __table_args__ = (
-        UniqueConstraint("section_id", "student_id"),
-        # Covers the analysis' count of grades per (section, letter) without reading the table.
-        Index("ix_enrollments_section_id_grade", "section_id", "grade"),
-    )
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    section_id: Mapped[int] = mapped_column(ForeignKey("sections.id", ondelete="CASCADE"))
-    student_id: Mapped[int] = mapped_column(ForeignKey("students.id"), index=True)
+    section_id: Mapped[int] = mapped_column(
+        ForeignKey("sections.id", ondelete="CASCADE"), primary_key=True
+    )
+    student_id: Mapped[int] = mapped_column(
+        ForeignKey("students.id"), primary_key=True, index=True
+    )
     grade: Mapped[str] = mapped_column(String(2))
     source_file_id: Mapped[int | None] = mapped_column(ForeignKey("source_files.id"), index=True)
 

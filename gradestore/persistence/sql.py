@@ -82,7 +82,7 @@ class SqlStore:
     # --- names and ids shared by several use cases --------------------------------------------
 
     def has_grades(self) -> bool:
-        return self.connection.execute(select(Enrollment.id).limit(1)).first() is not None
+        return self.connection.execute(select(Enrollment.section_id).limit(1)).first() is not None
 
     def ensure_groups(self, names: Iterable[str]) -> dict[str, int]:
         return self._ensure_named(Group, names)

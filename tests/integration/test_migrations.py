@@ -113,3 +113,71 @@ def test_a_database_of_someone_else_is_not_touched(empty_db_url: str) -> None:
 
 def test_the_head_revision_constant_is_alembics_head() -> None:
     assert db.head_revision() == db.HEAD_REVISION
+
+
+def _store_at_0003_with_grades(engine: Engine) -> None:
+    with db.connect(engine, write=True) as connection:
+        db.upgrade(connection, "0003")
+        connection.execute(
+            text(
+                "INSERT INTO students (id, fname, lname, student_id) VALUES"
+                " (1, 'Ada', 'Byron', '007'), (2, 'Alan', 'Turing', '042')"
+            )
+        )
+        connection.execute(text("INSERT INTO sections (id, name) VALUES (1, 'S1'), (2, 'S2')"))
+        connection.execute(
+            text(
+                "INSERT INTO source_files (id, path, sha256, ingested_at, row_count)"
+                " VALUES (1, 'a.csv', 'ff', '2026-01-01 00:00:00', 3)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO enrollments (section_id, student_id, grade, source_file_id)"
+                " VALUES (2, 1, 'B', 1), (1, 2, 'A', 1), (1, 1, 'F', NULL)"
+            )
+        )
+
+
+def _grades(engine: Engine) -> list[tuple[object, ...]]:
+    with db.connect(engine, write=False) as connection:
+        rows = connection.execute(
+            text(
+                "SELECT section_id, student_id, grade, source_file_id FROM enrollments"
+                " ORDER BY section_id, student_id"
+            )
+        )
+        return [tuple(row) for row in rows]
+
+
+def test_enrollments_holding_grades_convert_to_the_section_student_key_and_back(
+    empty_db_url: str,
+) -> None:
+    """0004 rebuilds enrollments in place: every grade and its provenance stays, both ways."""
+    engine = db.create_engine_for(empty_db_url)
+    _store_at_0003_with_grades(engine)
+    expected = [(1, 1, "F", None), (1, 2, "A", 1), (2, 1, "B", 1)]
+    with db.connect(engine, write=True) as connection:
+        db.upgrade(connection, "0004")
+    assert _grades(engine) == expected
+    inspector = inspect(engine)
+    key = inspector.get_pk_constraint("enrollments")["constrained_columns"]
+    assert key == ["section_id", "student_id"]
+    assert "id" not in {column["name"] for column in inspector.get_columns("enrollments")}
+    assert {index["name"] for index in inspector.get_indexes("enrollments")} == {
+        "ix_enrollments_student_id",
+        "ix_enrollments_source_file_id",
+    }
+    if engine.dialect.name == "sqlite":
+        with db.connect(engine, write=False) as connection:
+            sql = connection.exec_driver_sql(
+                "SELECT sql FROM sqlite_master WHERE name = 'enrollments'"
+            ).scalar_one()
+        assert sql.rstrip().upper().endswith("WITHOUT ROWID")
+    with db.connect(engine, write=True) as connection:
+        db.downgrade(connection, "0003")
+    assert _grades(engine) == expected
+    with db.connect(engine, write=False) as connection:
+        ids = connection.execute(text("SELECT id FROM enrollments ORDER BY id")).scalars().all()
+    assert sorted(ids) == [1, 2, 3]
+    engine.dispose()
