@@ -154,9 +154,7 @@ class Enrollment(Base):
     section_id: Mapped[int] = mapped_column(
         ForeignKey("sections.id", ondelete="CASCADE"), primary_key=True
     )
-    student_id: Mapped[int] = mapped_column(
-        ForeignKey("students.id"), primary_key=True, index=True
-    )
+    student_id: Mapped[int] = mapped_column(ForeignKey("students.id"), primary_key=True, index=True)
     grade: Mapped[str] = mapped_column(String(2))
     source_file_id: Mapped[int | None] = mapped_column(ForeignKey("source_files.id"), index=True)
 

@@ -589,7 +589,7 @@ def test_every_file_of_the_original_project_ingests_with_the_right_counts(
     stored_sections = dict(
         rows(
             engine,
-            "SELECT sec.name, COUNT(e.id) FROM sections sec"
+            "SELECT sec.name, COUNT(e.section_id) FROM sections sec"
             " LEFT JOIN enrollments e ON e.section_id = sec.id GROUP BY sec.name",
         )
     )
