@@ -10,11 +10,12 @@ from __future__ import annotations
 import difflib
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, NamedTuple
 
 from gradestore import stats
 from gradestore.errors import NotFoundError, UsageError
 from gradestore.grades import ALL_GRADES, GOOD_GRADES, GRADE_POINTS, WORK_GRADES
-from gradestore.kinds import ScopeKind
+from gradestore.kinds import Adjustment, ScopeKind, TestMethod
 from gradestore.persistence.analysis_store import AnalysisStore
 from gradestore.persistence.db import UnitOfWorkFactory
 from gradestore.persistence.models import utc_now
@@ -24,8 +25,15 @@ from gradestore.persistence.rows import (
     Membership,
     SectionFigures,
     SectionZTest,
+    Testing,
 )
 from gradestore.results import AnalysisResult, load_analysis
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    from gradestore.stats import FloatArray
 
 DEFAULT_THRESHOLD = 0.05
 NOTHING_STORED = "no grades are stored yet: run `gradestore ingest FILE...` first"
@@ -60,17 +68,43 @@ def validate_threshold(threshold: float) -> float:
     return threshold
 
 
+@dataclass(frozen=True)
+class TestOptions:
+    """How an analysis tests (docs/statistics.md): alpha, the test, the multiplicity
+    adjustment, and the smallest section that is tested."""
+
+    __test__ = False  # not a pytest class
+
+    threshold: float = DEFAULT_THRESHOLD
+    method: TestMethod = TestMethod.Z
+    adjust: Adjustment = Adjustment.BH
+    min_n: int = 1
+
+    def validated(self) -> TestOptions:
+        """The options with their words as enums; a bad value is a usage error."""
+        validate_threshold(self.threshold)
+        if self.min_n < 1:
+            raise UsageError(f"--min-n must be a whole number of at least 1, not {self.min_n}")
+        try:
+            method, adjust = TestMethod(self.method), Adjustment(self.adjust)
+        except ValueError as error:
+            raise UsageError(str(error)) from None
+        return TestOptions(self.threshold, method, adjust, self.min_n)
+
+
 def run_analysis(
     units: UnitOfWorkFactory,
     threshold: float = DEFAULT_THRESHOLD,
     scope: Scope = Scope(ScopeKind.ALL),
     *,
+    options: TestOptions | None = None,
     with_lists: bool = True,
     top: int | None = None,
 ) -> AnalysisResult:
     """Analyse ``scope``, store it as a new analysis and return it as stored (``top``: only the
-    leading tests, see :func:`gradestore.results.load_analysis`)."""
-    validate_threshold(threshold)
+    leading tests, see :func:`gradestore.results.load_analysis`). ``options`` say how to test
+    (its threshold wins over ``threshold``); by default design.md's z-test, BH-adjusted."""
+    options = (options or TestOptions(threshold=threshold)).validated()
     with units(write=True) as unit:
         store = unit.analysis
         if not store.has_grades():
@@ -79,11 +113,16 @@ def run_analysis(
         grade_counts = store.scope_grade_counts(group_ids, ALL_GRADES)
         if not grade_counts:
             raise NotFoundError(f"the {scope.kind} scope {', '.join(scope.names)} has no sections")
-        memberships = store.scope_memberships(group_ids)
+        pools = _build_pools(grade_counts, store.scope_memberships(group_ids))
+        tested = (_section_tests(pools, options), _group_tests(pools, options))
         analysis_id = store.create_analysis(
-            threshold, scope.kind, list(scope.names), created_at=utc_now()
+            options.threshold,
+            scope.kind,
+            list(scope.names),
+            created_at=utc_now(),
+            testing=_testing(tested[0], options),
         )
-        store.add_analysis_figures(_compute(analysis_id, threshold, grade_counts, memberships))
+        store.add_analysis_figures(_figures(analysis_id, options.threshold, pools, tested))
         store.add_list_performances(analysis_id, GOOD_GRADES, WORK_GRADES)
         result = load_analysis(unit.reports, analysis_id, with_lists=with_lists, top=top)
         unit.commit()
@@ -120,24 +159,35 @@ def unknown(kind: str, name: str, existing: list[str]) -> str:
     return f"unknown {kind} {name!r}{hint}"
 
 
-def _compute(
-    analysis_id: int,
-    threshold: float,
-    grade_counts: dict[int, dict[str, int]],
-    memberships: list[Membership],
-) -> AnalysisFigures:
-    """Every statistic of the analysis, on arrays: a row per section, group or test."""
+@dataclass(frozen=True)
+class _Pools:
+    """The analysis' pools as grade counts (a row per pool, a column per grade-point value):
+    sections, groups, and 'all' (every enrollment of a grouped section once)."""
+
+    grade_counts: dict[int, dict[str, int]]
+    section_ids: list[int]
+    group_ids: list[int]
+    counts: FloatArray
+    group_counts: FloatArray
+    all_counts: FloatArray
+    points: FloatArray
+    # One row per (group, section) test.
+    test_group: npt.NDArray[np.intp]
+    test_section: npt.NDArray[np.intp]
+
+    def pools(self, counts: FloatArray) -> stats.Pools:
+        return stats.pools_from_counts(counts, self.points)
+
+
+def _build_pools(grade_counts: dict[int, dict[str, int]], memberships: list[Membership]) -> _Pools:
     import numpy as np
 
     section_ids = list(grade_counts)
     row_of = {section_id: row for row, section_id in enumerate(section_ids)}
     counted = list(GRADE_POINTS)
-    points = np.array([GRADE_POINTS[letter] for letter in counted])
     counts = np.array(
         [[grade_counts[s].get(letter, 0) for letter in counted] for s in section_ids], dtype=float
     ).reshape(len(section_ids), len(counted))
-    sections = stats.pools_from_counts(counts, points)
-
     group_members: dict[int, list[int]] = defaultdict(list)
     for membership in memberships:
         if membership.section_id in row_of:
@@ -146,52 +196,138 @@ def _compute(
     group_counts = np.array(
         [counts[group_members[g]].sum(axis=0) for g in group_ids], dtype=float
     ).reshape(len(group_ids), len(counted))
-    groups = stats.pools_from_counts(group_counts, points)
-    # 'All' pools every section of every group of the analysis, each enrollment once.
     grouped_rows = sorted({row for rows in group_members.values() for row in rows})
-    everything = stats.pools_from_counts(counts[grouped_rows].sum(axis=0, keepdims=True), points)
+    return _Pools(
+        grade_counts=grade_counts,
+        section_ids=section_ids,
+        group_ids=group_ids,
+        counts=counts,
+        group_counts=group_counts,
+        all_counts=counts[grouped_rows].sum(axis=0, keepdims=True),
+        points=np.array([GRADE_POINTS[letter] for letter in counted]),
+        test_group=np.array([i for i, g in enumerate(group_ids) for _ in group_members[g]], int),
+        test_section=np.array([row for g in group_ids for row in group_members[g]], dtype=int),
+    )
 
-    # Section against each of its groups: one row per (group, section) test.
-    test_group = np.array([i for i, g in enumerate(group_ids) for _ in group_members[g]], dtype=int)
-    test_section = np.array([row for g in group_ids for row in group_members[g]], dtype=int)
-    section_z = stats.test_list(
-        *stats.z_tests_of(sections.take(test_section), groups.take(test_group), threshold)
+
+@dataclass(frozen=True)
+class _Tested:
+    """Tests, with the figures stored beside them."""
+
+    tests: stats.TestArrays
+    effect_size: FloatArray
+    p_adjusted: FloatArray
+
+
+def _section_tests(pools: _Pools, options: TestOptions) -> _Tested:
+    """Each section against each of its groups (z), or against the rest of it (Welch)."""
+    sections = pools.pools(pools.counts[pools.test_section])
+    group_counts = pools.group_counts[pools.test_group]
+    groups = pools.pools(group_counts)
+    if options.method is TestMethod.WELCH:
+        rests = pools.pools(group_counts - pools.counts[pools.test_section])
+        tests = stats.welch_tests(sections, rests, groups, min_n=options.min_n)
+    else:
+        tests = stats.section_z_tests(sections, groups, min_n=options.min_n)
+    return _tested(tests, sections, groups, options)
+
+
+def _group_tests(pools: _Pools, options: TestOptions) -> _Tested:
+    """Each group against all groups (z), or against the rest of the analysis (Welch)."""
+    import numpy as np
+
+    groups = pools.pools(pools.group_counts)
+    everything = pools.pools(np.repeat(pools.all_counts, len(pools.group_ids), axis=0))
+    if options.method is TestMethod.WELCH:
+        rests = pools.pools(pools.all_counts - pools.group_counts)
+        tests = stats.welch_tests(groups, rests, everything, whole=stats.ONLY_GROUP)
+    else:
+        tests = stats.group_z_tests(groups, everything)
+    return _tested(tests, groups, everything, options)
+
+
+def _tested(
+    tests: stats.TestArrays, samples: stats.Pools, populations: stats.Pools, options: TestOptions
+) -> _Tested:
+    return _Tested(
+        tests=tests,
+        effect_size=stats.effect_sizes(samples, populations, tests),
+        p_adjusted=stats.adjust_p_values(tests.p_value, options.adjust),
     )
-    group_z = stats.test_list(
-        *stats.z_tests_of(groups, everything.take(np.zeros(len(group_ids), dtype=int)), threshold)
+
+
+def _testing(section_tests: _Tested, options: TestOptions) -> Testing:
+    """How the analysis tested, phi, and the raw flags chance alone would give."""
+    import numpy as np
+
+    tests = int(np.count_nonzero(~np.isnan(section_tests.tests.p_value)))
+    return Testing(
+        method=options.method,
+        adjust=options.adjust,
+        min_n=options.min_n,
+        overdispersion=stats.overdispersion(section_tests.tests.statistic),
+        tests=tests,
+        expected_false_flags=options.threshold * tests,
     )
+
+
+class _TestColumns(NamedTuple):
+    z_score: float | None
+    p_value: float | None
+    significant: bool
+    p_adjusted: float | None
+    significant_adjusted: bool
+    effect_size: float | None
+    no_test_reason: str | None
+
+
+def _test_columns(tested: _Tested, threshold: float) -> list[_TestColumns]:
+    """What every stored test holds, row by row (NaN stored as null)."""
+    tests = tested.tests
+    columns = zip(
+        _optional(tests.statistic),
+        _optional(tests.p_value),
+        tests.significant(threshold).tolist(),
+        _optional(tested.p_adjusted),
+        (tested.p_adjusted < threshold).tolist(),
+        _optional(tested.effect_size),
+        tests.reason.tolist(),
+        strict=True,
+    )
+    return [_TestColumns(*row) for row in columns]
+
+
+def _optional(values: FloatArray) -> list[float | None]:
+    return [None if value != value else value for value in values.tolist()]
+
+
+def _figures(
+    analysis_id: int, threshold: float, pools: _Pools, tested: tuple[_Tested, _Tested]
+) -> AnalysisFigures:
+    section_tests, group_tests = tested
+    section_pools = stats.pool_list(pools.pools(pools.counts))
+    group_pools = stats.pool_list(pools.pools(pools.group_counts))
     return AnalysisFigures(
         analysis_id=analysis_id,
         threshold=threshold,
         timestamp=utc_now(),
         sections=[
-            SectionFigures(section_id, pool.count, pool.mean_gpa, grade_counts[section_id])
-            for section_id, pool in zip(section_ids, stats.pool_list(sections), strict=True)
+            SectionFigures(section_id, pool.count, pool.mean_gpa, pools.grade_counts[section_id])
+            for section_id, pool in zip(pools.section_ids, section_pools, strict=True)
         ],
         groups=[
-            GroupFigures(
-                group_id,
-                pool.count,
-                pool.mean_gpa,
-                pool.stddev,
-                test.z_score,
-                test.p_value,
-                test.significant,
-            )
-            for group_id, pool, test in zip(
-                group_ids, stats.pool_list(groups), group_z, strict=True
+            GroupFigures(group_id, pool.count, pool.mean_gpa, pool.stddev, *columns)
+            for group_id, pool, columns in zip(
+                pools.group_ids, group_pools, _test_columns(group_tests, threshold), strict=True
             )
         ],
         zscores=[
-            SectionZTest(
-                section_ids[row],
-                group_ids[group_index],
-                test.z_score,
-                test.p_value,
-                test.significant,
-            )
-            for group_index, row, test in zip(
-                test_group.tolist(), test_section.tolist(), section_z, strict=True
+            SectionZTest(pools.section_ids[row], pools.group_ids[group_index], *columns)
+            for group_index, row, columns in zip(
+                pools.test_group.tolist(),
+                pools.test_section.tolist(),
+                _test_columns(section_tests, threshold),
+                strict=True,
             )
         ],
     )

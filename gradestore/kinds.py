@@ -89,3 +89,24 @@ class ListKind(StrEnum):
 
 
 _STORED_CATEGORY = {ListKind.GOOD: "good", ListKind.WORK: "bad"}
+
+
+class TestMethod(StrEnum):
+    """How a section is tested against its group: design.md's z-test against the whole group,
+    or Welch's t-test against the rest of the group (docs/statistics.md)."""
+
+    __test__ = False  # not a pytest class
+
+    Z = "z"
+    WELCH = "welch"
+
+
+class Adjustment(StrEnum):
+    """How p-values are adjusted for the number of tests: Benjamini-Hochberg or -Yekutieli
+    (false discovery rate), Holm or Bonferroni (family-wise error), or not at all."""
+
+    BH = "bh"
+    BY = "by"
+    HOLM = "holm"
+    BONFERRONI = "bonferroni"
+    NONE = "none"

@@ -12,6 +12,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from gradestore.kinds import ListKind, ScopeKind
+from gradestore.persistence.rows import Testing
+from gradestore.stats import IN_NO_GROUP
 
 if TYPE_CHECKING:
     from gradestore.persistence.report_queries import ReportQueries
@@ -30,6 +32,14 @@ class SectionTest:
     z_score: float | None
     p_value: float | None
     significant: bool
+    # Beside the seed's z, p and significant (docs/statistics.md); null for analyses stored
+    # before these figures existed. ``no_test_reason`` says why z and p are null.
+    p_adjusted: float | None = None
+    significant_adjusted: bool | None = None
+    effect_size: float | None = None
+    no_test_reason: str | None = None
+    # The group's mean GPA (for the difference in points); None in no group.
+    against_mean_gpa: float | None = None
 
     @classmethod
     def from_row(cls, row: SectionTestRow) -> SectionTest:
@@ -42,7 +52,17 @@ class SectionTest:
             z_score=row.z_score,
             p_value=row.p_value,
             significant=row.significant,
+            p_adjusted=row.p_adjusted,
+            significant_adjusted=row.significant_adjusted,
+            effect_size=row.effect_size,
+            no_test_reason=row.no_test_reason,
+            against_mean_gpa=row.against_mean_gpa,
         )
+
+    @property
+    def reason(self) -> str | None:
+        """Why there is no test: the stored reason, or that the section is in no group."""
+        return IN_NO_GROUP if self.group is None else self.no_test_reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,9 +77,19 @@ class GroupTest:
     z_score: float | None
     p_value: float | None
     significant: bool
+    # Beside the seed's z, p and significant (docs/statistics.md); null for analyses stored
+    # before these figures existed. ``no_test_reason`` says why z and p are null.
+    p_adjusted: float | None = None
+    significant_adjusted: bool | None = None
+    effect_size: float | None = None
+    no_test_reason: str | None = None
+    # The mean GPA of all groups of the analysis (for the difference in points).
+    against_mean_gpa: float | None = None
 
     @classmethod
-    def from_row(cls, row: GroupTestRow, sections: list[str]) -> GroupTest:
+    def from_row(
+        cls, row: GroupTestRow, sections: list[str], all_mean_gpa: float | None
+    ) -> GroupTest:
         return cls(
             group=row.group,
             sections=sections,
@@ -69,7 +99,16 @@ class GroupTest:
             z_score=row.z_score,
             p_value=row.p_value,
             significant=row.significant,
+            p_adjusted=row.p_adjusted,
+            significant_adjusted=row.significant_adjusted,
+            effect_size=row.effect_size,
+            no_test_reason=row.no_test_reason,
+            against_mean_gpa=all_mean_gpa,
         )
+
+    @property
+    def reason(self) -> str | None:
+        return self.no_test_reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,13 +143,22 @@ class AnalysisResult:
     # All tests of the analysis; ``sections`` and ``groups`` may hold only the leading ones.
     section_test_count: int = 0
     group_test_count: int = 0
+    # How it tested, and its own figures (docs/statistics.md).
+    testing: Testing = field(default_factory=Testing)
 
     def heading_json(self) -> dict[str, Any]:
+        testing = self.testing
         return {
             "analysis_id": self.analysis_id,
             "created_at": self.created_at.isoformat(),
             "threshold": self.threshold,
             "scope": {"kind": self.scope_kind, "names": self.scope_names},
+            "method": testing.method,
+            "adjust": testing.adjust,
+            "min_n": testing.min_n,
+            "overdispersion": testing.overdispersion,
+            "tests": testing.tests,
+            "expected_false_flags": testing.expected_false_flags,
         }
 
     def as_json(self) -> dict[str, Any]:
@@ -134,6 +182,7 @@ def section_json(test: SectionTest) -> dict[str, Any]:
         "z_score": test.z_score,
         "p_value": test.p_value,
         "significant": test.significant,
+        **_figures_json(test),
     }
 
 
@@ -147,6 +196,16 @@ def group_json(test: GroupTest) -> dict[str, Any]:
         "z_score": test.z_score,
         "p_value": test.p_value,
         "significant": test.significant,
+        **_figures_json(test),
+    }
+
+
+def _figures_json(test: SectionTest | GroupTest) -> dict[str, Any]:
+    return {
+        "effect_size": test.effect_size,
+        "p_adjusted": test.p_adjusted,
+        "significant_adjusted": test.significant_adjusted,
+        "no_test_reason": test.reason,
     }
 
 
@@ -174,14 +233,13 @@ def load_tests(
         sections.append(SectionTest.from_row(row))
         if row.group is not None:
             group_sections.setdefault(row.group, []).append(row.section)
-    groups = (
-        []
-        if section is not None
-        else [
-            GroupTest.from_row(row, sorted(group_sections.get(row.group, [])))
-            for row in queries.group_tests(analysis_id, group=group)
-        ]
-    )
+    if section is not None:
+        return sections, []
+    all_mean = queries.all_groups_mean(analysis_id)
+    groups = [
+        GroupTest.from_row(row, sorted(group_sections.get(row.group, [])), all_mean)
+        for row in queries.group_tests(analysis_id, group=group)
+    ]
     return sections, groups
 
 
@@ -202,7 +260,8 @@ def load_analysis(
         ]
         group_rows = queries.group_tests(analysis_id, top=top)
         members = queries.group_section_names(analysis_id, [row.group for row in group_rows])
-        groups = [GroupTest.from_row(row, members[row.group]) for row in group_rows]
+        all_mean = queries.all_groups_mean(analysis_id)
+        groups = [GroupTest.from_row(row, members[row.group], all_mean) for row in group_rows]
     else:
         sections, groups = load_tests(queries, analysis_id)
     sizes = queries.list_sizes(analysis_id)
@@ -220,6 +279,7 @@ def load_analysis(
         work_list_size=sizes.work,
         section_test_count=counted.sections,
         group_test_count=counted.groups,
+        testing=analysis.testing,
     )
 
 

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from gradestore.kinds import Adjustment, TestMethod
+
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
@@ -192,8 +194,8 @@ REST_OF_ALL_TOO_SMALL = "rest of the analysis has fewer than 2 counted grades"
 NO_SPREAD = "no spread within the section or the rest"
 IN_NO_GROUP = "in no group"
 
-METHODS = ("z", "welch")
-ADJUSTMENTS = ("bh", "by", "holm", "bonferroni", "none")
+METHODS = tuple(str(method) for method in TestMethod)
+ADJUSTMENTS = tuple(str(adjustment) for adjustment in Adjustment)
 WINSORISED_SHARE = 0.1
 
 

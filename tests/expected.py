@@ -29,8 +29,14 @@ GOOD = {"A+", "A", "A-"}
 WORK = {"D+", "D", "D-", "F"}
 
 
-def ztest(sample: list[float], population: list[float], alpha: float) -> tuple[float, float, bool]:
-    """One-sample z-test against a population of known (population) standard deviation."""
+def ztest(
+    sample: list[float], population: list[float], alpha: float
+) -> tuple[float | None, float | None, bool]:
+    """One-sample z-test against a population of known (population) standard deviation; none
+    when the sample is the whole population (design.md section 7: z would be 0 by
+    construction)."""
+    if len(sample) == len(population):
+        return None, None, False
     std = float(np.std(population, ddof=0))
     z = (float(np.mean(sample)) - float(np.mean(population))) / (std / math.sqrt(len(sample)))
     p = float(2 * norm.sf(abs(z)))

@@ -14,6 +14,7 @@ from gradestore.cli.common import (
     state,
     write_stdout,
 )
+from gradestore.kinds import Adjustment, TestMethod
 
 
 def register(app: typer.Typer) -> None:
@@ -39,13 +40,32 @@ def analyze(
     run: str | None = typer.Option(
         None, "--run", metavar="R", help="Analyse the groups of a legacy run (a .RUN file)."
     ),
+    method: TestMethod = typer.Option(
+        TestMethod.Z,
+        "--method",
+        help="z: design.md's z-test against the group; welch: Welch's t-test against the rest "
+        "of the group.",
+    ),
+    adjust: Adjustment = typer.Option(
+        Adjustment.BH,
+        "--adjust",
+        help="Multiplicity adjustment of p: bh, by (false discovery rate), holm, bonferroni "
+        "(family-wise), none.",
+    ),
+    min_n: int = typer.Option(
+        1,
+        "--min-n",
+        min=1,
+        metavar="N",
+        help="Test only sections with at least N counted grades (the others keep their figures).",
+    ),
     output_format: SummaryFormat = typer.Option(
         SummaryFormat.table, "--format", help="table (for people) or json (design.md shape)."
     ),
 ) -> None:
     """Compute section and group statistics, z-tests and the good and work lists; store them
     as a new analysis and print it. Default scope: everything in the store."""
-    from gradestore.analysis import Scope, run_analysis
+    from gradestore.analysis import Scope, TestOptions, run_analysis
     from gradestore.render import MAX_TEST_ROWS, analysis_renderables, write_analysis_json
     from gradestore.reports import open_analysis
 
@@ -54,7 +74,8 @@ def analyze(
     units = state(ctx).units()
     # A screen shows the leading tests only; JSON reads everything back below, streamed.
     top = 0 if as_json else MAX_TEST_ROWS
-    result = run_analysis(units, threshold, scope, with_lists=False, top=top)
+    options = TestOptions(threshold=threshold, method=method, adjust=adjust, min_n=min_n)
+    result = run_analysis(units, scope=scope, options=options, with_lists=False, top=top)
     if as_json:
         # Read back as stored, lists streamed: the same JSON as `report --format json`.
         with open_analysis(units, result.analysis_id) as stored:

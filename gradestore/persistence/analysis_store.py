@@ -14,8 +14,18 @@ from sqlalchemy import bindparam, insert, select, text
 
 from gradestore.kinds import ListKind, ScopeKind
 from gradestore.persistence.models import Analysis, Group, GroupSection, Run, RunGroup
-from gradestore.persistence.rows import AnalysisFigures, Membership
-from gradestore.persistence.sql import SqlStore, SqlValue
+from gradestore.persistence.rows import (
+    AnalysisFigures,
+    GroupFigures,
+    Membership,
+    SectionZTest,
+    Testing,
+)
+from gradestore.persistence.sql import TEST_FIGURES, SqlStore, SqlValue
+
+
+def _test_figures(test: GroupFigures | SectionZTest) -> tuple[SqlValue, ...]:
+    return (test.p_adjusted, test.significant_adjusted, test.effect_size, test.no_test_reason)
 
 
 class AnalysisStore(SqlStore):
@@ -98,7 +108,9 @@ class AnalysisStore(SqlStore):
         scope_kind: ScopeKind,
         scope_names: list[str],
         created_at: datetime,
+        testing: Testing | None = None,
     ) -> int:
+        testing = testing or Testing()
         return self.connection.execute(
             insert(Analysis)
             .values(
@@ -106,6 +118,12 @@ class AnalysisStore(SqlStore):
                 threshold=threshold,
                 scope_kind=scope_kind,
                 scope_names=scope_names,
+                method=testing.method,
+                adjust=testing.adjust,
+                min_n=testing.min_n,
+                overdispersion=testing.overdispersion,
+                tests=testing.tests,
+                expected_false_flags=testing.expected_false_flags,
             )
             .returning(Analysis.id)
         ).scalar_one()
@@ -132,6 +150,7 @@ class AnalysisStore(SqlStore):
                 "z_score",
                 "p_value",
                 "significant",
+                *TEST_FIGURES,
             ),
             [
                 (
@@ -143,6 +162,7 @@ class AnalysisStore(SqlStore):
                     g.z_score,
                     g.p_value,
                     g.significant,
+                    *_test_figures(g),
                 )
                 for g in figures.groups
             ],
@@ -157,6 +177,7 @@ class AnalysisStore(SqlStore):
                 "z_score",
                 "p_value",
                 "significant",
+                *TEST_FIGURES,
                 "threshold",
                 "timestamp",
             ),
@@ -168,6 +189,7 @@ class AnalysisStore(SqlStore):
                     z.z_score,
                     z.p_value,
                     z.significant,
+                    *_test_figures(z),
                     figures.threshold,
                     timestamp,
                 )

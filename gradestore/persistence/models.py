@@ -187,6 +187,15 @@ class Analysis(Base):
     # "all", "groups", "run", or "service"; scope_names holds the group or run names.
     scope_kind: Mapped[str] = mapped_column(String(16))
     scope_names: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # How the tests were made (docs/statistics.md). Analyses stored before these columns have
+    # method 'z' and min_n 1 (what they used) and null for what they did not compute.
+    method: Mapped[str] = mapped_column(String(16), default="z", server_default="z")
+    adjust: Mapped[str | None] = mapped_column(String(16))
+    min_n: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    overdispersion: Mapped[float | None] = mapped_column(Float)
+    # Section tests that have a p, and threshold x tests: the raw flags chance alone would give.
+    tests: Mapped[int | None] = mapped_column(Integer)
+    expected_false_flags: Mapped[float | None] = mapped_column(Float)
 
 
 class AnalysisSection(Base):
@@ -222,6 +231,11 @@ class AnalysisGroup(Base):
     z_score: Mapped[float | None] = mapped_column(Float)
     p_value: Mapped[float | None] = mapped_column(Float)
     significant: Mapped[bool] = mapped_column(Boolean, default=False)
+    p_adjusted: Mapped[float | None] = mapped_column(Float)
+    # Null where the analysis predates adjustment (or for the seed's service API rows).
+    significant_adjusted: Mapped[bool | None] = mapped_column(Boolean)
+    effect_size: Mapped[float | None] = mapped_column(Float)
+    no_test_reason: Mapped[str | None] = mapped_column(String(80))
 
 
 class ZScore(Base):
@@ -242,6 +256,11 @@ class ZScore(Base):
     group_id: Mapped[int | None] = mapped_column(
         ForeignKey("groups.id", ondelete="CASCADE"), index=True
     )
+    p_adjusted: Mapped[float | None] = mapped_column(Float)
+    # Null where the analysis predates adjustment (or for the seed's service API rows).
+    significant_adjusted: Mapped[bool | None] = mapped_column(Boolean)
+    effect_size: Mapped[float | None] = mapped_column(Float)
+    no_test_reason: Mapped[str | None] = mapped_column(String(80))
 
 
 class Performance(Base):

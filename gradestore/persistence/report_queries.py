@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import bindparam, select, text
 
-from gradestore.kinds import ListKind, ScopeKind
+from gradestore.kinds import Adjustment, ListKind, ScopeKind, TestMethod
 from gradestore.persistence.models import Analysis, Section, Student
 from gradestore.persistence.rows import (
     AnalysisRow,
@@ -27,13 +28,15 @@ from gradestore.persistence.rows import (
     StudentListRow,
     StudentPk,
     StudentRow,
+    Testing,
 )
-from gradestore.persistence.sql import SqlStore, json_value
+from gradestore.persistence.sql import TEST_FIGURES, SqlStore, json_value
 
-# Significant tests first, then by |z| (null z last), keeping the first :top rows.
+# Significant tests first (after adjustment, then raw), then by |z| (null z last), keeping
+# the first :top rows.
 LARGEST_Z_FIRST = (
-    "{table}.significant DESC, CASE WHEN {table}.z_score IS NULL THEN 1 ELSE 0 END,"
-    " ABS({table}.z_score) DESC LIMIT :top"
+    "CASE WHEN {table}.significant_adjusted THEN 0 ELSE 1 END, {table}.significant DESC,"
+    " CASE WHEN {table}.z_score IS NULL THEN 1 ELSE 0 END, ABS({table}.z_score) DESC LIMIT :top"
 )
 # Rows of one list are read in this order: student by name, then section.
 LIST_ORDER = "st.lname, st.fname, st.student_id, sec.name"
@@ -62,6 +65,12 @@ class ReportQueries(SqlStore):
                 Analysis.threshold,
                 Analysis.scope_kind,
                 Analysis.scope_names,
+                Analysis.method,
+                Analysis.adjust,
+                Analysis.min_n,
+                Analysis.overdispersion,
+                Analysis.tests,
+                Analysis.expected_false_flags,
             ).where(Analysis.id == analysis_id)
         ).first()
         if row is None:
@@ -72,6 +81,14 @@ class ReportQueries(SqlStore):
             threshold=row.threshold,
             scope_kind=ScopeKind(row.scope_kind),
             scope_names=list(row.scope_names or []),
+            testing=Testing(
+                method=TestMethod(row.method),
+                adjust=Adjustment(row.adjust) if row.adjust is not None else None,
+                min_n=row.min_n,
+                overdispersion=row.overdispersion,
+                tests=row.tests,
+                expected_false_flags=row.expected_false_flags,
+            ),
         )
 
     def section_tests(
@@ -92,25 +109,29 @@ class ReportQueries(SqlStore):
         order = "sec.name, g.name" if top is None else LARGEST_Z_FIRST.format(table="z")
         rows = self._execute(
             "SELECT sec.name, g.name, a.count, a.mean_gpa, a.grade_counts,"
-            " z.z_score, z.p_value, z.significant"
+            f" z.z_score, z.p_value, z.significant, {_figures('z')}, ag.mean_gpa"
             " FROM analysis_sections a JOIN sections sec ON sec.id = a.section_id"
             " LEFT JOIN zscores z ON z.analysis_id = a.analysis_id AND z.section_id = a.section_id"
             " LEFT JOIN groups g ON g.id = z.group_id"
+            " LEFT JOIN analysis_groups ag"
+            " ON ag.analysis_id = a.analysis_id AND ag.group_id = z.group_id"
             f" WHERE a.analysis_id = :analysis{only} ORDER BY {order}",
             {"analysis": analysis_id, "section": section, "group": group, "top": top},
         )
         return [
             SectionTestRow(
-                section=section,
-                group=group,
-                count=count,
-                mean_gpa=mean_gpa,
-                grade_counts=json_value(grade_counts),
-                z_score=z_score,
-                p_value=p_value,
-                significant=bool(significant),
+                section=row[0],
+                group=row[1],
+                count=row[2],
+                mean_gpa=row[3],
+                grade_counts=json_value(row[4]),
+                z_score=row[5],
+                p_value=row[6],
+                significant=bool(row[7]),
+                **_figures_of(row[8:12]),
+                against_mean_gpa=row[12],
             )
-            for section, group, count, mean_gpa, grade_counts, z_score, p_value, significant in rows
+            for row in rows
         ]
 
     def group_tests(
@@ -119,15 +140,36 @@ class ReportQueries(SqlStore):
         only = " AND g.name = :group" if group is not None else ""
         order = "g.name" if top is None else LARGEST_Z_FIRST.format(table="a")
         rows = self._execute(
-            "SELECT g.name, a.count, a.mean_gpa, a.stddev, a.z_score, a.p_value, a.significant"
-            " FROM analysis_groups a JOIN groups g ON g.id = a.group_id"
+            "SELECT g.name, a.count, a.mean_gpa, a.stddev, a.z_score, a.p_value, a.significant,"
+            f" {_figures('a')} FROM analysis_groups a JOIN groups g ON g.id = a.group_id"
             f" WHERE a.analysis_id = :analysis{only} ORDER BY {order}",
             {"analysis": analysis_id, "group": group, "top": top},
         )
         return [
-            GroupTestRow(group, count, mean_gpa, stddev, z_score, p_value, bool(significant))
-            for group, count, mean_gpa, stddev, z_score, p_value, significant in rows
+            GroupTestRow(
+                group=row[0],
+                count=row[1],
+                mean_gpa=row[2],
+                stddev=row[3],
+                z_score=row[4],
+                p_value=row[5],
+                significant=bool(row[6]),
+                **_figures_of(row[7:11]),
+            )
+            for row in rows
         ]
+
+    def all_groups_mean(self, analysis_id: int) -> float | None:
+        """The mean GPA of 'all' (every counted grade of the analysis' grouped sections, each
+        enrollment once), from the stored section figures: what groups are tested against."""
+        mean: float | None = self._execute(
+            "SELECT SUM(a.count * a.mean_gpa) / SUM(a.count) FROM analysis_sections a"
+            " WHERE a.analysis_id = :analysis AND a.count > 0 AND EXISTS (SELECT 1 FROM zscores z"
+            " WHERE z.analysis_id = a.analysis_id AND z.section_id = a.section_id"
+            " AND z.group_id IS NOT NULL)",
+            {"analysis": analysis_id},
+        ).scalar()
+        return mean
 
     def group_section_names(self, analysis_id: int, groups: Sequence[str]) -> dict[str, list[str]]:
         """The sections each of these groups had in the analysis."""
@@ -267,6 +309,18 @@ class ReportQueries(SqlStore):
             {"student_pk": student_pk},
         )
         return [EarlierListRow(*row) for row in rows]
+
+
+def _figures(table: str) -> str:
+    return ", ".join(f"{table}.{name}" for name in TEST_FIGURES)
+
+
+def _figures_of(values: Sequence[Any]) -> dict[str, Any]:
+    """The stored test figures by name (a stored boolean may come back as 0 or 1)."""
+    figures = dict(zip(TEST_FIGURES, values, strict=True))
+    if figures["significant_adjusted"] is not None:
+        figures["significant_adjusted"] = bool(figures["significant_adjusted"])
+    return figures
 
 
 def _aware(value: datetime | str) -> datetime:

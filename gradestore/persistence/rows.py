@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from gradestore.kinds import ListKind, RowKind, ScopeKind
+from gradestore.kinds import Adjustment, ListKind, RowKind, ScopeKind, TestMethod
 
 StudentPk = int
 
@@ -102,6 +102,12 @@ class GroupFigures:
     z_score: float | None
     p_value: float | None
     significant: bool
+    # Beside the seed's z, p and significant (docs/statistics.md); null in rows written
+    # through the seed's service API and in analyses stored before these figures existed.
+    p_adjusted: float | None = None
+    significant_adjusted: bool | None = None
+    effect_size: float | None = None
+    no_test_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +119,26 @@ class SectionZTest:
     z_score: float | None
     p_value: float | None
     significant: bool
+    # Beside the seed's z, p and significant (docs/statistics.md); null in rows written
+    # through the seed's service API and in analyses stored before these figures existed.
+    p_adjusted: float | None = None
+    significant_adjusted: bool | None = None
+    effect_size: float | None = None
+    no_test_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Testing:
+    """How an analysis tested, and its own figures: phi, the section tests that have a p, and
+    threshold x tests (the raw flags chance alone would give). Analyses stored before these
+    existed read as method z, min_n 1 and null for the rest."""
+
+    method: TestMethod = TestMethod.Z
+    adjust: Adjustment | None = None
+    min_n: int = 1
+    overdispersion: float | None = None
+    tests: int | None = None
+    expected_false_flags: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +163,7 @@ class AnalysisRow:
     threshold: float | None
     scope_kind: ScopeKind
     scope_names: list[str]
+    testing: Testing = Testing()
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +178,14 @@ class SectionTestRow:
     z_score: float | None
     p_value: float | None
     significant: bool
+    # Beside the seed's z, p and significant (docs/statistics.md); null in rows written
+    # through the seed's service API and in analyses stored before these figures existed.
+    p_adjusted: float | None = None
+    significant_adjusted: bool | None = None
+    effect_size: float | None = None
+    no_test_reason: str | None = None
+    # The group's mean GPA, for the difference in points (None: in no group).
+    against_mean_gpa: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +197,12 @@ class GroupTestRow:
     z_score: float | None
     p_value: float | None
     significant: bool
+    # Beside the seed's z, p and significant (docs/statistics.md); null in rows written
+    # through the seed's service API and in analyses stored before these figures existed.
+    p_adjusted: float | None = None
+    significant_adjusted: bool | None = None
+    effect_size: float | None = None
+    no_test_reason: str | None = None
 
 
 class CountedTests(NamedTuple):

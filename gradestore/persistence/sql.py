@@ -19,6 +19,8 @@ from gradestore.persistence.models import Enrollment, Group, Run, Section
 SqlValue = str | int | float | bool | datetime | None
 Params = Mapping[str, SqlValue | Sequence[SqlValue]]
 CHUNK = 500
+# What a stored test (zscores, analysis_groups) holds beside the seed's z, p and significant.
+TEST_FIGURES = ("p_adjusted", "significant_adjusted", "effect_size", "no_test_reason")
 NamedModel = type[Group] | type[Section] | type[Run]
 
 

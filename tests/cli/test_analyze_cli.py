@@ -36,7 +36,16 @@ TOP_KEYS = {
     "groups",
     "good_list",
     "work_list",
+    # design.md section 7, statistics a chair can trust:
+    "method",
+    "adjust",
+    "min_n",
+    "overdispersion",
+    "tests",
+    "expected_false_flags",
 }
+# Beside the seed's z, p and significant, on every section and group entry.
+TEST_FIGURE_KEYS = {"effect_size", "p_adjusted", "significant_adjusted", "no_test_reason"}
 SECTION_KEYS = {
     "section",
     "group",
@@ -46,6 +55,7 @@ SECTION_KEYS = {
     "z_score",
     "p_value",
     "significant",
+    *TEST_FIGURE_KEYS,
 }
 GROUP_KEYS = {
     "group",
@@ -56,6 +66,7 @@ GROUP_KEYS = {
     "z_score",
     "p_value",
     "significant",
+    *TEST_FIGURE_KEYS,
 }
 STUDENT_KEYS = {"student_id", "first_name", "last_name", "entries", "appeared_before"}
 
@@ -307,11 +318,13 @@ def test_run_and_group_scopes(runs_db: str) -> None:
         "COMSC110.03F25",
     }
     expected = independent_sample_figures()
-    # One group in scope: the group is the whole 'all' pool, so its z is 0 and p is 1.
+    # One group in scope: the group is the whole 'all' pool (z would be 0 by construction), so
+    # it is not tested, and says why.
     (group,) = intro["groups"]
     assert group["mean_gpa"] == pytest.approx(expected["groups"]["COMSC110"]["mean_gpa"])
-    assert group["z_score"] == pytest.approx(0.0, abs=1e-9)
-    assert group["p_value"] == pytest.approx(1.0)
+    assert group["z_score"] is None and group["p_value"] is None
+    assert group["significant"] is False
+    assert group["no_test_reason"] == "only group in the analysis"
 
     two = analyze_json(runs_db, "--group", "COMSC210", "--group", "COMSC330")
     assert {g["group"] for g in two["groups"]} == {"COMSC210", "COMSC330"}

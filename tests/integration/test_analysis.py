@@ -94,8 +94,9 @@ def pool(values: list[float]) -> tuple[int, float | None, float | None]:
 def ztest(
     sample: list[float], population: list[float], threshold: float
 ) -> tuple[float | None, float | None, bool]:
-    """The design's one-sample z-test, computed here with numpy and scipy."""
-    if not sample or not population:
+    """The design's one-sample z-test, computed here with numpy and scipy. A sample that is
+    its whole population (the only section of its group, the only group) is not tested."""
+    if not sample or not population or len(sample) == len(population):
         return None, None, False
     std = float(np.std(population, ddof=0))
     if std == 0.0 or math.isclose(std, 0.0, abs_tol=1e-12):
