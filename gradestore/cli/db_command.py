@@ -64,7 +64,7 @@ def downgrade(
     ctx: typer.Context,
     revision: str = typer.Argument(..., help="Target revision, or 'base' to drop every table."),
 ) -> None:
-    """Take the database schema back to REVISION (data in dropped tables is lost)."""
+    """Take the database schema back to REVISION (data in dropped tables and columns is lost)."""
     from alembic.util import CommandError
 
     from gradestore.errors import UsageError
