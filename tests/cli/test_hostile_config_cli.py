@@ -339,7 +339,7 @@ def test_downgrade_and_upgrade_a_store_holding_data(db_url: str) -> None:
     assert upgraded.exit_code == 0, upgraded.stderr
     assert table_counts(engine) == before
     after = run_cli("--db", db_url, "report", "--format", "json").stdout
-    # Below 0004 the test figures' columns are dropped: they come back null, all else is equal.
+    # Below 0005 the test figures' columns are dropped: they come back null, all else is equal.
     assert without_test_figures(after, nulled=True) == without_test_figures(report)
     gone = run_cli("--db", db_url, "db", "downgrade", "base")
     assert gone.exit_code == 0, gone.stderr
@@ -353,7 +353,7 @@ ANALYSIS_FIGURES = ("adjust", "overdispersion", "tests", "expected_false_flags")
 
 
 def without_test_figures(report: str, *, nulled: bool = False) -> dict[str, Any]:
-    """The report's JSON without what migration 0004 added (checked null when ``nulled``)."""
+    """The report's JSON without what migration 0005 added (checked null when ``nulled``)."""
     data = json.loads(report)
     for entry in [data, *data["sections"], *data["groups"]]:
         for key in (*TEST_FIGURES, *ANALYSIS_FIGURES):

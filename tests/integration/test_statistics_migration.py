@@ -1,5 +1,5 @@
-"""The migration of the test figures (0004) on a store holding analyses, on SQLite and
-PostgreSQL: down to 0003 keeps every analysis; up again, an analysis made before the figures
+"""The migration of the test figures (0005) on a store holding analyses, on SQLite and
+PostgreSQL: down to 0004 keeps every analysis; up again, an analysis made before the figures
 reads as what it was (the z-test, min_n 1) with null for what it never computed."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ def test_figures_migrate_down_and_up_on_a_store_with_analyses(db_url: str) -> No
     before = run_analysis(units).as_json()
     assert before["adjust"] == "bh"
     with db.connect(engine, write=True) as connection:
-        db.downgrade(connection, "0003")
+        db.downgrade(connection, "0004")
     with db.connect(engine, write=True) as connection:
         db.upgrade(connection)
     after = reports.analysis_report(units).as_json()
