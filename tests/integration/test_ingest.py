@@ -10,7 +10,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, inspect, text
 
 from gradestore.ingest import IngestOptions, IngestReport, UnitResult, ingest_paths
 from gradestore.persistence.db import Database
@@ -635,3 +635,35 @@ def test_a_bad_file_does_not_stop_a_good_one_in_the_same_command(
     assert [unit.status for unit in report.units] == ["rejected", "stored"]
     assert [name for name, *_ in grades(engine)] == ["G1"]
     assert rows(engine, "SELECT name FROM sections") == [("G1",)]
+
+
+def test_a_large_load_and_a_small_one_leave_every_enrollment_index_whole(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A load large beside the table (here: into an empty store) has its SQLite indexes built
+    after it; a small one keeps them up row by row. Both leave the indexes the models name,
+    answering lookups by student and by source file."""
+    big = "".join(f"S{s},{s}{n:03d},Last{n},First{n},B\n" for s in range(4) for n in range(30))
+    write(tmp_path / "big.csv", HEADER + big)
+    write(tmp_path / "small.csv", HEADER + "S9,0001000,Last,One,A\nS9,1002,Last,Two,F\n")
+    assert only_unit(ingest(engine, tmp_path / "big.csv")).grades_added == 120
+    assert only_unit(ingest(engine, tmp_path / "small.csv")).grades_added == 2
+    with engine.connect() as connection:
+        indexes = {ix["name"] for ix in inspect(connection).get_indexes("enrollments")}
+        if engine.dialect.name == "sqlite":
+            assert connection.exec_driver_sql("PRAGMA integrity_check").scalar_one() == "ok"
+    assert indexes == {"ix_enrollments_student_id", "ix_enrollments_source_file_id"}
+    by_student = rows(
+        engine,
+        "SELECT sec.name, e.grade FROM enrollments e JOIN students st ON st.id = e.student_id"
+        " JOIN sections sec ON sec.id = e.section_id WHERE st.student_id = :sid",
+        sid="2007",
+    )
+    assert by_student == [("S2", "B")]
+    by_file = rows(
+        engine,
+        "SELECT COUNT(*) FROM enrollments e JOIN source_files sf ON sf.id = e.source_file_id"
+        " WHERE sf.path LIKE :path",
+        path="%small.csv",
+    )
+    assert by_file == [(2,)]
