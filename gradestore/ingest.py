@@ -44,6 +44,11 @@ class IngestOptions:
     max_errors_per_file: int = 20
 
 
+# Warnings beyond these are counted, not kept: memory stays bounded when every row of a file
+# warns (the command line prints the first 20 of a unit, then how many more there were).
+KEPT_WARNINGS = 100
+
+
 @dataclass
 class UnitResult:
     """What happened to one file argument."""
@@ -63,6 +68,18 @@ class UnitResult:
     list_entries_added: int = 0
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    warnings_not_kept: int = 0
+
+    def warn(self, problem: Problem) -> None:
+        if len(self.warnings) < KEPT_WARNINGS:
+            self.warnings.append(problem)
+        else:
+            self.warnings_not_kept += 1
+
+    @property
+    def warning_count(self) -> int:
+        """Every warning of the unit, the ones not kept included."""
+        return len(self.warnings) + self.warnings_not_kept
 
     @property
     def rows_rejected(self) -> int:
@@ -331,7 +348,10 @@ def _rejected(result: UnitResult) -> UnitResult:
 
 def _sort_problems(result: UnitResult, problems: Iterable[Problem]) -> None:
     for problem in problems:
-        (result.warnings if problem.is_warning else result.errors).append(problem)
+        if problem.is_warning:
+            result.warn(problem)
+        else:
+            result.errors.append(problem)
 
 
 @dataclass
@@ -417,7 +437,10 @@ class _Stager:
         sections, students, errors = self.sections, self.students, self.result.errors
         for record in records:
             if isinstance(record, Problem):
-                (self.result.warnings if record.is_warning else errors).append(record)
+                if record.is_warning:
+                    self.result.warn(record)
+                else:
+                    errors.append(record)
                 continue
             line, student_id = record.line, record.student_id
             known = students.get(student_id)
@@ -480,7 +503,7 @@ class _Stager:
             if source_id == self.source_ids[-1]
             else (f"{self.display_path(source_id)}:{line}")
         )
-        self.result.warnings.append(
+        self.result.warn(
             Problem(
                 display,
                 record.line,
@@ -513,7 +536,7 @@ def _warn_about_other_names(
     for student_id, (last, first) in stored_names.items():
         staged_last, staged_first, source_id, line = stager.students[student_id]
         if (staged_last, staged_first) != (last, first):
-            result.warnings.append(
+            result.warn(
                 Problem(
                     stager.display_path(source_id),
                     line,
@@ -559,7 +582,7 @@ def _check_duplicates(
                 )
             )
         else:
-            result.warnings.append(
+            result.warn(
                 Problem(
                     display,
                     row.line,

@@ -189,6 +189,7 @@ def ingest_json(report: IngestReport) -> str:
                     "rows_rejected": unit.rows_rejected,
                     "errors": [str(problem) for problem in unit.errors],
                     "warnings": [str(problem) for problem in unit.warnings],
+                    "warning_count": unit.warning_count,
                 }
                 for unit in report.units
             ],

@@ -73,7 +73,9 @@ def ingest(
     shown: set[str] = set()  # a file read by two units (a .GRP and a .RUN) warns once
     for unit in report.units:
         _print_problems([str(problem) for problem in unit.errors], "errors", shown)
-        _print_problems([str(problem) for problem in unit.warnings], "warnings", shown)
+        _print_problems(
+            [str(problem) for problem in unit.warnings], "warnings", shown, unit.warnings_not_kept
+        )
     if output_format is SummaryFormat.json:
         sys.stdout.write(ingest_json(report))
     else:
@@ -95,13 +97,15 @@ def ingest(
         raise typer.Exit(os.EX_NOINPUT if missing_only else os.EX_DATAERR)
 
 
-def _print_problems(lines: list[str], what: str, shown: set[str]) -> None:
+def _print_problems(lines: list[str], what: str, shown: set[str], not_kept: int = 0) -> None:
+    """The first MAX_PROBLEMS_SHOWN lines, then how many more (``not_kept``: counted only)."""
     fresh = [line for line in lines if line not in shown]
     shown.update(fresh)
     for line in fresh[:MAX_PROBLEMS_SHOWN]:
         sys.stderr.write(line + "\n")
-    if len(fresh) > MAX_PROBLEMS_SHOWN:
-        sys.stderr.write(f"... and {len(fresh) - MAX_PROBLEMS_SHOWN} more {what}\n")
+    more = max(len(fresh) - MAX_PROBLEMS_SHOWN, 0) + not_kept
+    if more:
+        sys.stderr.write(f"... and {more} more {what}\n")
 
 
 class _Progress:

@@ -785,3 +785,23 @@ def test_two_processes_on_one_empty_database_both_succeed(
         assert (counts["sections"], counts["students"], counts["enrollments"]) == (2, 299, 597)
     finally:
         engine.dispose()
+
+
+def test_warnings_beyond_those_kept_are_counted_and_the_file_is_stored(
+    db_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    """Every row warns (a name without a comma): 20 are printed, 100 kept, all 250 counted."""
+    body = "".join(f"S1,{n:04d},Name{n},A\n" for n in range(250))
+    data = write(tmp_path / "names.csv", "section,student_id,name,grade\n" + body)
+    code, summary, stderr = ingest_json(db_url, str(data))
+    assert code == 0
+    unit = summary["units"][0]
+    assert (unit["status"], unit["grades_added"], unit["warning_count"]) == ("stored", 250, 250)
+    assert len(unit["warnings"]) == 100
+    assert unit["warnings"][0] == (
+        f"{data}:2: warning: name has no comma ('Last, First'): read as a last name"
+    )
+    lines = stderr.splitlines()
+    assert len([line for line in lines if ": warning: " in line]) == 20
+    assert lines[-1] == "... and 230 more warnings"
+    assert len(section_grades(engine, "S1")) == 250
