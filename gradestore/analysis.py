@@ -7,13 +7,12 @@ back set-based, all in one transaction.
 
 from __future__ import annotations
 
-import difflib
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
 from gradestore import stats
-from gradestore.errors import NotFoundError, UsageError
+from gradestore.errors import NOTHING_STORED, NotFoundError, UsageError, unknown
 from gradestore.grades import ALL_GRADES, GOOD_GRADES, GRADE_POINTS, WORK_GRADES
 from gradestore.kinds import Adjustment, ScopeKind, TestMethod
 from gradestore.persistence.analysis_store import AnalysisStore
@@ -36,7 +35,6 @@ if TYPE_CHECKING:
     from gradestore.stats import FloatArray
 
 DEFAULT_THRESHOLD = 0.05
-NOTHING_STORED = "no grades are stored yet: run `gradestore ingest FILE...` first"
 
 
 @dataclass(frozen=True)
@@ -144,19 +142,6 @@ def _scope_group_ids(store: AnalysisStore, scope: Scope) -> list[int] | None:
         if name not in found:
             raise NotFoundError(unknown("group", name, store.group_names()))
     return sorted(found.values())
-
-
-def unknown(kind: str, name: str, existing: list[str]) -> str:
-    """One line naming what was asked and the closest existing names."""
-    close = difflib.get_close_matches(name, existing, n=3, cutoff=0.5)
-    if close:
-        hint = f"; did you mean {', '.join(close)}?"
-    elif existing:
-        shown = ", ".join(existing[:5]) + (", ..." if len(existing) > 5 else "")
-        hint = f"; known {kind}s: {shown}"
-    else:
-        hint = f"; no {kind}s are stored"
-    return f"unknown {kind} {name!r}{hint}"
 
 
 @dataclass(frozen=True)

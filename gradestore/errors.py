@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import os
+
+NOTHING_STORED = "no grades are stored yet: run `gradestore ingest FILE...` first"
 
 
 class GradestoreError(Exception):
@@ -43,3 +46,16 @@ class SchemaError(GradestoreError):
 
 class ConfigurationError(GradestoreError):
     exit_code = os.EX_CONFIG  # 78
+
+
+def unknown(kind: str, name: str, existing: list[str]) -> str:
+    """One line naming what was asked and the closest existing names."""
+    close = difflib.get_close_matches(name, existing, n=3, cutoff=0.5)
+    if close:
+        hint = f"; did you mean {', '.join(close)}?"
+    elif existing:
+        shown = ", ".join(existing[:5]) + (", ..." if len(existing) > 5 else "")
+        hint = f"; known {kind}s: {shown}"
+    else:
+        hint = f"; no {kind}s are stored"
+    return f"unknown {kind} {name!r}{hint}"

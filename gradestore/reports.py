@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from gradestore.analysis import NOTHING_STORED, unknown
-from gradestore.errors import NotFoundError
+from gradestore.errors import NOTHING_STORED, NotFoundError, unknown
 from gradestore.grades import grade_points
 from gradestore.kinds import ListKind, TestKind
 from gradestore.persistence.db import UnitOfWorkFactory

@@ -11,10 +11,9 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import JSON, bindparam, text
 
 from gradestore.kinds import Adjustment, ListKind, ScopeKind, TestMethod
-from gradestore.persistence.models import Analysis, Section, Student
 from gradestore.persistence.rows import (
     AnalysisRow,
     CountedTests,
@@ -31,6 +30,7 @@ from gradestore.persistence.rows import (
     Testing,
 )
 from gradestore.persistence.sql import TEST_FIGURES, SqlStore, json_value
+from gradestore.persistence.types import UTCDateTime
 
 # Significant tests first (after adjustment, then raw), then by |z| (null z last), keeping
 # the first :top rows.
@@ -47,31 +47,24 @@ class ReportQueries(SqlStore):
 
     def latest_analysis_id(self) -> int | None:
         """The newest analysis made by `gradestore analyze` (not the seed API's collection)."""
-        return self.connection.execute(
-            select(Analysis.id)
-            .where(Analysis.scope_kind != ScopeKind.SERVICE)
-            .order_by(Analysis.created_at.desc(), Analysis.id.desc())
-            .limit(1)
+        latest: int | None = self._execute(
+            "SELECT id FROM analyses WHERE scope_kind <> :service"
+            " ORDER BY created_at DESC, id DESC LIMIT 1",
+            {"service": ScopeKind.SERVICE},
         ).scalar()
+        return latest
 
     def analysis_ids(self) -> list[int]:
-        return list(self.connection.execute(select(Analysis.id).order_by(Analysis.id)).scalars())
+        return list(self._execute("SELECT id FROM analyses ORDER BY id").scalars())
 
     def analysis(self, analysis_id: int) -> AnalysisRow | None:
         row = self.connection.execute(
-            select(
-                Analysis.id,
-                Analysis.created_at,
-                Analysis.threshold,
-                Analysis.scope_kind,
-                Analysis.scope_names,
-                Analysis.method,
-                Analysis.adjust,
-                Analysis.min_n,
-                Analysis.overdispersion,
-                Analysis.tests,
-                Analysis.expected_false_flags,
-            ).where(Analysis.id == analysis_id)
+            text(
+                "SELECT id, created_at, threshold, scope_kind, scope_names, method, adjust,"
+                " min_n, overdispersion, tests, expected_false_flags FROM analyses"
+                " WHERE id = :analysis"
+            ).columns(created_at=UTCDateTime(), scope_names=JSON()),
+            {"analysis": analysis_id},
         ).first()
         if row is None:
             return None
@@ -256,23 +249,21 @@ class ReportQueries(SqlStore):
     # --- sections and students ----------------------------------------------------------------
 
     def section_info(self, name: str) -> SectionInfo | None:
-        row = self.connection.execute(
-            select(Section.name, Section.term, Section.credit_hours, Section.header_name).where(
-                Section.name == name
-            )
+        row = self._execute(
+            "SELECT name, term, credit_hours, header_name FROM sections WHERE name = :name",
+            {"name": name},
         ).first()
         return SectionInfo(*row) if row is not None else None
 
     def student(self, student_id: str) -> StudentRow | None:
-        row = self.connection.execute(
-            select(Student.id, Student.student_id, Student.fname, Student.lname).where(
-                Student.student_id == student_id
-            )
+        row = self._execute(
+            "SELECT id, student_id, fname, lname FROM students WHERE student_id = :student_id",
+            {"student_id": student_id},
         ).first()
         return StudentRow(*row) if row is not None else None
 
     def student_ids(self) -> list[str]:
-        return list(self.connection.execute(select(Student.student_id)).scalars())
+        return list(self._execute("SELECT student_id FROM students").scalars())
 
     def student_grades(self, student_pk: StudentPk) -> list[StudentGradeRow]:
         """(section, term, grade) of every stored grade of a student."""

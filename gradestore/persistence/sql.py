@@ -9,11 +9,16 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, CursorResult, insert, select, text
 from sqlalchemy.util.typing import TupleAny
 
-from gradestore.persistence.models import Enrollment, Group, Run, Section
+if TYPE_CHECKING:
+    # The ORM models are imported where a store writes; reading a report needs none of them.
+    from gradestore.persistence.models import Group, Run, Section
+
+    NamedModel = type[Group] | type[Section] | type[Run]
 
 # A SQL value as the drivers take it (a StrEnum is a str).
 SqlValue = str | int | float | bool | datetime | None
@@ -21,7 +26,6 @@ Params = Mapping[str, SqlValue | Sequence[SqlValue]]
 CHUNK = 500
 # What a stored test (zscores, analysis_groups) holds beside the seed's z, p and significant.
 TEST_FIGURES = ("p_adjusted", "significant_adjusted", "effect_size", "no_test_reason")
-NamedModel = type[Group] | type[Section] | type[Run]
 
 
 class SqlStore:
@@ -84,19 +88,23 @@ class SqlStore:
     # --- names and ids shared by several use cases --------------------------------------------
 
     def has_grades(self) -> bool:
-        return self.connection.execute(select(Enrollment.section_id).limit(1)).first() is not None
+        return self._execute("SELECT 1 FROM enrollments LIMIT 1").first() is not None
 
     def ensure_groups(self, names: Iterable[str]) -> dict[str, int]:
+        from gradestore.persistence.models import Group
+
         return self._ensure_named(Group, names)
 
     def ensure_sections(self, names: Iterable[str]) -> dict[str, int]:
+        from gradestore.persistence.models import Section
+
         return self._ensure_named(Section, names)
 
     def group_names(self) -> list[str]:
-        return list(self.connection.execute(select(Group.name).order_by(Group.name)).scalars())
+        return list(self._execute("SELECT name FROM groups ORDER BY name").scalars())
 
     def section_names(self) -> list[str]:
-        return list(self.connection.execute(select(Section.name).order_by(Section.name)).scalars())
+        return list(self._execute("SELECT name FROM sections ORDER BY name").scalars())
 
     def _ensure_named(self, model: NamedModel, names: Iterable[str]) -> dict[str, int]:
         wanted = sorted(set(names))

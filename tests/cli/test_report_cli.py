@@ -571,3 +571,46 @@ def test_output_in_a_missing_folder_is_one_line_not_a_traceback(
         assert "Traceback" not in result.stderr, result.stderr[-300:]
         line = one_line_error(result)
         assert "missing" in line, line
+
+
+# What the report path must not import: it only reads rows (docs/performance.md, start-up).
+HEAVY_MODULES = ("sqlalchemy.orm", "gradestore.persistence.models", "pandas", "scipy", "numpy",
+                 "alembic")  # fmt: skip
+_IMPORTS_OF_ONE_COMMAND = """
+import sys
+from gradestore.cli import app
+try:
+    app(sys.argv[1:])
+except SystemExit as done:
+    code = done.code
+heavy = sorted({m for m in sys.modules if m.startswith(HEAVY)})
+sys.stderr.write(f"exit={code} heavy={','.join(heavy)}\\n")
+"""
+
+
+@pytest.mark.parametrize(
+    "report",
+    [
+        ("--section", S1),
+        ("--group", "COMSC210"),
+        ("--student", "1021"),
+        ("--list", "work", "--format", "csv"),
+        ("--format", "json"),
+    ],
+)
+def test_a_report_imports_no_orm_models_pandas_scipy_or_alembic(
+    store: Store, report: tuple[str, ...], tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    code = f"HEAVY = {HEAVY_MODULES!r}\n" + _IMPORTS_OF_ONE_COMMAND
+    out = tmp_path / "report.out"
+    completed = subprocess.run(
+        [sys.executable, "-c", code, "--db", store.db, "report", *report, "--output", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert completed.stderr.splitlines()[-1] == "exit=0 heavy=", completed.stderr
+    assert out.stat().st_size > 0
