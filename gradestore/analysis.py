@@ -26,7 +26,7 @@ from gradestore.persistence.rows import (
     SectionZTest,
     Testing,
 )
-from gradestore.results import AnalysisResult, load_analysis
+from gradestore.results import LEADING_TESTS, AnalysisResult, load_analysis
 
 if TYPE_CHECKING:
     import numpy as np
@@ -59,6 +59,7 @@ class Scope:
 
 
 def validate_threshold(threshold: float) -> float:
+    """The one rule for a significance level (the CLI reports it as a bad --threshold)."""
     if not 0 < threshold < 1:
         raise UsageError(
             f"--threshold must be a number between 0 and 1 (exclusive), not {threshold}"
@@ -96,12 +97,11 @@ def run_analysis(
     scope: Scope = Scope(ScopeKind.ALL),
     *,
     options: TestOptions | None = None,
-    with_lists: bool = True,
-    top: int | None = None,
 ) -> AnalysisResult:
-    """Analyse ``scope``, store it as a new analysis and return it as stored (``top``: only the
-    leading tests, see :func:`gradestore.results.load_analysis`). ``options`` say how to test
-    (its threshold wins over ``threshold``); by default design.md's z-test, BH-adjusted."""
+    """Analyse ``scope``, store it as a new analysis and return its summary: the analysis as
+    stored, with the leading tests only (see :data:`gradestore.results.LEADING_TESTS`) and the
+    lists' sizes but not the lists; ``reports`` reads the whole of it back. ``options`` say how
+    to test (its threshold wins over ``threshold``); by default design.md's z-test, BH-adjusted."""
     options = (options or TestOptions(threshold=threshold)).validated()
     with units(write=True) as unit:
         store = unit.analysis
@@ -122,7 +122,7 @@ def run_analysis(
         )
         store.add_analysis_figures(_figures(analysis_id, options.threshold, pools, tested))
         store.add_list_performances(analysis_id, GOOD_GRADES, WORK_GRADES)
-        result = load_analysis(unit.reports, analysis_id, with_lists=with_lists, top=top)
+        result = load_analysis(unit.reports, analysis_id, with_lists=False, top=LEADING_TESTS)
         unit.commit()
     return result
 

@@ -8,14 +8,18 @@ file is stored whole or not at all. Other units of the same command still go in.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gradestore.errors import UsageError
+from gradestore.jsontypes import JsonObject
 from gradestore.kinds import FileKind, FileStatus, RowKind, SectionAction
 from gradestore.persistence.db import UnitOfWork, UnitOfWorkFactory
 from gradestore.persistence.ingest_store import IngestStore
+from gradestore.persistence.models import MAX_LENGTHS
 from gradestore.persistence.rows import NewSection, NewStudent, StagedRow, StoredName
 from gradestore.readers import (
     file_sha256,
@@ -29,7 +33,6 @@ from gradestore.readers import (
 from gradestore.readers.records import GradeRecord, ListEntry, Problem, Reference
 
 STAGING_CHUNK_ROWS = 20_000
-MAX_LENGTHS = {"section": 200, "student_id": 64, "last_name": 200, "first_name": 200, "group": 200}
 
 # progress(file, rows read since the last call, phase): phase is "reading" while rows are read
 # and staged, then "storing" once for the unit's checks and writes.
@@ -38,10 +41,23 @@ ProgressCallback = Callable[[str, int, str], None]
 
 @dataclass(frozen=True)
 class IngestOptions:
+    """How to ingest; checked when made (a group name is stripped, and must fit the store)."""
+
     group: str | None = None
     replace: bool = False
     dry_run: bool = False
     max_errors_per_file: int = 20
+
+    def __post_init__(self) -> None:
+        if self.group is not None:
+            group = self.group.strip()
+            if not group:
+                raise UsageError("--group needs a non-empty name")
+            if len(group) > MAX_LENGTHS["group"]:
+                raise UsageError(f"--group is longer than {MAX_LENGTHS['group']} characters")
+            object.__setattr__(self, "group", group)
+        if self.max_errors_per_file < 1:
+            raise UsageError("max_errors_per_file must be at least 1")
 
 
 # Warnings beyond these are counted, not kept: memory stays bounded when every row of a file
@@ -85,6 +101,27 @@ class UnitResult:
     def rows_rejected(self) -> int:
         return sum(1 for problem in self.errors if problem.line is not None)
 
+    def as_json(self) -> JsonObject:
+        return {
+            "path": self.path,
+            "kind": self.kind,
+            "status": self.status,
+            "files": self.files,
+            "sections_added": self.sections_added,
+            "sections_unchanged": self.sections_unchanged,
+            "sections_replaced": self.sections_replaced,
+            "students_added": self.students_added,
+            "grades_added": self.grades_added,
+            "grades_unchanged": self.grades_unchanged,
+            "grades_replaced": self.grades_replaced,
+            "memberships_added": self.memberships_added,
+            "list_entries_added": self.list_entries_added,
+            "rows_rejected": self.rows_rejected,
+            "errors": [str(problem) for problem in self.errors],
+            "warnings": [str(problem) for problem in self.warnings],
+            "warning_count": self.warning_count,
+        }
+
     @property
     def changes_store(self) -> bool:
         return any(
@@ -107,6 +144,24 @@ class IngestReport:
     @property
     def ok(self) -> bool:
         return all(unit.status is not FileStatus.REJECTED for unit in self.units)
+
+    def as_json(self) -> JsonObject:
+        return {
+            "dry_run": self.dry_run,
+            "ok": self.ok,
+            "units": [unit.as_json() for unit in self.units],
+            "skipped_files": self.skipped_files,
+        }
+
+    @property
+    def exit_code(self) -> int:
+        """0; else 66 when every rejected argument is missing or not a grade file, else 65."""
+        rejected = [unit for unit in self.units if unit.status is FileStatus.REJECTED]
+        if not rejected:
+            return 0
+        if all(unit.kind is FileKind.UNKNOWN for unit in rejected):
+            return os.EX_NOINPUT
+        return os.EX_DATAERR
 
 
 @dataclass
@@ -288,7 +343,31 @@ def _ingest_unit(
     actions = _decide_section_actions(repository, stager, options, result)
     if result.errors:
         return _rejected(result), []
+    _write_unit(repository, files, stager, actions, duplicates, options, result)
+    _count_sections(stager, actions, duplicates, result)
+    written = {SectionAction.NEW, SectionAction.FILL, SectionAction.REPLACE}
+    if len(stager.source_ids) == 1 and set(actions.values()) <= written:
+        stored = result.grades_added + result.grades_replaced
+        repository.set_source_grades_stored(stager.source_ids[0], stored)
+    if not result.changes_store:
+        result.status = FileStatus.UNCHANGED
+    elif options.dry_run:
+        result.status = FileStatus.WOULD_STORE
+    else:
+        result.status = FileStatus.STORED
+    return result, files.all_files
 
+
+def _write_unit(
+    repository: IngestStore,
+    files: _UnitFiles,
+    stager: _Stager,
+    actions: dict[str, SectionAction],
+    duplicates: dict[str, int],
+    options: IngestOptions,
+    result: UnitResult,
+) -> None:
+    """The writes of a unit whose checks passed: students, sections, grades, groups, runs."""
     stored_names = repository.stored_students()
     _warn_about_other_names(stager, stored_names, result)
     result.students_added = repository.add_students(
@@ -317,6 +396,13 @@ def _ingest_unit(
     result.list_entries_added = repository.store_staged_list_entries()
     repository.drop_unused_source_files(stager.source_ids)
 
+
+def _count_sections(
+    stager: _Stager,
+    actions: dict[str, SectionAction],
+    duplicates: dict[str, int],
+    result: UnitResult,
+) -> None:
     for name, seen in stager.sections.items():
         stored_grades = seen.rows - duplicates.get(name, 0)
         action = actions[name]
@@ -328,17 +414,6 @@ def _ingest_unit(
             result.grades_replaced += stored_grades
         else:
             result.grades_added += stored_grades
-    written = {SectionAction.NEW, SectionAction.FILL, SectionAction.REPLACE}
-    if len(stager.source_ids) == 1 and set(actions.values()) <= written:
-        stored = result.grades_added + result.grades_replaced
-        repository.set_source_grades_stored(stager.source_ids[0], stored)
-    if not result.changes_store:
-        result.status = FileStatus.UNCHANGED
-    elif options.dry_run:
-        result.status = FileStatus.WOULD_STORE
-    else:
-        result.status = FileStatus.STORED
-    return result, files.all_files
 
 
 def _rejected(result: UnitResult) -> UnitResult:

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     )
     from gradestore.results import AnalysisResult, GroupTest, ListedStudent, SectionTest
 
-from gradestore.results import group_json, section_json, student_json
+from gradestore.results import LEADING_TESTS
 
 T = TypeVar("T", "SectionTest", "GroupTest")
 
@@ -167,40 +167,12 @@ def ingest_table(report: IngestReport, plain: bool) -> Table:
 
 
 def ingest_json(report: IngestReport) -> str:
-    return to_json(
-        {
-            "dry_run": report.dry_run,
-            "ok": report.ok,
-            "units": [
-                {
-                    "path": unit.path,
-                    "kind": unit.kind,
-                    "status": unit.status,
-                    "files": unit.files,
-                    "sections_added": unit.sections_added,
-                    "sections_unchanged": unit.sections_unchanged,
-                    "sections_replaced": unit.sections_replaced,
-                    "students_added": unit.students_added,
-                    "grades_added": unit.grades_added,
-                    "grades_unchanged": unit.grades_unchanged,
-                    "grades_replaced": unit.grades_replaced,
-                    "memberships_added": unit.memberships_added,
-                    "list_entries_added": unit.list_entries_added,
-                    "rows_rejected": unit.rows_rejected,
-                    "errors": [str(problem) for problem in unit.errors],
-                    "warnings": [str(problem) for problem in unit.warnings],
-                    "warning_count": unit.warning_count,
-                }
-                for unit in report.units
-            ],
-            "skipped_files": report.skipped_files,
-        }
-    )
+    return to_json(report.as_json())
 
 
 # --- analyses -------------------------------------------------------------------------------
 
-MAX_TEST_ROWS = 60
+MAX_TEST_ROWS = LEADING_TESTS
 
 
 def analysis_heading(result: AnalysisResult) -> str:
@@ -272,9 +244,9 @@ def shown_tests(tests: Sequence[T]) -> tuple[list[T], int]:
     """All tests when they fit a screen; else the significant ones and the largest |z| first."""
     if len(tests) <= MAX_TEST_ROWS:
         return list(tests), 0
-    from gradestore.reports import by_abs_z
+    from gradestore.persistence.ordering import significant_then_largest_z
 
-    ranked = sorted(tests, key=lambda test: (not test.significant, *by_abs_z(test)))
+    ranked = sorted(tests, key=significant_then_largest_z)
     shown = ranked[:MAX_TEST_ROWS]
     return shown, len(tests) - len(shown)
 
@@ -656,29 +628,15 @@ def write_list_json(report: ListReport, out: TextIO) -> None:
     write_json_document(
         out,
         {"analysis_id": report.analysis_id, "list": report.list},
-        [("students", map(student_json, report.students))],
+        [("students", (student.as_json() for student in report.students))],
     )
 
 
 def write_legacy_list(report: ListReport, out: TextIO) -> int:
-    """The original project's .lst layout: `"ID","Last, First", N` then N `"SECTION","GRADE"`.
+    """The original project's .lst layout (see :func:`gradestore.readers.write_list_file`)."""
+    from gradestore.readers import write_list_file
 
-    Returns how many students were written.
-    """
-
-    def quoted(value: str) -> str:
-        return '"' + value.replace('"', "'") + '"'
-
-    written = 0
-    for student in report.students:
-        name = student.last_name
-        # The reader splits at the last comma: "Smith, Jr.," is a last name with a comma.
-        if student.first_name or "," in student.last_name:
-            name = f"{student.last_name}, {student.first_name}".rstrip()
-        out.write(f"{quoted(student.student_id)},{quoted(name)}, {len(student.entries)}\n")
-        out.writelines(f"{quoted(e.section)},{quoted(e.grade)}\n" for e in student.entries)
-        written += 1
-    return written
+    return write_list_file(report.students, out)
 
 
 def write_analysis_json(result: AnalysisResult, out: TextIO) -> None:
@@ -687,10 +645,10 @@ def write_analysis_json(result: AnalysisResult, out: TextIO) -> None:
         out,
         result.heading_json(),
         [
-            ("sections", map(section_json, result.sections)),
-            ("groups", map(group_json, result.groups)),
-            ("good_list", map(student_json, result.good_list or [])),
-            ("work_list", map(student_json, result.work_list or [])),
+            ("sections", (test.as_json() for test in result.sections)),
+            ("groups", (test.as_json() for test in result.groups)),
+            ("good_list", (student.as_json() for student in result.good_list or [])),
+            ("work_list", (student.as_json() for student in result.work_list or [])),
         ],
     )
 

@@ -7,12 +7,13 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from gradestore.errors import NOTHING_STORED, NotFoundError, unknown
 from gradestore.grades import grade_points
+from gradestore.jsontypes import JsonObject
 from gradestore.kinds import ListKind, TestKind
 from gradestore.persistence.db import UnitOfWorkFactory
+from gradestore.persistence.ordering import largest_z_first, lowest_z_first
 from gradestore.persistence.report_queries import ReportQueries
 from gradestore.results import (
     AnalysisResult,
@@ -20,13 +21,10 @@ from gradestore.results import (
     ListedStudent,
     ListEntry,
     SectionTest,
-    group_json,
     iter_list,
     load_analysis,
     load_list,
     load_tests,
-    section_json,
-    student_json,
 )
 
 NOTHING_ANALYSED = "no analysis is stored yet: run `gradestore analyze` first"
@@ -89,7 +87,7 @@ class ZScoreListing:
     threshold: float | None
     rows: list[ZScoreRow]
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> JsonObject:
         return {
             "analysis_id": self.analysis_id,
             "threshold": self.threshold,
@@ -110,11 +108,6 @@ class ZScoreListing:
 
 
 ALL_GROUPS = "all groups"
-
-
-def by_abs_z(row: ZScoreRow | SectionTest | GroupTest) -> tuple[bool, float]:
-    """Largest |z| first; tests without a z (null cases) last."""
-    return (row.z_score is None, -abs(row.z_score or 0.0))
 
 
 def zscore_listing(
@@ -163,7 +156,7 @@ def zscore_listing(
         )
         for test in groups
     ]
-    return ZScoreListing(analysis_id, threshold, sorted(rows, key=by_abs_z))
+    return ZScoreListing(analysis_id, threshold, sorted(rows, key=largest_z_first))
 
 
 def _check_section(queries: ReportQueries, analysis_id: int, section: str) -> list[SectionTest]:
@@ -217,7 +210,7 @@ class SectionReport:
     good_list: list[ListedStudent]
     work_list: list[ListedStudent]
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> JsonObject:
         return {
             "analysis_id": self.analysis_id,
             "section": self.section,
@@ -236,8 +229,8 @@ class SectionReport:
                 for test in self.tests
                 if test.group is not None
             ],
-            "good_list": [student_json(student) for student in self.good_list],
-            "work_list": [student_json(student) for student in self.work_list],
+            "good_list": [student.as_json() for student in self.good_list],
+            "work_list": [student.as_json() for student in self.work_list],
         }
 
 
@@ -273,11 +266,11 @@ class GroupReport:
     group: GroupTest
     section_tests: list[SectionTest]
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> JsonObject:
         return {
             "analysis_id": self.analysis_id,
-            **group_json(self.group),
-            "section_tests": [section_json(test) for test in self.section_tests],
+            **self.group.as_json(),
+            "section_tests": [test.as_json() for test in self.section_tests],
         }
 
 
@@ -290,8 +283,7 @@ def group_report(
         analysis_id = resolve_analysis_id(queries, analysis_id)
         group_test = _check_group(queries, analysis_id, group)
         tests, _ = load_tests(queries, analysis_id, group=group)
-    # Sorted by z, lowest first: the sections that pull the group down lead.
-    tests.sort(key=lambda test: (test.z_score is None, test.z_score or 0.0))
+    tests.sort(key=lowest_z_first)
     return GroupReport(analysis_id, group_test, tests)
 
 
@@ -321,7 +313,7 @@ class StudentReport:
     lists: list[StudentListEntry]
     earlier_lists: list[ListEntry]
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> JsonObject:
         return {
             "student_id": self.student_id,
             "first_name": self.first_name,

@@ -9,11 +9,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from gradestore.jsontypes import JsonObject
 from gradestore.kinds import ListKind, ScopeKind
 from gradestore.persistence.rows import Testing
 from gradestore.stats import IN_NO_GROUP
+
+# Tests a summary (and a screen) holds when an analysis has more: significant, largest |z| first.
+LEADING_TESTS = 60
 
 if TYPE_CHECKING:
     from gradestore.persistence.report_queries import ReportQueries
@@ -64,6 +68,19 @@ class SectionTest:
         """Why there is no test: the stored reason, or that the section is in no group."""
         return IN_NO_GROUP if self.group is None else self.no_test_reason
 
+    def as_json(self) -> JsonObject:
+        return {
+            "section": self.section,
+            "group": self.group,
+            "count": self.count,
+            "mean_gpa": self.mean_gpa,
+            "grade_counts": self.grade_counts,
+            "z_score": self.z_score,
+            "p_value": self.p_value,
+            "significant": self.significant,
+            **_figures_json(self),
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class GroupTest:
@@ -110,6 +127,19 @@ class GroupTest:
     def reason(self) -> str | None:
         return self.no_test_reason
 
+    def as_json(self) -> JsonObject:
+        return {
+            "group": self.group,
+            "sections": self.sections,
+            "count": self.count,
+            "mean_gpa": self.mean_gpa,
+            "stddev": self.stddev,
+            "z_score": self.z_score,
+            "p_value": self.p_value,
+            "significant": self.significant,
+            **_figures_json(self),
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class ListEntry:
@@ -124,6 +154,15 @@ class ListedStudent:
     last_name: str
     entries: list[ListEntry] = field(default_factory=list)
     appeared_before: bool = False
+
+    def as_json(self) -> JsonObject:
+        return {
+            "student_id": self.student_id,
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "entries": [{"section": entry.section, "grade": entry.grade} for entry in self.entries],
+            "appeared_before": self.appeared_before,
+        }
 
 
 @dataclass(slots=True)
@@ -146,7 +185,7 @@ class AnalysisResult:
     # How it tested, and its own figures (docs/statistics.md).
     testing: Testing = field(default_factory=Testing)
 
-    def heading_json(self) -> dict[str, Any]:
+    def heading_json(self) -> JsonObject:
         testing = self.testing
         return {
             "analysis_id": self.analysis_id,
@@ -161,61 +200,23 @@ class AnalysisResult:
             "expected_false_flags": testing.expected_false_flags,
         }
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> JsonObject:
         """The JSON of design.md section 4 (plus the scope)."""
         return {
             **self.heading_json(),
-            "sections": [section_json(test) for test in self.sections],
-            "groups": [group_json(test) for test in self.groups],
-            "good_list": [student_json(student) for student in self.good_list or []],
-            "work_list": [student_json(student) for student in self.work_list or []],
+            "sections": [test.as_json() for test in self.sections],
+            "groups": [test.as_json() for test in self.groups],
+            "good_list": [student.as_json() for student in self.good_list or []],
+            "work_list": [student.as_json() for student in self.work_list or []],
         }
 
 
-def section_json(test: SectionTest) -> dict[str, Any]:
-    return {
-        "section": test.section,
-        "group": test.group,
-        "count": test.count,
-        "mean_gpa": test.mean_gpa,
-        "grade_counts": test.grade_counts,
-        "z_score": test.z_score,
-        "p_value": test.p_value,
-        "significant": test.significant,
-        **_figures_json(test),
-    }
-
-
-def group_json(test: GroupTest) -> dict[str, Any]:
-    return {
-        "group": test.group,
-        "sections": test.sections,
-        "count": test.count,
-        "mean_gpa": test.mean_gpa,
-        "stddev": test.stddev,
-        "z_score": test.z_score,
-        "p_value": test.p_value,
-        "significant": test.significant,
-        **_figures_json(test),
-    }
-
-
-def _figures_json(test: SectionTest | GroupTest) -> dict[str, Any]:
+def _figures_json(test: SectionTest | GroupTest) -> JsonObject:
     return {
         "effect_size": test.effect_size,
         "p_adjusted": test.p_adjusted,
         "significant_adjusted": test.significant_adjusted,
         "no_test_reason": test.reason,
-    }
-
-
-def student_json(student: ListedStudent) -> dict[str, Any]:
-    return {
-        "student_id": student.student_id,
-        "first_name": student.first_name,
-        "last_name": student.last_name,
-        "entries": [{"section": entry.section, "grade": entry.grade} for entry in student.entries],
-        "appeared_before": student.appeared_before,
     }
 
 

@@ -23,9 +23,16 @@ def register(app: typer.Typer) -> None:
 
 
 def _threshold(value: float) -> float:
-    if not 0 < value < 1:
-        raise typer.BadParameter("must be a number between 0 and 1 (exclusive), e.g. 0.05")
-    return value
+    """The library's rule, reported as a bad option (exit 2) before anything is opened."""
+    from gradestore.analysis import validate_threshold
+    from gradestore.errors import UsageError
+
+    try:
+        return validate_threshold(value)
+    except UsageError:
+        raise typer.BadParameter(
+            "must be a number between 0 and 1 (exclusive), e.g. 0.05"
+        ) from None
 
 
 @handle_errors
@@ -66,17 +73,14 @@ def analyze(
     """Compute section and group statistics, z-tests and the good and work lists; store them
     as a new analysis and print it. Default scope: everything in the store."""
     from gradestore.analysis import Scope, TestOptions, run_analysis
-    from gradestore.render import MAX_TEST_ROWS, analysis_renderables, write_analysis_json
+    from gradestore.render import analysis_renderables, write_analysis_json
     from gradestore.reports import open_analysis
 
     scope = Scope.from_options(groups, run)
-    as_json = output_format is SummaryFormat.json
     units = state(ctx).units()
-    # A screen shows the leading tests only; JSON reads everything back below, streamed.
-    top = 0 if as_json else MAX_TEST_ROWS
     options = TestOptions(threshold=threshold, method=method, adjust=adjust, min_n=min_n)
-    result = run_analysis(units, scope=scope, options=options, with_lists=False, top=top)
-    if as_json:
+    result = run_analysis(units, scope=scope, options=options)
+    if output_format is SummaryFormat.json:
         # Read back as stored, lists streamed: the same JSON as `report --format json`.
         with open_analysis(units, result.analysis_id) as stored:
             write_analysis_json(stored, sys.stdout)

@@ -98,18 +98,12 @@ def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        from sqlalchemy.exc import SQLAlchemyError
-
         from gradestore.errors import GradestoreError
 
         try:
             return command(*args, **kwargs)
         except GradestoreError as error:
             raise fail(str(error), error.exit_code) from None
-        except SQLAlchemyError as error:
-            orig = getattr(error, "orig", None)
-            lines = str(orig or error).strip().splitlines() or [type(error).__name__]
-            raise fail(f"database error: {lines[0]}", os.EX_UNAVAILABLE) from None
         except OSError as error:
             where = f"{error.filename}: " if error.filename else ""
             raise fail(f"{where}{error.strerror or error}", os.EX_IOERR) from None

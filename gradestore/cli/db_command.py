@@ -18,17 +18,15 @@ def current(ctx: typer.Context) -> None:
     from gradestore.persistence import db
 
     setting = state(ctx).database_setting()
-    engine = db.create_engine_for(setting.url, create=False)
-    try:
-        with db.connect(engine, write=False) as connection:
-            revision = db.current_revision(connection)
-    finally:
-        engine.dispose()
-    head = db.head_revision()
-    status = "latest" if revision == head else f"latest is {head}: run `gradestore db upgrade`"
-    typer.echo(f"database: {db.masked_url(setting.url)}")
+    schema = db.schema_state(setting.url)
+    status = (
+        "latest"
+        if schema.after == schema.head
+        else f"latest is {schema.head}: run `gradestore db upgrade`"
+    )
+    typer.echo(f"database: {schema.url}")
     typer.echo(f"from: {setting.describe_source()}")
-    typer.echo(f"revision: {revision or 'none (empty database)'} ({status})")
+    typer.echo(f"revision: {schema.after or 'none (empty database)'} ({status})")
 
 
 @app.command("upgrade")
@@ -38,24 +36,13 @@ def upgrade(
     revision: str = typer.Argument("head", help="Target revision (default: the latest)."),
 ) -> None:
     """Bring the database schema up to date (creates the tables of an empty database)."""
-    from alembic.util import CommandError
-
-    from gradestore.errors import UsageError
     from gradestore.persistence import db
 
-    url = state(ctx).database_url()
-    engine = db.create_engine_for(url)
-    with db.migrating(engine) as connection:
-        before = db.current_revision(connection)
-        try:
-            db.upgrade(connection, revision)
-        except CommandError as error:
-            raise UsageError(f"cannot upgrade to {revision!r}: {error}") from error
-        after = db.current_revision(connection)
-    if before == after:
-        typer.echo(f"{db.masked_url(url)}: already at revision {after}")
+    schema = db.change_schema(state(ctx).database_url(), revision, up=True)
+    if schema.before == schema.after:
+        typer.echo(f"{schema.url}: already at revision {schema.after}")
     else:
-        typer.echo(f"{db.masked_url(url)}: upgraded from {before or 'empty'} to {after}")
+        typer.echo(f"{schema.url}: upgraded from {schema.before or 'empty'} to {schema.after}")
 
 
 @app.command("downgrade")
@@ -65,18 +52,7 @@ def downgrade(
     revision: str = typer.Argument(..., help="Target revision, or 'base' to drop every table."),
 ) -> None:
     """Take the database schema back to REVISION (data in dropped tables and columns is lost)."""
-    from alembic.util import CommandError
-
-    from gradestore.errors import UsageError
     from gradestore.persistence import db
 
-    url = state(ctx).database_url()
-    engine = db.create_engine_for(url)
-    with db.migrating(engine) as connection:
-        before = db.current_revision(connection)
-        try:
-            db.downgrade(connection, revision)
-        except CommandError as error:
-            raise UsageError(f"cannot downgrade to {revision!r}: {error}") from error
-        after = db.current_revision(connection)
-    typer.echo(f"{db.masked_url(url)}: downgraded from {before} to {after or 'base (empty)'}")
+    schema = db.change_schema(state(ctx).database_url(), revision, up=False)
+    typer.echo(f"{schema.url}: downgraded from {schema.before} to {schema.after or 'base (empty)'}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -53,19 +52,12 @@ def ingest(
     ),
 ) -> None:
     """Store grade files, each file whole or not at all. Re-ingesting the same data is a no-op."""
-    from gradestore.errors import UsageError
-    from gradestore.ingest import MAX_LENGTHS, IngestOptions, ingest_paths
-    from gradestore.kinds import FileKind, FileStatus
+    from gradestore.ingest import IngestOptions, ingest_paths
+    from gradestore.kinds import FileStatus
     from gradestore.render import ingest_json, ingest_table
 
-    if group is not None and not group.strip():
-        raise UsageError("--group needs a non-empty name")
-    if group is not None and len(group.strip()) > MAX_LENGTHS["group"]:
-        raise UsageError(f"--group is longer than {MAX_LENGTHS['group']} characters")
+    options = IngestOptions(group=group, replace=replace, dry_run=dry_run)
     units = state(ctx).units(read_only=dry_run)
-    options = IngestOptions(
-        group=group.strip() if group else None, replace=replace, dry_run=dry_run
-    )
     errors = stderr_console()
     with _Progress(errors) as progress:
         report = ingest_paths(units, paths, options, progress=progress)
@@ -88,13 +80,8 @@ def ingest(
             out.print(f"skipped {len(report.skipped_files)} file(s) that are not grade files:")
             for skipped in report.skipped_files:
                 out.print(f"  {skipped}", markup=False)
-    if not report.ok:
-        missing_only = all(
-            unit.kind is FileKind.UNKNOWN
-            for unit in report.units
-            if unit.status is FileStatus.REJECTED
-        )
-        raise typer.Exit(os.EX_NOINPUT if missing_only else os.EX_DATAERR)
+    if report.exit_code:
+        raise typer.Exit(report.exit_code)
 
 
 def _print_problems(lines: list[str], what: str, shown: set[str], not_kept: int = 0) -> None:

@@ -130,72 +130,9 @@ class AnalysisStore(SqlStore):
 
     def add_analysis_figures(self, figures: AnalysisFigures) -> None:
         """Store an analysis' figures, and copy the latest into the seed's columns."""
-        analysis_id = figures.analysis_id
-        self._bulk_insert(
-            "analysis_sections",
-            ("analysis_id", "section_id", "count", "mean_gpa", "grade_counts"),
-            [
-                (analysis_id, s.section_id, s.count, s.mean_gpa, json.dumps(s.grade_counts))
-                for s in figures.sections
-            ],
-        )
-        self._bulk_insert(
-            "analysis_groups",
-            (
-                "analysis_id",
-                "group_id",
-                "count",
-                "mean_gpa",
-                "stddev",
-                "z_score",
-                "p_value",
-                "significant",
-                *TEST_FIGURES,
-            ),
-            [
-                (
-                    analysis_id,
-                    g.group_id,
-                    g.count,
-                    g.mean_gpa,
-                    g.stddev,
-                    g.z_score,
-                    g.p_value,
-                    g.significant,
-                    *_test_figures(g),
-                )
-                for g in figures.groups
-            ],
-        )
-        timestamp = self._timestamp(figures.timestamp)
-        self._bulk_insert(
-            "zscores",
-            (
-                "analysis_id",
-                "section_id",
-                "group_id",
-                "z_score",
-                "p_value",
-                "significant",
-                *TEST_FIGURES,
-                "threshold",
-                "timestamp",
-            ),
-            [
-                (
-                    analysis_id,
-                    z.section_id,
-                    z.group_id,
-                    z.z_score,
-                    z.p_value,
-                    z.significant,
-                    *_test_figures(z),
-                    figures.threshold,
-                    timestamp,
-                )
-                for z in figures.zscores
-            ],
-        )
+        self._add_section_figures(figures)
+        self._add_group_figures(figures)
+        self._add_section_zscores(figures)
         self._execute_many(
             "UPDATE sections SET mean_gpa = ?, count = ? WHERE id = ?",
             [(s.mean_gpa, s.count, s.section_id) for s in figures.sections],
@@ -204,6 +141,41 @@ class AnalysisStore(SqlStore):
             "UPDATE groups SET mean_gpa = ?, stddev = ? WHERE id = ?",
             [(g.mean_gpa, g.stddev, g.group_id) for g in figures.groups],
         )
+
+    def _add_section_figures(self, figures: AnalysisFigures) -> None:
+        self._bulk_insert(
+            "analysis_sections",
+            ("analysis_id", "section_id", "count", "mean_gpa", "grade_counts"),
+            [
+                (figures.analysis_id, s.section_id, s.count, s.mean_gpa, json.dumps(s.grade_counts))
+                for s in figures.sections
+            ],
+        )
+
+    def _add_group_figures(self, figures: AnalysisFigures) -> None:
+        columns = (
+            "analysis_id", "group_id", "count", "mean_gpa", "stddev", "z_score", "p_value",
+            "significant", *TEST_FIGURES,
+        )  # fmt: skip
+        rows = [
+            (figures.analysis_id, g.group_id, g.count, g.mean_gpa, g.stddev, g.z_score,
+             g.p_value, g.significant, *_test_figures(g))
+            for g in figures.groups
+        ]  # fmt: skip
+        self._bulk_insert("analysis_groups", columns, rows)
+
+    def _add_section_zscores(self, figures: AnalysisFigures) -> None:
+        columns = (
+            "analysis_id", "section_id", "group_id", "z_score", "p_value", "significant",
+            *TEST_FIGURES, "threshold", "timestamp",
+        )  # fmt: skip
+        timestamp = self._timestamp(figures.timestamp)
+        rows = [
+            (figures.analysis_id, z.section_id, z.group_id, z.z_score, z.p_value, z.significant,
+             *_test_figures(z), figures.threshold, timestamp)
+            for z in figures.zscores
+        ]  # fmt: skip
+        self._bulk_insert("zscores", columns, rows)
 
     def add_list_performances(
         self, analysis_id: int, good_grades: Sequence[str], work_grades: Sequence[str]

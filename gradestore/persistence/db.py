@@ -12,9 +12,10 @@ import functools
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import quote, unquote
 
 from sqlalchemy import (
@@ -28,7 +29,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlchemyError
 
 from gradestore.config import mask_secrets
 from gradestore.errors import (
@@ -37,6 +38,7 @@ from gradestore.errors import (
     GradestoreError,
     NotFoundError,
     SchemaError,
+    UsageError,
 )
 
 __all__ = [
@@ -50,6 +52,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    import sqlite3
+
     from alembic.config import Config
 
     from gradestore.persistence.analysis_store import AnalysisStore
@@ -80,7 +84,9 @@ def migrations_dir() -> Path:
     raise ConfigurationError("gradestore's migrations are missing from this installation")
 
 
-def _on_sqlite_connect(dbapi_connection: Any, _record: Any, read_only: bool = False) -> None:
+def _on_sqlite_connect(
+    dbapi_connection: sqlite3.Connection, _record: object, read_only: bool = False
+) -> None:
     # Autocommit at the driver level so that SQLAlchemy's "begin" event decides how to BEGIN.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
@@ -95,7 +101,7 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any, read_only: bool = Fa
     cursor.close()
 
 
-def _switch_to_wal(cursor: Any) -> None:
+def _switch_to_wal(cursor: sqlite3.Cursor) -> None:
     """WAL is set once per file and kept. SQLite does not wait for a lock to change the
     journal mode, so a process that finds another one creating the same new file retries."""
     import sqlite3
@@ -244,14 +250,19 @@ class UnitOfWork:
     def commit(self) -> None:
         self._transaction.commit()
 
-    def __exit__(self, *exc_info: object) -> None:
+    def __exit__(self, _type: object, error: BaseException | None, _tb: object) -> None:
         try:
             if self._transaction.is_active:
                 self._transaction.rollback()
             if not self._foreign_keys and self.connection.dialect.name == "sqlite":
                 self.connection.connection.driver_connection.execute("PRAGMA foreign_keys = ON")  # type: ignore[union-attr]
+        except SQLAlchemyError:
+            if error is None:
+                raise
         finally:
             self.connection.close()
+        if isinstance(error, SQLAlchemyError):
+            raise database_error(error) from error
 
 
 class Savepoint:
@@ -288,6 +299,11 @@ def connect(engine: Engine, *, write: bool) -> Iterator[Connection]:
     with UnitOfWork(engine, write=write) as unit:
         yield unit.connection
         unit.commit()
+
+
+def database_error(error: SQLAlchemyError) -> DatabaseUnavailableError:
+    """A database failure (lost connection, a lock, a full disk) as one line for the user."""
+    return DatabaseUnavailableError(f"database error: {_first_line(error)}")
 
 
 def _first_line(error: BaseException) -> str:
@@ -373,14 +389,56 @@ def migrating(engine: Engine) -> Iterator[Connection]:
 
 def upgrade(connection: Connection, revision: str = "head") -> None:
     from alembic import command
+    from alembic.util import CommandError
 
-    command.upgrade(alembic_config(connection), revision)
+    try:
+        command.upgrade(alembic_config(connection), revision)
+    except CommandError as error:
+        raise UsageError(f"cannot upgrade to {revision!r}: {error}") from error
 
 
 def downgrade(connection: Connection, revision: str) -> None:
     from alembic import command
+    from alembic.util import CommandError
 
-    command.downgrade(alembic_config(connection), revision)
+    try:
+        command.downgrade(alembic_config(connection), revision)
+    except CommandError as error:
+        raise UsageError(f"cannot downgrade to {revision!r}: {error}") from error
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaState:
+    """A database's schema revision, before and after a command (equal when it only looked)."""
+
+    url: str  # password masked
+    before: str | None
+    after: str | None
+    head: str
+
+
+def schema_state(url: str) -> SchemaState:
+    """The revision of the database at ``url``, creating nothing (the `db current` use case)."""
+    engine = create_engine_for(url, create=False)
+    try:
+        with connect(engine, write=False) as connection:
+            revision = current_revision(connection)
+    finally:
+        engine.dispose()
+    return SchemaState(masked_url(url), revision, revision, head_revision())
+
+
+def change_schema(url: str, revision: str, *, up: bool) -> SchemaState:
+    """Upgrade or downgrade the database at ``url`` to ``revision`` (`db upgrade/downgrade`)."""
+    engine = create_engine_for(url)
+    try:
+        with migrating(engine) as connection:
+            before = current_revision(connection)
+            (upgrade if up else downgrade)(connection, revision)
+            after = current_revision(connection)
+    finally:
+        engine.dispose()
+    return SchemaState(masked_url(url), before, after, head_revision())
 
 
 def open_database(url: str, *, create: bool = True) -> Engine:

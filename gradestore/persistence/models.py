@@ -258,3 +258,19 @@ class Performance(Base):
     category: Mapped[str] = mapped_column(String(4))
     analysis_id: Mapped[int] = mapped_column(ForeignKey("analyses.id", ondelete="CASCADE"))
     appeared_before: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+def _length(table: str, column: str) -> int:
+    column_type = Base.metadata.tables[table].c[column].type
+    assert isinstance(column_type, String) and column_type.length is not None
+    return column_type.length
+
+
+# The longest value each text field of an ingest may hold, from the columns that store it.
+MAX_LENGTHS: dict[str, int] = {
+    "section": _length("sections", "name"),
+    "student_id": _length("students", "student_id"),
+    "last_name": _length("students", "lname"),
+    "first_name": _length("students", "fname"),
+    "group": _length("groups", "name"),
+}

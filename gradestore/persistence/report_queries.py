@@ -1,19 +1,17 @@
 """The read side: stored analyses, their tests and lists, sections and students, as reports and
-``analyze`` read them back. Nothing here writes.
-
-Which tests come first is decided once, in :data:`LARGEST_Z_FIRST` (the SQL) and its Python twin
-``gradestore.results.largest_z_first``.
+``analyze`` read them back. Nothing here writes. Orders of tests: persistence/ordering.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TypedDict
 
 from sqlalchemy import JSON, bindparam, text
 
 from gradestore.kinds import Adjustment, ListKind, ScopeKind, TestMethod
+from gradestore.persistence.ordering import significant_then_largest_z_sql
 from gradestore.persistence.rows import (
     AnalysisRow,
     CountedTests,
@@ -32,12 +30,6 @@ from gradestore.persistence.rows import (
 from gradestore.persistence.sql import TEST_FIGURES, SqlStore, json_value
 from gradestore.persistence.types import UTCDateTime
 
-# Significant tests first (after adjustment, then raw), then by |z| (null z last), keeping
-# the first :top rows.
-LARGEST_Z_FIRST = (
-    "CASE WHEN {table}.significant_adjusted THEN 0 ELSE 1 END, {table}.significant DESC,"
-    " CASE WHEN {table}.z_score IS NULL THEN 1 ELSE 0 END, ABS({table}.z_score) DESC LIMIT :top"
-)
 # Rows of one list are read in this order: student by name, then section.
 LIST_ORDER = "st.lname, st.fname, st.student_id, sec.name"
 
@@ -99,7 +91,9 @@ class ReportQueries(SqlStore):
         """
         only = " AND sec.name = :section" if section is not None else ""
         only += " AND g.name = :group" if group is not None else ""
-        order = "sec.name, g.name" if top is None else LARGEST_Z_FIRST.format(table="z")
+        order = "sec.name, g.name"
+        if top is not None:
+            order = significant_then_largest_z_sql("z") + " LIMIT :top"
         rows = self._execute(
             "SELECT sec.name, g.name, a.count, a.mean_gpa, a.grade_counts,"
             f" z.z_score, z.p_value, z.significant, {_figures('z')}, ag.mean_gpa"
@@ -131,7 +125,7 @@ class ReportQueries(SqlStore):
         self, analysis_id: int, *, group: str | None = None, top: int | None = None
     ) -> list[GroupTestRow]:
         only = " AND g.name = :group" if group is not None else ""
-        order = "g.name" if top is None else LARGEST_Z_FIRST.format(table="a")
+        order = "g.name" if top is None else significant_then_largest_z_sql("a") + " LIMIT :top"
         rows = self._execute(
             "SELECT g.name, a.count, a.mean_gpa, a.stddev, a.z_score, a.p_value, a.significant,"
             f" {_figures('a')} FROM analysis_groups a JOIN groups g ON g.id = a.group_id"
@@ -306,12 +300,24 @@ def _figures(table: str) -> str:
     return ", ".join(f"{table}.{name}" for name in TEST_FIGURES)
 
 
-def _figures_of(values: Sequence[Any]) -> dict[str, Any]:
-    """The stored test figures by name (a stored boolean may come back as 0 or 1)."""
-    figures = dict(zip(TEST_FIGURES, values, strict=True))
-    if figures["significant_adjusted"] is not None:
-        figures["significant_adjusted"] = bool(figures["significant_adjusted"])
-    return figures
+class _TestFigures(TypedDict):
+    p_adjusted: float | None
+    significant_adjusted: bool | None
+    effect_size: float | None
+    no_test_reason: str | None
+
+
+def _figures_of(
+    values: tuple[float | None, bool | int | None, float | None, str | None],
+) -> _TestFigures:
+    """The stored test figures (TEST_FIGURES' order; a stored boolean may come back as 0 or 1)."""
+    p_adjusted, significant_adjusted, effect_size, no_test_reason = values
+    return _TestFigures(
+        p_adjusted=p_adjusted,
+        significant_adjusted=None if significant_adjusted is None else bool(significant_adjusted),
+        effect_size=effect_size,
+        no_test_reason=no_test_reason,
+    )
 
 
 def _aware(value: datetime | str) -> datetime:

@@ -17,7 +17,8 @@ and stats and z-scores are overwritten. Rows written here belong to one analysis
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from collections.abc import Hashable
+from typing import TYPE_CHECKING
 
 from gradestore.errors import UsageError
 from gradestore.grades import normalize_grade
@@ -30,23 +31,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from gradestore.persistence.db import Database
-
-# Column aliases, compared after lower-casing and dropping spaces, underscores and hyphens.
-_COLUMN_ALIASES = {
-    "studentid": "student_id",
-    "id": "student_id",
-    "student": "student_id",
-    "firstname": "first_name",
-    "fname": "first_name",
-    "first": "first_name",
-    "lastname": "last_name",
-    "lname": "last_name",
-    "last": "last_name",
-    "surname": "last_name",
-    "name": "name",
-    "grade": "grade",
-    "grades": "grade",
-}
 
 _databases: dict[str, Database] = {}
 _configured_url: str | None = None
@@ -79,10 +63,11 @@ def _list_kind(category: str) -> ListKind:
 
 def _student_rows(frame: pd.DataFrame) -> list[tuple[str, str, str, str]]:
     """(student_id, first name, last name, grade) from a frame using canonical names or aliases."""
-    columns: dict[str, Any] = {}
+    from gradestore.readers import column_for_header
+
+    columns: dict[str, Hashable] = {}
     for column in frame.columns:
-        key = "".join(ch for ch in str(column).lower() if ch not in " _-")
-        canonical = _COLUMN_ALIASES.get(key)
+        canonical = column_for_header(str(column))
         if canonical and canonical not in columns:
             columns[canonical] = column
     has_names = "name" in columns or ("first_name" in columns and "last_name" in columns)
@@ -112,7 +97,7 @@ def _student_rows(frame: pd.DataFrame) -> list[tuple[str, str, str, str]]:
     return rows
 
 
-def _text(value: Any) -> str:
+def _text(value: object) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     return str(value).strip()

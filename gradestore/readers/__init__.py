@@ -1,6 +1,6 @@
 """Readers: grade files in, plain records out (no database, no printing)."""
 
-from gradestore.readers.canonical_csv import read_grade_csv
+from gradestore.readers.canonical_csv import column_for_header, read_grade_csv
 from gradestore.readers.legacy import (
     grade_file_kind,
     read_group_file,
@@ -8,6 +8,7 @@ from gradestore.readers.legacy import (
     read_run_file,
     read_section_file,
     resolve_reference,
+    write_list_file,
 )
 from gradestore.readers.records import (
     GradeRecord,
@@ -30,6 +31,7 @@ __all__ = [
     "Reference",
     "RunFile",
     "SectionHeader",
+    "column_for_header",
     "file_sha256",
     "grade_file_kind",
     "iter_decoded_lines",
@@ -39,4 +41,5 @@ __all__ = [
     "read_run_file",
     "read_section_file",
     "resolve_reference",
+    "write_list_file",
 ]

@@ -29,7 +29,7 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "last_name": ("lastname", "lname", "last", "surname"),
     "first_name": ("firstname", "fname", "first"),
     "name": ("name",),
-    "grade": ("grade",),
+    "grade": ("grade", "grades"),
     "group": ("group",),
     "credit_hours": ("credithours", "credits", "hours"),
     "term": ("term",),
@@ -311,6 +311,12 @@ def _column_key(name: str) -> str:
     return _KEY_JUNK.sub("", name.strip().lower())
 
 
+def column_for_header(name: str) -> str | None:
+    """The canonical column a header names (any case, spaces, underscores and hyphens
+    ignored), or None. The CSV reader and the seed's service API both go by this table."""
+    return _COLUMN_BY_KEY.get(_column_key(name))
+
+
 def _read_header(row: list[str], shown: str) -> tuple[_Columns | None, list[Problem]]:
     """Map header cells to known columns; ``None`` when the file cannot be read with it."""
 
@@ -327,7 +333,7 @@ def _read_header(row: list[str], shown: str) -> tuple[_Columns | None, list[Prob
     index: dict[str, int] = {}
     unknown: list[str] = []
     for position, cell in enumerate(cells):
-        column = _COLUMN_BY_KEY.get(_column_key(cell))
+        column = column_for_header(cell)
         if column is None:
             unknown.append(repr(cell) if cell else f"column {position + 1} (no name)")
         elif column in index:

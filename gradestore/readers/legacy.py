@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Protocol, TextIO
 
 from gradestore.grades import normalize_grade
 from gradestore.kinds import FileKind
@@ -433,6 +434,46 @@ def read_list_file(
     _check_entry_count(student, shown, problems)
     problems.sort(key=lambda problem: problem.line or 0)  # a short count is found late
     return entries, problems
+
+
+class ListedStudentLike(Protocol):
+    """What a .lst file holds of a student (``gradestore.results.ListedStudent`` is one)."""
+
+    @property
+    def student_id(self) -> str: ...
+    @property
+    def first_name(self) -> str: ...
+    @property
+    def last_name(self) -> str: ...
+    @property
+    def entries(self) -> Sequence[SectionGradeLike]: ...
+
+
+class SectionGradeLike(Protocol):
+    @property
+    def section(self) -> str: ...
+    @property
+    def grade(self) -> str: ...
+
+
+def write_list_file(students: Iterable[ListedStudentLike], out: TextIO) -> int:
+    """Write the layout :func:`read_list_file` reads: ``"ID","Last, First", N`` then N lines
+    ``"SECTION","GRADE"`` (a double quote inside a value becomes '). Returns how many students
+    were written."""
+
+    def quoted(value: str) -> str:
+        return '"' + value.replace('"', "'") + '"'
+
+    written = 0
+    for student in students:
+        name = student.last_name
+        # The reader splits at the last comma: "Smith, Jr.," is a last name with a comma.
+        if student.first_name or "," in student.last_name:
+            name = f"{student.last_name}, {student.first_name}".rstrip()
+        out.write(f"{quoted(student.student_id)},{quoted(name)}, {len(student.entries)}\n")
+        out.writelines(f"{quoted(e.section)},{quoted(e.grade)}\n" for e in student.entries)
+        written += 1
+    return written
 
 
 def _list_student(

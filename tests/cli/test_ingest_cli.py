@@ -316,21 +316,6 @@ def test_good_file_is_stored_and_bad_file_is_not_in_one_command(
     assert rows(engine, "SELECT student_id FROM students") == [("001",)]
 
 
-def test_same_student_twice_with_same_grade_warns_and_is_kept_once(
-    db_url: str, engine: Engine, tmp_path: Path
-) -> None:
-    twice = write(
-        tmp_path / "twice.csv",
-        HEADER + "S1,001,Lee,Ann,A\nS1,002,Kim,Bo,B\nS1,003,Ng,Cy,C\nS1,001,Lee,Ann,A\n",
-    )
-
-    result = run_cli("--db", db_url, "ingest", str(twice))
-
-    assert result.exit_code == 0, result.stderr
-    assert f"{twice}:5: warning: " in result.stderr
-    assert section_grades(engine, "S1") == {"001": "A", "002": "B", "003": "C"}
-
-
 # --- re-ingest, conflicts, --replace, --dry-run, --group ---------------------------------------
 
 

@@ -78,10 +78,8 @@ def write_rows(path: Path) -> Path:
     return path
 
 
-@pytest.fixture
-def store(db_url: str, tmp_path: Path) -> Store:
-    files = tmp_path / "files"
-    files.mkdir()
+def build_store(db_url: str, files: Path) -> Store:
+    files.mkdir(exist_ok=True)
     grades = write_rows(files / "grades.csv")
     history = files / "history.lst"
     history.write_text(HISTORY_LST, encoding="utf-8")
@@ -94,6 +92,18 @@ def store(db_url: str, tmp_path: Path) -> Store:
     grades.unlink()
     history.unlink()
     return Store(db_url, first, second, files)
+
+
+@pytest.fixture(scope="module")
+def store(module_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Store:
+    """Built once per module and backend: `report` only reads it."""
+    return build_store(module_db_url, tmp_path_factory.mktemp("files"))
+
+
+@pytest.fixture
+def own_store(db_url: str, tmp_path: Path) -> Store:
+    """A store of the test's own, for a test that writes to it."""
+    return build_store(db_url, tmp_path / "files")
 
 
 def one_line_error(result: CliResult) -> str:
@@ -376,7 +386,10 @@ WORK_LST = (
 )
 
 
-def test_work_list_lst_layout_and_ingest_back(store: Store, engine: Engine, tmp_path: Path) -> None:
+def test_work_list_lst_layout_and_ingest_back(
+    own_store: Store, engine: Engine, tmp_path: Path
+) -> None:
+    store = own_store
     path = tmp_path / "work.lst"
     result = store.run(
         "report",
@@ -471,43 +484,6 @@ def test_csv_escapes_formula_names_not_numbers(store: Store) -> None:
 
 
 # --- errors -------------------------------------------------------------------------------------
-
-
-def test_unknown_names_exit_66_with_one_line_and_a_suggestion(store: Store) -> None:
-    for args, asked, suggestion in (
-        (("--section", "COMSC210.02F2"), "COMSC210.02F2", "COMSC210.02F25"),
-        (("--group", "COMSC21"), "COMSC21", "COMSC210"),
-        (("--student", "1O24"), "1O24", "1024"),
-        (("--analysis", "99"), "99", None),
-        (("--list", "good", "--analysis", "99"), "99", None),
-    ):
-        result = store.run("report", *args)
-        assert result.exit_code == EX_NOINPUT, args
-        line = one_line_error(result)
-        assert asked in line, line
-        if suggestion:
-            assert suggestion in line.replace(asked, "", 1), line
-        assert result.stdout == ""
-
-
-def test_empty_store_says_how_to_ingest(db_url: str) -> None:
-    for args in (
-        (),
-        ("--list", "good"),
-        ("--section", S1),
-        ("--group", "CORE"),
-        ("--student", "1"),
-    ):
-        line = one_line_error(run_cli("--db", db_url, "report", *args))
-        assert "gradestore ingest" in line, (args, line)
-
-
-def test_grades_but_no_analysis_says_analyze(db_url: str, tmp_path: Path) -> None:
-    ok("--db", db_url, "ingest", str(write_rows(tmp_path / "g.csv")))
-    for args in ((), ("--list", "work"), ("--section", S1), ("--group", "CORE")):
-        result = run_cli("--db", db_url, "report", *args)
-        line = one_line_error(result)
-        assert "gradestore analyze" in line, (args, line)
 
 
 def test_options_that_do_not_go_together_exit_64(store: Store, tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ from gradestore.analysis import Scope, run_analysis
 from gradestore.errors import NotFoundError, UsageError
 from gradestore.ingest import IngestOptions, ingest_paths
 from gradestore.persistence.db import Database
-from gradestore.reports import zscore_listing
+from gradestore.reports import analysis_report, zscore_listing
 from tests.expected import GOOD, LETTERS, POINTS, WORK
 from tests.helpers import run_cli, table_counts
 
@@ -79,6 +79,12 @@ def write_csv(directory: Path, name: str, rows: list[Row]) -> Path:
 def ingest(engine: Engine, *paths: Path, group: str | None = None) -> None:
     report = ingest_paths(Database(engine), list(paths), IngestOptions(group=group))
     assert report.ok, [(u.path, u.errors) for u in report.units]
+
+
+def analysed(units: Database, **options: Any) -> dict[str, Any]:
+    """Analyse, then read the whole analysis back as stored (its JSON, lists included)."""
+    summary = run_analysis(units, **options)
+    return analysis_report(units, summary.analysis_id).as_json()
 
 
 def section_points(rows: list[Row], section: str) -> list[float]:
@@ -199,7 +205,7 @@ def base_store(engine: Engine, tmp_path: Path) -> Engine:
 
 
 def test_section_statistics_by_hand(base_store: Engine) -> None:
-    result = run_analysis(Database(base_store)).as_json()
+    result = analysed(Database(base_store))
     s1 = next(s for s in result["sections"] if s["section"] == "S1")
     # S1: A 4.0, B 3.0, C 2.0 counted; W and I stored but not counted.
     # count = 3, mean = (4 + 3 + 2) / 3 = 3.0
@@ -220,7 +226,7 @@ def test_section_statistics_by_hand(base_store: Engine) -> None:
 
 
 def test_group_stats_and_section_z_by_hand(base_store: Engine) -> None:
-    result = run_analysis(Database(base_store)).as_json()
+    result = analysed(Database(base_store))
     g1 = next(g for g in result["groups"] if g["group"] == "G1")
     # G1 pool: 4, 3, 2 (S1) and 3.7, 3.3, 1, 0 (S2): n = 7, sum = 17.0, mean = 17/7
     mean = 17.0 / 7
@@ -237,7 +243,7 @@ def test_group_stats_and_section_z_by_hand(base_store: Engine) -> None:
 
 
 def test_all_statistics_match_numpy(base_store: Engine) -> None:
-    result = run_analysis(Database(base_store)).as_json()
+    result = analysed(Database(base_store))
     assert_matches(result, expected_analysis(BASE_ROWS, BASE_GROUPS))
 
 
@@ -251,7 +257,7 @@ def test_section_in_two_groups_gets_one_test_per_group(
     assert cli.exit_code == 0, cli.stderr
 
     groups = {"G1": ["S1", "S2"], "G2": ["S2", "S3", "S4"], "G3": ["S5"]}
-    result = run_analysis(Database(base_store)).as_json()
+    result = analysed(Database(base_store))
     s2_tests = [s for s in result["sections"] if s["section"] == "S2"]
     assert sorted(s["group"] for s in s2_tests) == ["G1", "G2"]
     first, second = s2_tests
@@ -271,7 +277,7 @@ def test_all_pool_counts_each_enrollment_once(base_store: Engine, tmp_path: Path
         write_csv(tmp_path, "s2.csv", [r for r in BASE_ROWS if r[0] == "S2"]),
         group="G2",
     )
-    result = run_analysis(Database(base_store)).as_json()
+    result = analysed(Database(base_store))
     all_values = [v for s in ("S1", "S2", "S3", "S4", "S5") for v in section_points(BASE_ROWS, s)]
     assert len(all_values) == 18  # 3 + 4 + 4 + 3 + 4; N1 (no group) is not in 'all'
     all_mean = float(np.mean(all_values))
@@ -287,7 +293,7 @@ def test_all_pool_counts_each_enrollment_once(base_store: Engine, tmp_path: Path
 
 
 def test_section_in_no_group(base_store: Engine) -> None:
-    result = run_analysis(Database(base_store)).as_json()
+    result = analysed(Database(base_store))
     n1 = [s for s in result["sections"] if s["section"] == "N1"]
     assert len(n1) == 1
     (n1,) = n1
@@ -316,7 +322,7 @@ def test_group_of_equal_grades_has_stddev_zero_and_null_z(engine: Engine, tmp_pa
         ("V1", "0000206", "F", "F", "D", "VAR"),
     ]
     ingest(engine, write_csv(tmp_path, "eq.csv", rows))
-    result = run_analysis(Database(engine)).as_json()
+    result = analysed(Database(engine))
     eq = next(g for g in result["groups"] if g["group"] == "EQ")
     assert eq["count"] == 3
     assert eq["mean_gpa"] == pytest.approx(3.7)
@@ -340,7 +346,7 @@ def test_section_with_only_w_grades(engine: Engine, tmp_path: Path) -> None:
         ("OK", "0000304", "D", "D", "C", "G"),
     ]
     ingest(engine, write_csv(tmp_path, "w.csv", rows))
-    result = run_analysis(Database(engine)).as_json()
+    result = analysed(Database(engine))
     ww = next(s for s in result["sections"] if s["section"] == "WW")
     assert ww["count"] == 0
     assert ww["mean_gpa"] is None
@@ -365,8 +371,8 @@ def test_threshold_boundary_through_stored_analysis(base_store: Engine) -> None:
     expected = expected_analysis(BASE_ROWS, BASE_GROUPS)
     p = expected["sections"][("S1", "G1")]["p_value"]
     assert p is not None and 0 < p < 1
-    above = run_analysis(Database(base_store), threshold=p * (1 + 1e-9)).as_json()
-    below = run_analysis(Database(base_store), threshold=p * (1 - 1e-9)).as_json()
+    above = analysed(Database(base_store), threshold=p * (1 + 1e-9))
+    below = analysed(Database(base_store), threshold=p * (1 - 1e-9))
 
     def s1(result: dict[str, Any]) -> dict[str, Any]:
         return next(s for s in result["sections"] if s["section"] == "S1")
@@ -399,7 +405,7 @@ def test_empty_store_is_refused(engine: Engine) -> None:
 
 
 def test_good_and_work_lists(base_store: Engine) -> None:
-    result = run_analysis(Database(base_store)).as_json()
+    result = analysed(Database(base_store))
     expected_good: dict[str, set[tuple[str, str]]] = defaultdict(set)
     expected_work: dict[str, set[tuple[str, str]]] = defaultdict(set)
     for section, student, _last, _first, grade, _group in BASE_ROWS:
@@ -421,7 +427,7 @@ def test_good_and_work_lists(base_store: Engine) -> None:
 
 
 def test_appeared_before(base_store: Engine) -> None:
-    result = run_analysis(Database(base_store), scope=Scope("groups", ("G1",))).as_json()
+    result = analysed(Database(base_store), scope=Scope("groups", ("G1",)))
     good = listed(result, "good_list")
     work = listed(result, "work_list")
     assert set(good) == {"0000101", "0000106"}
@@ -436,7 +442,7 @@ def test_appeared_before(base_store: Engine) -> None:
     assert work["0000109"]["appeared_before"] is False
 
     # Analysing G2: Adams' D+ in S3 is on the work list, and G1 (outside) holds her A -> true.
-    g2 = run_analysis(Database(base_store), scope=Scope("groups", ("G2",))).as_json()
+    g2 = analysed(Database(base_store), scope=Scope("groups", ("G2",)))
     assert set(listed(g2, "work_list")) == {"0000101"}
     assert listed(g2, "work_list")["0000101"]["appeared_before"] is True
     # Nash and Owens (A+ and A in S4) have no grade outside G2 -> false.
@@ -445,7 +451,7 @@ def test_appeared_before(base_store: Engine) -> None:
         "0000115": False,
     }
     # Analysing G3: Foster's A in S5 has her A- in S2 (G1, now outside) -> true.
-    g3 = run_analysis(Database(base_store), scope=Scope("groups", ("G3",))).as_json()
+    g3 = analysed(Database(base_store), scope=Scope("groups", ("G3",)))
     assert set(listed(g3, "good_list")) == {"0000106"}
     assert listed(g3, "good_list")["0000106"]["appeared_before"] is True
 
@@ -455,7 +461,7 @@ def test_appeared_before_from_lst_file(base_store: Engine, tmp_path: Path) -> No
     # Irwin (F in S2 only) was on an earlier list for a section the store does not hold.
     history.write_text('"0000109","Irwin, Ida", 1\n"OLD101.01F20","F"\n', encoding="utf-8")
     ingest(base_store, history)
-    result = run_analysis(Database(base_store)).as_json()
+    result = analysed(Database(base_store))
     work = listed(result, "work_list")
     assert work["0000109"]["appeared_before"] is True
     # Hall (D in S2) has no qualifying grade elsewhere and no .lst entry.
@@ -482,7 +488,7 @@ def analysis_row_counts(engine: Engine, analysis_id: int) -> dict[str, int]:
 
 
 def test_second_analysis_keeps_the_first(base_store: Engine, db_url: str, tmp_path: Path) -> None:
-    first = run_analysis(Database(base_store)).as_json()
+    first = analysed(Database(base_store))
     assert first["analysis_id"] == 1
     counts = analysis_row_counts(base_store, first["analysis_id"])
     # 5 grouped sections -> 5 section z-tests; good entries: S1 A, S2 A-, S4 A+ A, S5 A, N1 A = 6;
@@ -497,9 +503,7 @@ def test_second_analysis_keeps_the_first(base_store: Engine, db_url: str, tmp_pa
     # New grades, then a second analysis with another threshold and scope.
     extra: list[Row] = [("S6", "0000130", "Young", "Yan", "F", "G3")]
     ingest(base_store, write_csv(tmp_path, "more.csv", extra))
-    second = run_analysis(
-        Database(base_store), threshold=0.2, scope=Scope("groups", ("G3",))
-    ).as_json()
+    second = analysed(Database(base_store), threshold=0.2, scope=Scope("groups", ("G3",)))
     assert second["analysis_id"] != first["analysis_id"]
     assert analysis_row_counts(base_store, first["analysis_id"]) == counts
 
@@ -556,7 +560,7 @@ def base_connection(engine: Engine) -> Iterator[Connection]:
 
 def test_seed_tables_hold_the_numbers(base_store: Engine) -> None:
     before = datetime.now(UTC) - timedelta(seconds=5)
-    result = run_analysis(Database(base_store), threshold=0.1).as_json()
+    result = analysed(Database(base_store), threshold=0.1)
     after = datetime.now(UTC) + timedelta(seconds=5)
     expected = expected_analysis(BASE_ROWS, BASE_GROUPS, threshold=0.1)
     assert_matches(result, expected)
@@ -630,7 +634,7 @@ def test_seed_tables_hold_the_numbers(base_store: Engine) -> None:
 def test_group_scope_with_a_shared_section(base_store: Engine, tmp_path: Path) -> None:
     s2 = write_csv(tmp_path, "s2.csv", [r for r in BASE_ROWS if r[0] == "S2"])
     ingest(base_store, s2, group="G2")
-    result = run_analysis(Database(base_store), scope=Scope("groups", ("G1", "G2"))).as_json()
+    result = analysed(Database(base_store), scope=Scope("groups", ("G1", "G2")))
     assert sorted((s["section"], s["group"]) for s in result["sections"]) == [
         ("S1", "G1"),
         ("S2", "G1"),
@@ -647,7 +651,7 @@ def test_group_scope_with_a_shared_section(base_store: Engine, tmp_path: Path) -
 
 
 def test_group_scope(base_store: Engine) -> None:
-    result = run_analysis(Database(base_store), scope=Scope("groups", ("G2", "G3"))).as_json()
+    result = analysed(Database(base_store), scope=Scope("groups", ("G2", "G3")))
     assert {s["section"] for s in result["sections"]} == {"S3", "S4", "S5"}
     groups = {"G2": ["S3", "S4"], "G3": ["S5"]}
     rows = [r for r in BASE_ROWS if r[0] in {"S3", "S4", "S5"}]
@@ -693,7 +697,7 @@ def write_legacy_run(root: Path) -> Path:
 def test_run_scope(engine: Engine, tmp_path: Path) -> None:
     root = write_legacy_run(tmp_path / "legacy")
     ingest(engine, root / "Runs" / "R1.RUN", root / "Groups" / "LG3.GRP")
-    result = run_analysis(Database(engine), scope=Scope("run", ("R1",))).as_json()
+    result = analysed(Database(engine), scope=Scope("run", ("R1",)))
     assert {s["section"] for s in result["sections"]} == {"L1", "L2", "L3"}
     assert {g["group"] for g in result["groups"]} == {"LG1", "LG2"}
     rows: list[Row] = [

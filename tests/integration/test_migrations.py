@@ -75,23 +75,6 @@ def test_out_of_date_schema_is_refused_with_the_upgrade_command(empty_db_url: st
     engine.dispose()
 
 
-def test_data_stored_at_the_first_schema_survives_every_upgrade(empty_db_url: str) -> None:
-    """A store made by the first release upgrades without losing a row."""
-    engine = db.create_engine_for(empty_db_url)
-    with db.connect(engine, write=True) as connection:
-        db.upgrade(connection, "0001")
-        connection.execute(
-            text("INSERT INTO students (fname, lname, student_id) VALUES ('Ada', 'Byron', '007')")
-        )
-    with db.connect(engine, write=True) as connection:
-        db.upgrade(connection)
-    db.ensure_schema(engine)
-    with db.connect(engine, write=False) as connection:
-        rows = connection.execute(text("SELECT fname, lname, student_id FROM students")).all()
-    assert [tuple(row) for row in rows] == [("Ada", "Byron", "007")]
-    engine.dispose()
-
-
 def test_a_schema_newer_than_the_program_is_refused(empty_db_url: str) -> None:
     engine = db.open_database(empty_db_url)
     with db.connect(engine, write=True) as connection:

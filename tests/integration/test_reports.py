@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from gradestore import render, reports
 from gradestore.analysis import Scope, run_analysis
 from gradestore.errors import NotFoundError
 from gradestore.ingest import IngestOptions, ingest_paths
+from gradestore.persistence import db
 from gradestore.persistence.db import Database
 from tests.expected import LETTERS, POINTS, ztest
 from tests.helpers import table_counts
@@ -67,10 +69,8 @@ def write_rows(path: Path) -> Path:
     return path
 
 
-@pytest.fixture
-def store(engine: Engine, tmp_path: Path) -> Store:
-    files = tmp_path / "files"
-    files.mkdir()
+def build_store(engine: Engine, files: Path) -> Store:
+    files.mkdir(exist_ok=True)
     grades = write_rows(files / "grades.csv")
     history = files / "history.lst"
     history.write_text(HISTORY_LST, encoding="utf-8")
@@ -82,6 +82,20 @@ def store(engine: Engine, tmp_path: Path) -> Store:
     grades.unlink()
     history.unlink()
     return Store(Database(engine), first, second, grades)
+
+
+@pytest.fixture(scope="module")
+def store(module_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    """Built once per module and backend: these reports only read it."""
+    engine = db.open_database(module_db_url)
+    yield build_store(engine, tmp_path_factory.mktemp("files"))
+    engine.dispose()
+
+
+@pytest.fixture
+def own_store(engine: Engine, tmp_path: Path) -> Store:
+    """A store of the test's own, for a test that writes to it."""
+    return build_store(engine, tmp_path / "files")
 
 
 # --- the whole analysis -------------------------------------------------------------------------
@@ -301,7 +315,8 @@ def test_legacy_list_layout_exactly(store: Store) -> None:
     )
 
 
-def test_legacy_list_ingests_back(store: Store, tmp_path: Path) -> None:
+def test_legacy_list_ingests_back(own_store: Store, tmp_path: Path) -> None:
+    store = own_store
     path = tmp_path / "work.lst"
     with reports.open_list(store.units, "work", store.first) as listing, path.open("w") as out:
         render.write_legacy_list(listing, out)

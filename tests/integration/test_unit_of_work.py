@@ -51,3 +51,20 @@ def test_the_stores_of_a_unit_share_its_connection(engine: Engine) -> None:
     with Database(engine)(write=False) as unit:
         stores = (unit.ingest, unit.analysis, unit.reports, unit.seed)
         assert {id(store.connection) for store in stores} == {id(unit.connection)}
+
+
+def test_a_database_failure_in_a_unit_is_one_line_for_the_user(engine: Engine) -> None:
+    from sqlalchemy import text
+
+    from gradestore.errors import DatabaseUnavailableError
+
+    # A failure of the server or the file, not of gradestore's SQL: on PostgreSQL the server
+    # ends the session; SQLite reports a missing table as an OperationalError.
+    postgres = engine.dialect.name == "postgresql"
+    failing = "SELECT pg_terminate_backend(pg_backend_pid())" if postgres else "SELECT * FROM gone"
+    with pytest.raises(DatabaseUnavailableError) as raised, Database(engine)(write=False) as unit:
+        unit.connection.execute(text(failing))
+    message = str(raised.value)
+    assert message.startswith("database error: ")
+    assert ("terminating connection" if postgres else "no such table: gone") in message
+    assert "\n" not in message

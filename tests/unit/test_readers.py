@@ -774,3 +774,31 @@ def test_the_fast_path_agrees_on_a_realistic_file(tmp_path: Path) -> None:
     assert fast == list(canonical_csv._read_all(path, "g.csv"))
     errors = [item.line for item in fast if isinstance(item, Problem) and not item.is_warning]
     assert errors == [4, 5, 7, 9, 10]
+
+
+def test_the_list_writer_writes_what_the_list_reader_reads(tmp_path: Path) -> None:
+    from gradestore.readers import write_list_file
+    from gradestore.results import ListedStudent
+    from gradestore.results import ListEntry as Entry
+
+    students = [
+        ListedStudent("0001", "Ann", "Lee", [Entry("CS1.01S25", "A"), Entry("CS2.01S25", "A-")]),
+        ListedStudent("0002", "", "Moe", [Entry("CS1.01S25", "F")]),
+    ]
+    path = tmp_path / "good.lst"
+    with path.open("w", encoding="utf-8") as out:
+        assert write_list_file(students, out) == 2
+    assert path.read_text(encoding="utf-8") == (
+        '"0001","Lee, Ann", 2\n"CS1.01S25","A"\n"CS2.01S25","A-"\n'
+        '"0002","Moe", 1\n"CS1.01S25","F"\n'
+    )
+    entries, problems = read_list_file(path)
+    # A student without a first name reads back whole, with the reader's usual warning.
+    assert [(p.line, p.message) for p in problems] == [
+        (4, "name has no comma ('Last, First'): read as a last name")
+    ]
+    assert [(e.student_id, e.last_name, e.first_name, e.section, e.grade) for e in entries] == [
+        ("0001", "Lee", "Ann", "CS1.01S25", "A"),
+        ("0001", "Lee", "Ann", "CS2.01S25", "A-"),
+        ("0002", "Moe", "", "CS1.01S25", "F"),
+    ]

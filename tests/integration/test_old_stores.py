@@ -1,0 +1,126 @@
+"""Stores made by every released schema (tests/data/old_stores, made by make_old_stores.py) upgrade
+to whatever the head revision is, keep every row, and then serve ingest, analyze and report.
+
+SQLite stores are the committed files; PostgreSQL stores are restored from the committed dumps.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from gradestore.persistence import db
+from tests.helpers import REPO_ROOT, run_cli
+
+OLD_STORES = REPO_ROOT / "tests" / "data" / "old_stores"
+REVISIONS = sorted(path.stem.removeprefix("store_") for path in OLD_STORES.glob("store_*.db"))
+
+
+def test_there_is_an_old_store_of_every_released_revision() -> None:
+    assert REVISIONS == ["0001", "0002", "0003"]
+    assert all((OLD_STORES / f"store_{revision}.sql").is_file() for revision in REVISIONS)
+
+
+def _restore_dump(server_url: str, dump: Path) -> None:
+    libpq = make_url(server_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    psql = shutil.which("psql")
+    assert psql is not None, "psql (the PostgreSQL client) is needed to restore the old stores"
+    subprocess.run(
+        [psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", str(dump), libpq],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+
+
+@pytest.fixture
+def old_store(
+    request: pytest.FixtureRequest, backend: str, revision: str, tmp_path: Path
+) -> tuple[str, str]:
+    """(URL, revision) of a copy of the old store of one revision, on each backend."""
+    if backend == "sqlite":
+        path = tmp_path / f"store_{revision}.db"
+        shutil.copyfile(OLD_STORES / path.name, path)
+        return f"sqlite:///{path}", revision
+    server = request.getfixturevalue("postgres_server")
+    url = server.empty_database()
+    _restore_dump(url, OLD_STORES / f"store_{revision}.sql")
+    return url, revision
+
+
+def cli_json(url: str, *args: str) -> dict:
+    result = run_cli("--db", url, *args, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.mark.parametrize("revision", REVISIONS)
+def test_an_old_store_upgrades_and_then_serves_ingest_analyze_and_report(
+    old_store: tuple[str, str], tmp_path: Path
+) -> None:
+    url, revision = old_store
+    head = db.head_revision()
+    masked = db.masked_url(url)
+    if revision != head:
+        refused = run_cli("--db", url, "report")
+        assert refused.exit_code == 78
+        assert refused.stderr == (
+            f"gradestore: the database schema is out of date ({revision}, latest {head}): "
+            "run `gradestore db upgrade`\n"
+        )
+    upgraded = run_cli("--db", url, "db", "upgrade")
+    assert upgraded.exit_code == 0, upgraded.stderr
+    assert upgraded.stdout == (
+        f"{masked}: upgraded from {revision} to {head}\n"
+        if revision != head
+        else f"{masked}: already at revision {head}\n"
+    )
+
+    # Every old row is still there: the student's grade, list entry and earlier .lst entry.
+    ann = cli_json(url, "report", "--student", "0001")
+    assert ann["grades"] == [
+        {"section": "OLD101.01F24", "term": "F24", "grade": "A", "points": 4.0}
+    ]
+    assert [(e["analysis_id"], e["list"], e["section"]) for e in ann["lists"]] == [
+        (1, "good", "OLD101.01F24")
+    ]
+    assert ann["earlier_lists"] == [{"section": "OLD100.01S24", "grade": "A"}]
+    old = cli_json(url, "report", "--analysis", "1")
+    assert [(s["section"], s["count"], s["mean_gpa"]) for s in old["sections"]] == [
+        ("OLD101.01F24", 2, 2.0)
+    ]
+
+    # New grades go in beside the old ones, into the old group.
+    new_csv = tmp_path / "new.csv"
+    new_csv.write_text(
+        "section,student_id,last_name,first_name,grade,group\n"
+        "NEW201.01S25,0001,Lee,Ann,B,OLDGROUP\n"
+        "NEW201.01S25,0003,Poe,Cy,D,OLDGROUP\n",
+        encoding="utf-8",
+    )
+    ingested = run_cli("--db", url, "ingest", str(new_csv), "--format", "json")
+    assert ingested.exit_code == 0, ingested.stderr
+    (unit,) = json.loads(ingested.stdout)["units"]
+    assert (unit["status"], unit["students_added"], unit["grades_added"]) == ("stored", 1, 2)
+
+    analysis = cli_json(url, "analyze")
+    assert analysis["analysis_id"] == 2
+    by_section = {s["section"]: s for s in analysis["sections"]}
+    # By hand: OLD101 = A, F -> (4 + 0) / 2; NEW201 = B, D -> (3 + 1) / 2; the group pools all 4.
+    assert (by_section["OLD101.01F24"]["count"], by_section["OLD101.01F24"]["mean_gpa"]) == (2, 2.0)
+    assert (by_section["NEW201.01S25"]["count"], by_section["NEW201.01S25"]["mean_gpa"]) == (2, 2.0)
+    (group,) = analysis["groups"]
+    assert (group["group"], group["count"], group["mean_gpa"]) == ("OLDGROUP", 4, 2.0)
+    assert group["sections"] == ["NEW201.01S25", "OLD101.01F24"]
+    work = {(s["student_id"], e["section"]) for s in analysis["work_list"] for e in s["entries"]}
+    assert work == {("0002", "OLD101.01F24"), ("0003", "NEW201.01S25")}
+    (good,) = analysis["good_list"]
+    assert (good["student_id"], good["appeared_before"]) == ("0001", True)
+
+    latest = cli_json(url, "report")
+    assert latest == analysis

@@ -1,0 +1,158 @@
+"""render.py on hand-built result objects: no database, every expected string written here."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime
+
+from rich.console import Console
+
+from gradestore import render
+from gradestore.ingest import IngestReport, UnitResult
+from gradestore.kinds import FileKind, FileStatus, ListKind, ScopeKind, TestKind
+from gradestore.readers.records import Problem
+from gradestore.reports import ListReport, ZScoreListing, ZScoreRow
+from gradestore.results import AnalysisResult, GroupTest, ListedStudent, ListEntry, SectionTest
+
+WHEN = datetime(2025, 3, 1, 12, 30, tzinfo=UTC)
+
+
+def plain_text(parts: list[object]) -> str:
+    """What a pipe or a cron log receives."""
+    out = io.StringIO()
+    console = Console(file=out, width=200, no_color=True, highlight=False)
+    for part in parts:
+        console.print(part, markup=False) if isinstance(part, str) else console.print(part)
+    return out.getvalue()
+
+
+def section_test(
+    name: str, z: float | None, significant: bool, group: str | None = "G"
+) -> SectionTest:
+    return SectionTest(
+        name, group, 10, 3.0, {"A": 5, "B": 5}, z, 0.01 if significant else 0.5, significant
+    )
+
+
+def analysis(sections: list[SectionTest], groups: list[GroupTest], **counts: int) -> AnalysisResult:
+    return AnalysisResult(
+        analysis_id=7,
+        created_at=WHEN,
+        threshold=0.05,
+        scope_kind=ScopeKind.GROUPS,
+        scope_names=["G"],
+        sections=sections,
+        groups=groups,
+        good_list=[ListedStudent("001", "Ann", "Lee", [ListEntry("S1", "A")], True)],
+        work_list=[],
+        good_list_size=1,
+        work_list_size=0,
+        section_test_count=counts.get("sections", len(sections)),
+        group_test_count=counts.get("groups", len(groups)),
+    )
+
+
+def test_fmt_rounds_and_shows_missing_values_as_a_dash() -> None:
+    assert render.fmt(None) == "-"
+    assert render.fmt(float("nan")) == "-"
+    assert render.fmt(2.0) == "2.000"
+    assert render.fmt(0.01234, 4) == "0.0123"
+    assert render.fmt(0.0000340, 4) == "3.40e-05"
+    assert render.fmt(0.0) == "0.000"
+    assert render.fmt(True) == "yes"
+
+
+def test_ingest_json_is_the_reports_as_json() -> None:
+    bad = Problem("bad.csv", 3, "unknown grade 'Q'")
+    report = IngestReport(
+        units=[
+            UnitResult("good.csv", FileKind.CSV, FileStatus.STORED, files=1, grades_added=2),
+            UnitResult("bad.csv", FileKind.CSV, FileStatus.REJECTED, files=1, errors=[bad]),
+        ],
+        skipped_files=["notes.txt"],
+        dry_run=False,
+    )
+    data = json.loads(render.ingest_json(report))
+    assert data == report.as_json()
+    assert (data["ok"], data["skipped_files"]) == (False, ["notes.txt"])
+    assert [(u["kind"], u["status"], u["rows_rejected"]) for u in data["units"]] == [
+        ("csv", "stored", 0),
+        ("csv", "rejected", 1),
+    ]
+    assert data["units"][1]["errors"] == ["bad.csv:3: unknown grade 'Q'"]
+    assert report.exit_code == 65
+
+
+def test_the_ingest_table_has_a_row_per_unit_and_says_same_for_unchanged_grades() -> None:
+    report = IngestReport(
+        [
+            UnitResult(
+                "a.csv",
+                FileKind.CSV,
+                FileStatus.UNCHANGED,
+                sections_unchanged=1,
+                grades_unchanged=3,
+            )
+        ],
+        [],
+        False,
+    )
+    lines = plain_text([render.ingest_table(report, plain=True)]).splitlines()
+    assert lines[1].split() == ["file", "status", "sections", "students", "grades", "bad", "rows"]
+    assert lines[2].split() == ["a.csv", "unchanged", "1", "same", "0", "new", "3", "same", "0"]
+
+
+def test_an_analysis_too_long_for_a_screen_shows_the_significant_and_largest_z_first() -> None:
+    sections = [section_test(f"S{i:03}", z=i / 10, significant=False) for i in range(70)]
+    sections.append(section_test("SIG", z=0.1, significant=True))
+    text = plain_text(render.analysis_renderables(analysis(sections, []), plain=True))
+    lines = text.splitlines()
+    assert lines[0] == "Analysis 7, 2025-03-01 12:30:00 UTC, threshold 0.050, scope: groups G"
+    rows = [line.split() for line in lines if line.startswith(("S0", "SIG"))]
+    # The significant test leads though its |z| is small; then |z| from the largest down.
+    assert [row[0] for row in rows[:3]] == ["SIG", "S069", "S068"]
+    assert len(rows) == render.MAX_TEST_ROWS
+    assert (
+        "... 11 more section tests not shown (none significant): "
+        "see --format json or `gradestore zscore`"
+    ) in lines
+
+
+def test_streamed_analysis_json_equals_as_json() -> None:
+    result = analysis(
+        [section_test("S1", 1.5, False), section_test("S2", None, False, group=None)],
+        [GroupTest("G", ["S1"], 10, 3.0, 0.5, -0.25, 0.8, False)],
+    )
+    out = io.StringIO()
+    render.write_analysis_json(result, out)
+    assert json.loads(out.getvalue()) == json.loads(render.to_json(result.as_json()))
+    assert json.loads(out.getvalue())["scope"] == {"kind": "groups", "names": ["G"]}
+
+
+def test_zscore_csv_escapes_names_a_spreadsheet_would_run() -> None:
+    listing = ZScoreListing(
+        3,
+        0.05,
+        [
+            ZScoreRow(TestKind.SECTION, "=HYPERLINK(1)", "G", 4, 2.5, -1.25, 0.21, False),
+            ZScoreRow(TestKind.GROUP, "G", "all groups", 4, 2.5, None, None, False),
+        ],
+    )
+    rows = list(csv.reader(io.StringIO(render.zscore_csv(listing))))
+    assert rows == [
+        list(render.TEST_CSV_HEADER),
+        ["3", "section", "'=HYPERLINK(1)", "G", "4", "2.5", "", "-1.25", "0.21", "false"],
+        ["3", "group", "G", "all groups", "4", "2.5", "", "", "", "false"],
+    ]
+
+
+def test_a_legacy_list_file_from_a_list_report() -> None:
+    students = [
+        ListedStudent("9", "Bo", "Kim", [ListEntry("S1", "D"), ListEntry("S2", "F")]),
+        ListedStudent("8", "", 'O"Neil', [ListEntry("S1", "F")]),
+    ]
+    out = io.StringIO()
+    assert render.write_legacy_list(ListReport(1, ListKind.WORK, 2, iter(students)), out) == 2
+    assert out.getvalue() == ('"9","Kim, Bo", 2\n"S1","D"\n"S2","F"\n"8","O\'Neil", 1\n"S1","F"\n')
