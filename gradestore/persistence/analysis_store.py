@@ -183,6 +183,20 @@ class AnalysisStore(SqlStore):
         """Every qualifying grade of the analysis' sections becomes a performance row, and
         ``appeared_before`` is set for students with a qualifying grade outside those sections
         or an earlier list appearance (.lst) in another section."""
+        with self.indexes_built_after("performances", self._scope_grades(analysis_id)):
+            self._insert_performances(analysis_id, good_grades, work_grades)
+
+    def _scope_grades(self, analysis_id: int) -> int:
+        """Counted grades of the analysis' sections: an upper bound of its list rows."""
+        total = self._execute(
+            "SELECT SUM(count) FROM analysis_sections WHERE analysis_id = :analysis",
+            {"analysis": analysis_id},
+        ).scalar_one()
+        return int(total or 0)
+
+    def _insert_performances(
+        self, analysis_id: int, good_grades: Sequence[str], work_grades: Sequence[str]
+    ) -> None:
         qualifying = [*good_grades, *work_grades]
         listed_before = (
             "SELECT e.student_id FROM enrollments e WHERE e.grade IN :qualifying"
@@ -202,9 +216,9 @@ class AnalysisStore(SqlStore):
                 f" CASE WHEN e.student_id IN ({listed_before}) THEN :yes ELSE :no END"
                 " FROM enrollments e JOIN analysis_sections a ON a.section_id = e.section_id"
                 " AND a.analysis_id = :analysis WHERE e.grade IN :qualifying"
-                # In student order SQLite's student index grows at its end: a third faster.
-                # PostgreSQL would only spend a sort on it.
-                + ("" if self.is_postgres else " ORDER BY e.student_id")
+                # In the enrollments' key order SQLite appends to the unique index (the
+                # student index is built after a large load); PostgreSQL would only sort.
+                + ("" if self.is_postgres else " ORDER BY e.section_id, e.student_id")
             ).bindparams(
                 bindparam("good", expanding=True), bindparam("qualifying", expanding=True)
             ),

@@ -7,15 +7,13 @@ statements. No query runs once per row or per student.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 
 from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from gradestore.kinds import RowKind, SectionAction
 from gradestore.persistence.models import (
-    Base,
     GroupSection,
     Run,
     RunGroup,
@@ -38,10 +36,6 @@ from gradestore.persistence.sql import SqlStore, chunks
 STAGING_COLUMNS = StagedRow._fields
 # Sections whose grades an ingest writes.
 _WRITTEN = (SectionAction.NEW, SectionAction.FILL, SectionAction.REPLACE)
-# On SQLite, a load of at least 1/REBUILD_SHARE of the grades already stored drops the
-# enrollments' secondary indexes and builds them again after it: one sort instead of a random
-# B-tree insert per grade (a million grades into an empty store: half the insert's time).
-REBUILD_SHARE = 4
 
 
 class IngestStore(SqlStore):
@@ -233,7 +227,7 @@ class IngestStore(SqlStore):
             " JOIN staging_sections ss ON ss.section = sec.name AND ss.action = :replace)",
             {"replace": SectionAction.REPLACE},
         )
-        with self._indexes_built_after(self._written_grade_rows(every_section)):
+        with self.indexes_built_after("enrollments", self._written_grade_rows(every_section)):
             self._insert_staged_grades(deduplicate=deduplicate, every_section=every_section)
 
     def _insert_staged_grades(self, *, deduplicate: bool, every_section: bool) -> None:
@@ -277,25 +271,6 @@ class IngestStore(SqlStore):
             **({} if every_section else {"written": list(_WRITTEN)}),
         }
         return int(self.connection.execute(statement, params).scalar_one())
-
-    @contextmanager
-    def _indexes_built_after(self, new_rows: int) -> Iterator[None]:
-        """On SQLite, for a load large beside the table, its secondary indexes are dropped
-        for the load and built again after it, in the same transaction (readers of a WAL
-        store keep seeing the indexes of the last commit). PostgreSQL keeps them: dropping
-        one would lock out its readers until the commit."""
-        rebuild = False
-        if not self.is_postgres and new_rows:
-            stored = self._execute("SELECT COUNT(*) FROM enrollments").scalar_one()
-            rebuild = new_rows * REBUILD_SHARE >= stored
-        indexes = sorted(Base.metadata.tables["enrollments"].indexes, key=lambda ix: str(ix.name))
-        if rebuild:
-            for index in indexes:
-                index.drop(self.connection)
-        yield
-        if rebuild:
-            for index in indexes:
-                index.create(self.connection)
 
     def store_staged_list_entries(self) -> int:
         """Entries of .lst files become earlier list appearances (each stored once)."""

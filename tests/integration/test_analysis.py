@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pytest
 from scipy.stats import norm
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, inspect, text
 
 from gradestore.analysis import Scope, run_analysis
 from gradestore.errors import NotFoundError, UsageError
@@ -730,3 +730,28 @@ def test_unknown_run_scope(engine: Engine, tmp_path: Path) -> None:
     with pytest.raises(NotFoundError, match="R2") as error:
         run_analysis(Database(engine), scope=Scope("run", ("R2",)))
     assert "R1" in str(error.value)
+
+
+def test_list_rows_of_a_first_and_a_later_analysis_keep_the_student_index_whole(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """The first analysis loads performances with its student index built after the load;
+    later ones (small beside the table) keep it up row by row. Both leave it answering."""
+    ingest(engine, write_csv(tmp_path, "base.csv", BASE_ROWS))
+    for _ in range(6):
+        run_analysis(Database(engine))
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            assert connection.exec_driver_sql("PRAGMA integrity_check").scalar_one() == "ok"
+        per_analysis = connection.execute(
+            text(
+                "SELECT p.analysis_id, COUNT(*) FROM performances p"
+                " JOIN students st ON st.id = p.student_id WHERE st.student_id = :sid"
+                " GROUP BY p.analysis_id ORDER BY p.analysis_id"
+            ),
+            {"sid": "0000101"},
+        ).all()
+        indexes = {ix["name"] for ix in inspect(connection).get_indexes("performances")}
+    # 0000101 has an A in S1 (good) and a D+ in S3 (work): two rows in each analysis.
+    assert [count for _, count in per_analysis] == [2] * 6
+    assert "ix_performances_student_id" in indexes
