@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from gradestore import stats
 from gradestore.errors import NOTHING_STORED, NotFoundError, UsageError, unknown
-from gradestore.grades import ALL_GRADES, GOOD_GRADES, GRADE_POINTS, WORK_GRADES
+from gradestore.grades import GradeScale
 from gradestore.kinds import Adjustment, ScopeKind, TestMethod
 from gradestore.persistence.analysis_store import AnalysisStore
 from gradestore.persistence.db import UnitOfWorkFactory
@@ -27,6 +27,7 @@ from gradestore.persistence.rows import (
     Testing,
 )
 from gradestore.results import LEADING_TESTS, AnalysisResult, load_analysis
+from gradestore.scales import check_letters_known, current_scale
 
 if TYPE_CHECKING:
     import numpy as np
@@ -97,21 +98,26 @@ def run_analysis(
     scope: Scope = Scope(ScopeKind.ALL),
     *,
     options: TestOptions | None = None,
+    scale: GradeScale | None = None,
 ) -> AnalysisResult:
     """Analyse ``scope``, store it as a new analysis and return its summary: the analysis as
     stored, with the leading tests only (see :data:`gradestore.results.LEADING_TESTS`) and the
     lists' sizes but not the lists; ``reports`` reads the whole of it back. ``options`` say how
-    to test (its threshold wins over ``threshold``); by default design.md's z-test, BH-adjusted."""
+    to test (its threshold wins over ``threshold``); by default design.md's z-test, BH-adjusted.
+    ``scale``: the grade scale (default: the store's; another one is a what-if that leaves the
+    store's scale alone); the analysis records the scale it used."""
     options = (options or TestOptions(threshold=threshold)).validated()
     with units(write=True) as unit:
         store = unit.analysis
         if not store.has_grades():
             raise NotFoundError(NOTHING_STORED)
+        scale = scale or current_scale(unit)
         group_ids = _scope_group_ids(store, scope)
-        grade_counts = store.scope_grade_counts(group_ids, ALL_GRADES)
+        grade_counts = store.scope_grade_counts(group_ids, scale.letters)
         if not grade_counts:
             raise NotFoundError(f"the {scope.kind} scope {', '.join(scope.names)} has no sections")
-        pools = _build_pools(grade_counts, store.scope_memberships(group_ids))
+        _check_scope_letters(scale, grade_counts)
+        pools = _build_pools(grade_counts, store.scope_memberships(group_ids), scale)
         tested = (_section_tests(pools, options), _group_tests(pools, options))
         analysis_id = store.create_analysis(
             options.threshold,
@@ -119,12 +125,24 @@ def run_analysis(
             list(scope.names),
             created_at=utc_now(),
             testing=_testing(tested[0], options),
+            scale=scale.as_json(),
         )
         store.add_analysis_figures(_figures(analysis_id, options.threshold, pools, tested))
-        store.add_list_performances(analysis_id, GOOD_GRADES, WORK_GRADES)
+        store.add_list_performances(analysis_id, scale.good, scale.work)
         result = load_analysis(unit.reports, analysis_id, with_lists=False, top=LEADING_TESTS)
         unit.commit()
     return result
+
+
+def _check_scope_letters(scale: GradeScale, grade_counts: dict[int, dict[str, int]]) -> None:
+    """The scope's grades must all be letters of the scale the analysis uses."""
+    known = set(scale.letters)
+    totals: dict[str, int] = defaultdict(int)
+    for counts in grade_counts.values():
+        for letter, count in counts.items():
+            if letter not in known and count:
+                totals[letter] += count
+    check_letters_known(scale, totals, f"analyse under grade scale {scale.name!r}")
 
 
 def _scope_group_ids(store: AnalysisStore, scope: Scope) -> list[int] | None:
@@ -164,12 +182,14 @@ class _Pools:
         return stats.pools_from_counts(counts, self.points)
 
 
-def _build_pools(grade_counts: dict[int, dict[str, int]], memberships: list[Membership]) -> _Pools:
+def _build_pools(
+    grade_counts: dict[int, dict[str, int]], memberships: list[Membership], scale: GradeScale
+) -> _Pools:
     import numpy as np
 
     section_ids = list(grade_counts)
     row_of = {section_id: row for row, section_id in enumerate(section_ids)}
-    counted = list(GRADE_POINTS)
+    counted = list(scale.counted)
     counts = np.array(
         [[grade_counts[s].get(letter, 0) for letter in counted] for s in section_ids], dtype=float
     ).reshape(len(section_ids), len(counted))
@@ -189,7 +209,7 @@ def _build_pools(grade_counts: dict[int, dict[str, int]], memberships: list[Memb
         counts=counts,
         group_counts=group_counts,
         all_counts=counts[grouped_rows].sum(axis=0, keepdims=True),
-        points=np.array([GRADE_POINTS[letter] for letter in counted]),
+        points=np.array([scale.points[letter] for letter in counted]),
         test_group=np.array([i for i, g in enumerate(group_ids) for _ in group_members[g]], int),
         test_section=np.array([row for g in group_ids for row in group_members[g]], dtype=int),
     )

@@ -15,14 +15,14 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from gradestore.errors import BadInputError, NotFoundError
+from gradestore.errors import BadInputError, ConfigurationError, NotFoundError
 from gradestore.kinds import ListKind
 
 # Grades are stored in columns of two characters (models.py): NP, CR, AU, ... all fit.
 MAX_LETTER_LENGTH = 2
 MAX_NAME_LENGTH = 64
 MAX_POINTS = 5.0
-_LETTER = re.compile(r"[A-Z0-9][A-Z0-9+*-]?")
+_LETTER = re.compile(r"[A-Z0-9][A-Z0-9+-]?")
 FILE_KEYS = ("name", "points", "not_counted", "good", "work")
 _LIST_KEYS = ("not_counted", "good", "work")
 _UNQUOTED_PLUS = re.compile(r"\s*[A-Za-z0-9]+\+")
@@ -94,6 +94,13 @@ class GradeScale:
         """The scale's letter for ``raw`` (any case, surrounding space ignored), or None."""
         letter = raw.strip().upper()
         return letter if letter in self.points or letter in self.not_counted else None
+
+    def unknown_grade(self, raw: str) -> str:
+        """Why ``raw`` is a bad row's grade: names the scale and how to change it."""
+        return (
+            f"unknown grade {raw!r}: not a letter of the store's grade scale {self.name!r} "
+            "(`gradestore scale show` lists them; `gradestore scale set NAME|FILE` changes it)"
+        )
 
     def points_of(self, letter: str) -> float | None:
         """Grade points, or None for a letter that does not count in GPA."""
@@ -283,6 +290,17 @@ BUILT_IN_SCALES: dict[str, GradeScale] = {
 }
 
 
+def stored_scale(stored: Mapping[str, Any] | None, where: str) -> GradeScale:
+    """A scale read back from the store (None: the built-in default, which is what a store
+    starts with and what every analysis older than stored scales used)."""
+    if stored is None:
+        return DEFAULT_SCALE
+    try:
+        return GradeScale.from_data(stored)
+    except ScaleError as error:
+        raise ConfigurationError(f"{where} is damaged: {error}") from None
+
+
 # --- scale files -----------------------------------------------------------------------------
 
 
@@ -370,24 +388,3 @@ def _line_of_key(text: str, key: str) -> int | None:
         if re.match(pattern, line):
             return number
     return None
-
-
-# --- transition: the default scale's letters as the modules that do not take a scale yet use them
-GRADE_POINTS: dict[str, float] = dict(DEFAULT_SCALE.points)
-NOT_COUNTED: tuple[str, ...] = DEFAULT_SCALE.not_counted
-ALL_GRADES: tuple[str, ...] = DEFAULT_SCALE.letters
-GOOD_GRADES: tuple[str, ...] = DEFAULT_SCALE.good
-WORK_GRADES: tuple[str, ...] = DEFAULT_SCALE.work
-QUALIFYING_GRADES: tuple[str, ...] = DEFAULT_SCALE.qualifying
-
-
-def normalize_grade(raw: str) -> str | None:
-    return DEFAULT_SCALE.normalize(raw)
-
-
-def grade_points(letter: str) -> float | None:
-    return DEFAULT_SCALE.points_of(letter)
-
-
-def list_kind(letter: str) -> ListKind | None:
-    return DEFAULT_SCALE.category(letter)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gradestore.errors import UsageError
+from gradestore.grades import GradeScale
 from gradestore.jsontypes import JsonObject
 from gradestore.kinds import FileKind, FileStatus, RowKind, SectionAction
 from gradestore.persistence.db import UnitOfWork, UnitOfWorkFactory
@@ -31,6 +32,7 @@ from gradestore.readers import (
     read_section_file,
 )
 from gradestore.readers.records import GradeRecord, ListEntry, Problem, Reference
+from gradestore.scales import current_scale
 
 STAGING_CHUNK_ROWS = 20_000
 
@@ -206,7 +208,7 @@ def ingest_paths(
                 result, files = _ingest_in_savepoint(dry_run_unit, path, kind, options, progress)
             else:
                 with units(write=True) as unit:
-                    result, files = _ingest_unit(unit.ingest, path, kind, options, progress)
+                    result, files = _ingest_unit(unit, path, kind, options, progress)
                     if result.status is FileStatus.STORED:
                         unit.commit()
             report.units.append(result)
@@ -224,7 +226,7 @@ def _ingest_in_savepoint(
 ) -> tuple[UnitResult, list[Path]]:
     """A dry run's unit: kept for the units after it unless rejected, never committed."""
     with unit.savepoint() as savepoint:
-        result, files = _ingest_unit(unit.ingest, path, kind, options, progress)
+        result, files = _ingest_unit(unit, path, kind, options, progress)
         if result.status is FileStatus.REJECTED:
             savepoint.rollback()
     return result, files
@@ -310,13 +312,14 @@ def _section_name(reference: Reference) -> str:
 
 
 def _ingest_unit(
-    repository: IngestStore,
+    unit: UnitOfWork,
     path: Path,
     kind: FileKind,
     options: IngestOptions,
     progress: ProgressCallback | None,
 ) -> tuple[UnitResult, list[Path]]:
     """Stage, check and store one unit in the caller's transaction; the caller commits."""
+    repository = unit.ingest
     result = UnitResult(path=str(path), kind=kind)
     if kind in (FileKind.CSV, FileKind.SEC) and options.group is None:
         unchanged = repository.unchanged_source(file_sha256(path))
@@ -331,7 +334,7 @@ def _ingest_unit(
     if result.errors:
         return _rejected(result), []
     repository.create_staging()
-    stager = _Stager(repository, options, result, progress)
+    stager = _Stager(repository, options, result, progress, current_scale(unit))
     for file in files.all_files:
         stager.stage_file(file)
     if result.errors:
@@ -454,8 +457,10 @@ class _Stager:
         options: IngestOptions,
         result: UnitResult,
         progress: ProgressCallback | None,
+        scale: GradeScale,
     ) -> None:
         self.repository = repository
+        self.scale = scale  # the store's: grades are letters of it
         self.options = options
         self.result = result
         self.progress = progress
@@ -481,7 +486,7 @@ class _Stager:
         kind = grade_file_kind(path)
         rows: Iterator[GradeRecord | ListEntry | Problem]
         if kind is FileKind.SEC:
-            section = read_section_file(path, display)
+            section = read_section_file(path, display, scale=self.scale)
             header = section.header
             if header.header_name and header.header_name != header.name:
                 self.header_names[header.name] = header.header_name
@@ -492,10 +497,12 @@ class _Stager:
                 )
             rows = iter([*section.problems, *section.records])
         elif kind is FileKind.LST:
-            entries, problems = read_list_file(path, display)
+            entries, problems = read_list_file(path, display, scale=self.scale)
             rows = iter([*problems, *entries])
         else:
-            rows = read_grade_csv(path, display, max_errors=self.options.max_errors_per_file)
+            rows = read_grade_csv(
+                path, display, max_errors=self.options.max_errors_per_file, scale=self.scale
+            )
         staged = self._stage_records(rows, source_id, display)
         self.repository.set_source_row_count(source_id, staged)
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 if TYPE_CHECKING:
     from rich.table import Table
 
+    from gradestore.grades import GradeScale
     from gradestore.ingest import IngestReport
     from gradestore.reports import (
         GroupReport,
@@ -193,8 +194,14 @@ def analysis_heading(result: AnalysisResult) -> str:
     created = result.created_at.strftime("%Y-%m-%d %H:%M:%S %Z")
     return (
         f"Analysis {result.analysis_id}, {created}, threshold {fmt(result.threshold, 3)}, "
-        f"scope: {scope}"
+        f"scope: {scope}, grade scale: {result.scale.name}"
     )
+
+
+def list_title(which: str, scale: GradeScale) -> str:
+    """'Good list (A+, A, A-)': the list's letters are the scale's."""
+    letters = scale.good if which == "good" else scale.work
+    return f"{which.capitalize()} list ({', '.join(letters) or 'no letters'})"
 
 
 def significance(flag: bool, plain: bool) -> str:
@@ -280,9 +287,10 @@ def analysis_renderables(result: AnalysisResult, plain: bool) -> list[Any]:
     hidden = max(result.group_test_count, len(result.groups)) - len(shown_groups)
     if hidden:
         parts.append(_more_tests(hidden, "group", shown_groups))
+    good, work = list_title("good", result.scale), list_title("work", result.scale)
     parts.append(
-        f"Good list (A+, A, A-): {result.good_list_size} students; "
-        f"work list (D+, D, D-, F): {result.work_list_size} students. "
+        f"{good}: {result.good_list_size} students; "
+        f"{work[0].lower()}{work[1:]}: {result.work_list_size} students. "
         "See `gradestore report --list good` and `--list work`."
     )
     return parts
@@ -407,10 +415,10 @@ def full_report_renderables(result: AnalysisResult, plain: bool) -> list[Any]:
         parts.append(section_tests_table(ungrouped, plain, title="Sections in no group"))
     parts.append(group_tests_table(result.groups, plain, title="Groups against all groups"))
     parts += _list_parts(
-        result.good_list or [], result.good_list_size, "Good list (A+, A, A-)", plain
+        result.good_list or [], result.good_list_size, list_title("good", result.scale), plain
     )
     parts += _list_parts(
-        result.work_list or [], result.work_list_size, "Work list (D+, D, D-, F)", plain
+        result.work_list or [], result.work_list_size, list_title("work", result.scale), plain
     )
     return parts
 
@@ -423,16 +431,15 @@ def full_report_csv(result: AnalysisResult) -> str:
     )
 
 
-def grade_bars(grade_counts: dict[str, int], plain: bool) -> Table:
-    """Grade counts as a horizontal bar chart: every letter, excluded ones too."""
-    from gradestore.grades import ALL_GRADES, NOT_COUNTED
-
+def grade_bars(grade_counts: dict[str, int], scale: GradeScale, plain: bool) -> Table:
+    """Grade counts as a horizontal bar chart: every letter of the scale, in its order,
+    not-counted ones too."""
     table = new_table("grade", "count", "", title="Grade counts", plain=plain, numeric={"count"})
     largest = max(grade_counts.values(), default=0) or 1
-    for letter in ALL_GRADES:
+    for letter in scale.letters:
         count = grade_counts.get(letter, 0)
         bar = "#" if plain else "█"
-        label = f"{letter} (not in GPA)" if letter in NOT_COUNTED else letter
+        label = f"{letter} (not in GPA)" if letter in scale.not_counted else letter
         table.add_row(label, str(count), bar * round(BAR_WIDTH * count / largest))
     return table
 
@@ -451,7 +458,7 @@ def section_report_renderables(report: SectionReport, plain: bool) -> list[Any]:
         + (f" ({details})" if details else "")
         + f", analysis {report.analysis_id}: count {report.count}, "
         f"mean GPA {fmt(report.mean_gpa)}",
-        grade_bars(report.grade_counts, plain),
+        grade_bars(report.grade_counts, report.scale, plain),
     ]
     grouped = [test for test in report.tests if test.group is not None]
     if grouped:
@@ -472,8 +479,7 @@ def section_report_renderables(report: SectionReport, plain: bool) -> list[Any]:
 
 
 def section_report_csv(report: SectionReport) -> str:
-    from gradestore.grades import ALL_GRADES
-
+    letters = report.scale.letters
     header = (
         "analysis_id",
         "section",
@@ -484,7 +490,7 @@ def section_report_csv(report: SectionReport) -> str:
         "z_score",
         "p_value",
         "significant",
-        *ALL_GRADES,
+        *letters,
     )
     return to_csv(
         header,
@@ -499,7 +505,7 @@ def section_report_csv(report: SectionReport) -> str:
                 test.z_score,
                 test.p_value,
                 test.significant,
-                *(report.grade_counts.get(letter, 0) for letter in ALL_GRADES),
+                *(report.grade_counts.get(letter, 0) for letter in letters),
             )
             for test in report.tests
         ),
@@ -596,7 +602,7 @@ def student_report_csv(report: StudentReport) -> str:
 
 
 def list_report_renderables(report: ListReport, plain: bool) -> list[Any]:
-    title = "Good list (A+, A, A-)" if report.list == "good" else "Work list (D+, D, D-, F)"
+    title = list_title(report.list, report.scale)
     return _list_parts(
         report.students, report.size, f"{title}, analysis {report.analysis_id}", plain
     )
@@ -686,3 +692,39 @@ def write_json_document(
             separator = ",\n    "
         out.write("]" if separator == "\n    " else "\n  ]")
     out.write("\n}\n")
+
+
+# --- grade scales ----------------------------------------------------------------------------
+
+
+def _scale_cell(scale: GradeScale, letter: str) -> str:
+    points = scale.points_of(letter)
+    if points is not None:
+        return f"{points:g}"
+    return "not counted" if letter in scale.not_counted else ""
+
+
+def scale_renderables(scale: GradeScale, heading: str, plain: bool) -> list[Any]:
+    """One scale: its letters in order, their points, and the list each puts a student on."""
+    table = new_table("letter", "points", "list", plain=plain)
+    for letter in scale.letters:
+        category = scale.category(letter)
+        listed = "" if category is None else str(category)
+        table.add_row(letter, _scale_cell(scale, letter), listed)
+    return [heading, table]
+
+
+def scales_renderables(scales: Sequence[GradeScale], plain: bool) -> list[Any]:
+    """Several scales' points side by side, letter by letter (blank: no such letter)."""
+    from rich.markup import escape
+
+    letters = list(dict.fromkeys(letter for scale in scales for letter in scale.letters))
+    table = new_table("letter", *(escape(scale.name) for scale in scales), plain=plain)
+    for letter in letters:
+        table.add_row(letter, *(_scale_cell(scale, letter) for scale in scales))
+    lists = [
+        f"{scale.name}: good list {', '.join(scale.good) or '-'}; "
+        f"work list {', '.join(scale.work) or '-'}"
+        for scale in scales
+    ]
+    return ["Built-in grade scales", table, *lists]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from gradestore.errors import NOTHING_STORED, NotFoundError, unknown
-from gradestore.grades import grade_points
+from gradestore.grades import GradeScale
 from gradestore.jsontypes import JsonObject
 from gradestore.kinds import ListKind, TestKind
 from gradestore.persistence.db import UnitOfWorkFactory
@@ -21,11 +21,13 @@ from gradestore.results import (
     ListedStudent,
     ListEntry,
     SectionTest,
+    analysis_scale,
     iter_list,
     load_analysis,
     load_list,
     load_tests,
 )
+from gradestore.scales import current_scale
 
 NOTHING_ANALYSED = "no analysis is stored yet: run `gradestore analyze` first"
 
@@ -209,6 +211,7 @@ class SectionReport:
     tests: list[SectionTest]
     good_list: list[ListedStudent]
     work_list: list[ListedStudent]
+    scale: GradeScale  # the analysis': its letters are the grade counts' columns
 
     def as_json(self) -> JsonObject:
         return {
@@ -245,6 +248,7 @@ def section_report(
         assert info is not None
         good = load_list(queries, analysis_id, ListKind.GOOD, section=section)
         work = load_list(queries, analysis_id, ListKind.WORK, section=section)
+        scale = analysis_scale(queries, analysis_id)
     first = tests[0]
     return SectionReport(
         analysis_id=analysis_id,
@@ -257,6 +261,7 @@ def section_report(
         tests=tests,
         good_list=good,
         work_list=work,
+        scale=scale,
     )
 
 
@@ -347,6 +352,9 @@ def student_report(units: UnitOfWorkFactory, student_id: str) -> StudentReport:
             if not queries.has_grades():
                 raise NotFoundError(NOTHING_STORED)
             raise NotFoundError(unknown("student", student_id, queries.student_ids()))
+        # Points under the store's scale as it is now: the grades are the store's, not an
+        # analysis' (each list entry below belongs to an analysis with its own scale).
+        scale = current_scale(unit)
         grades = queries.student_grades(student.student_pk)
         history = queries.student_list_history(student.student_pk)
         earlier = queries.student_earlier_lists(student.student_pk)
@@ -355,7 +363,7 @@ def student_report(units: UnitOfWorkFactory, student_id: str) -> StudentReport:
         first_name=student.first_name,
         last_name=student.last_name,
         grades=[
-            StudentGrade(row.section, row.term, row.grade, grade_points(row.grade))
+            StudentGrade(row.section, row.term, row.grade, scale.points_of(row.grade))
             for row in grades
         ],
         lists=[
@@ -378,6 +386,7 @@ class ListReport:
     list: ListKind
     size: int
     students: Iterable[ListedStudent]  # streamed while the report is open
+    scale: GradeScale  # the analysis': which letters the list holds
 
 
 @contextmanager
@@ -391,4 +400,10 @@ def open_list(
         queries = unit.reports
         analysis_id = resolve_analysis_id(queries, analysis_id)
         size = queries.list_sizes(analysis_id).of(kind)
-        yield ListReport(analysis_id, kind, size, iter_list(queries, analysis_id, kind))
+        yield ListReport(
+            analysis_id,
+            kind,
+            size,
+            iter_list(queries, analysis_id, kind),
+            analysis_scale(queries, analysis_id),
+        )

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from gradestore.grades import GradeScale, stored_scale
 from gradestore.jsontypes import JsonObject
 from gradestore.kinds import ListKind, ScopeKind
 from gradestore.persistence.rows import Testing
@@ -21,7 +22,7 @@ LEADING_TESTS = 60
 
 if TYPE_CHECKING:
     from gradestore.persistence.report_queries import ReportQueries
-    from gradestore.persistence.rows import GroupTestRow, SectionTestRow
+    from gradestore.persistence.rows import AnalysisRow, GroupTestRow, SectionTestRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +173,8 @@ class AnalysisResult:
     threshold: float | None
     scope_kind: ScopeKind
     scope_names: list[str]
+    # The scale the analysis used: its letters, their order and the lists' letters.
+    scale: GradeScale
     sections: list[SectionTest]
     groups: list[GroupTest]
     # Lists, when loaded: a list, or an iterator streamed from an open transaction.
@@ -198,6 +201,7 @@ class AnalysisResult:
             "overdispersion": testing.overdispersion,
             "tests": testing.tests,
             "expected_false_flags": testing.expected_false_flags,
+            "scale": self.scale.as_json(),
         }
 
     def as_json(self) -> JsonObject:
@@ -272,6 +276,7 @@ def load_analysis(
         threshold=analysis.threshold,
         scope_kind=analysis.scope_kind,
         scope_names=analysis.scope_names,
+        scale=scale_of(analysis),
         sections=sections,
         groups=groups,
         good_list=load_list(queries, analysis_id, ListKind.GOOD) if with_lists else None,
@@ -282,6 +287,17 @@ def load_analysis(
         group_test_count=counted.groups,
         testing=analysis.testing,
     )
+
+
+def scale_of(analysis: AnalysisRow) -> GradeScale:
+    """The scale a stored analysis used (none recorded: the default, the only one then)."""
+    return stored_scale(analysis.scale, f"the grade scale of analysis {analysis.id}")
+
+
+def analysis_scale(queries: ReportQueries, analysis_id: int) -> GradeScale:
+    analysis = queries.analysis(analysis_id)
+    assert analysis is not None
+    return scale_of(analysis)
 
 
 def iter_list(

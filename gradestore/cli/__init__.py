@@ -9,7 +9,13 @@ from __future__ import annotations
 import typer
 
 from gradestore import __version__
-from gradestore.cli import analyze_command, db_command, ingest_command, report_command
+from gradestore.cli import (
+    analyze_command,
+    db_command,
+    ingest_command,
+    report_command,
+    scale_command,
+)
 from gradestore.cli.common import AppState
 
 app = typer.Typer(
@@ -54,6 +60,7 @@ def root(
 
 
 app.add_typer(db_command.app, name="db")
+app.add_typer(scale_command.app, name="scale")
 ingest_command.register(app)
 analyze_command.register(app)
 report_command.register(app)

@@ -69,17 +69,26 @@ def analyze(
     output_format: SummaryFormat = typer.Option(
         SummaryFormat.table, "--format", help="table (for people) or json (design.md shape)."
     ),
+    scale_name: str | None = typer.Option(
+        None,
+        "--scale",
+        metavar="NAME|FILE",
+        help="Analyse under this grade scale (built-in name or TOML file) instead of the "
+        "store's; the store's scale is not changed.",
+    ),
 ) -> None:
     """Compute section and group statistics, z-tests and the good and work lists; store them
     as a new analysis and print it. Default scope: everything in the store."""
     from gradestore.analysis import Scope, TestOptions, run_analysis
+    from gradestore.grades import resolve_scale
     from gradestore.render import analysis_renderables, write_analysis_json
     from gradestore.reports import open_analysis
 
     scope = Scope.from_options(groups, run)
+    scale = resolve_scale(scale_name) if scale_name is not None else None
     units = state(ctx).units()
     options = TestOptions(threshold=threshold, method=method, adjust=adjust, min_n=min_n)
-    result = run_analysis(units, scope=scope, options=options)
+    result = run_analysis(units, scope=scope, options=options, scale=scale)
     if output_format is SummaryFormat.json:
         # Read back as stored, lists streamed: the same JSON as `report --format json`.
         with open_analysis(units, result.analysis_id) as stored:

@@ -7,7 +7,7 @@ bulk paths (an analysis of a million grades writes tens of thousands of rows).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import bindparam, insert, select, text
@@ -82,8 +82,8 @@ class AnalysisStore(SqlStore):
         for section_id, letter, count in self._driver_rows(counts, params):
             assert isinstance(section_id, int) and isinstance(letter, str)
             assert isinstance(count, int)
-            if letter in result[section_id]:
-                result[section_id][letter] = count
+            # A letter outside ``letters`` is kept too, so that the caller can refuse it.
+            result[section_id][letter] = count
         return result
 
     def scope_memberships(self, group_ids: Sequence[int] | None) -> list[Membership]:
@@ -109,7 +109,9 @@ class AnalysisStore(SqlStore):
         scope_names: list[str],
         created_at: datetime,
         testing: Testing | None = None,
+        scale: Mapping[str, object] | None = None,
     ) -> int:
+        """A new analysis; ``scale``: the grade scale it uses, in full (GradeScale.as_json)."""
         testing = testing or Testing()
         return self.connection.execute(
             insert(Analysis)
@@ -124,6 +126,8 @@ class AnalysisStore(SqlStore):
                 overdispersion=testing.overdispersion,
                 tests=testing.tests,
                 expected_false_flags=testing.expected_false_flags,
+                scale_name=scale["name"] if scale else None,
+                scale=scale,
             )
             .returning(Analysis.id)
         ).scalar_one()

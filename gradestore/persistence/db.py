@@ -59,11 +59,12 @@ if TYPE_CHECKING:
     from gradestore.persistence.analysis_store import AnalysisStore
     from gradestore.persistence.ingest_store import IngestStore
     from gradestore.persistence.report_queries import ReportQueries
+    from gradestore.persistence.scale_store import ScaleStore
     from gradestore.persistence.seed_store import SeedStore
 
 # The newest migration. Kept here so that the everyday check of the schema needs neither
 # Alembic nor the migration scripts (start-up time); a test keeps it equal to Alembic's head.
-HEAD_REVISION = "0005"
+HEAD_REVISION = "0006"
 SQLITE_BUSY_TIMEOUT_MS = 120_000
 # Any constant works; it only has to be the same in every gradestore process.
 POSTGRES_WRITE_LOCK_KEY = 0x6772_6164
@@ -183,7 +184,7 @@ class UnitOfWork:
 
     ``write=True`` serialises writers across processes (BEGIN IMMEDIATE on SQLite, an advisory
     lock on PostgreSQL); readers never wait for writers. The stores (``ingest``, ``analysis``,
-    ``reports``, ``seed``) share the unit's one connection.
+    ``reports``, ``seed``, ``scales``) share the unit's one connection.
     """
 
     def __init__(self, engine: Engine, *, write: bool, foreign_keys: bool = True) -> None:
@@ -232,6 +233,12 @@ class UnitOfWork:
         from gradestore.persistence.seed_store import SeedStore
 
         return SeedStore(self.connection)
+
+    @cached_property
+    def scales(self) -> ScaleStore:
+        from gradestore.persistence.scale_store import ScaleStore
+
+        return ScaleStore(self.connection)
 
     @contextmanager
     def savepoint(self) -> Iterator[Savepoint]:

@@ -174,6 +174,22 @@ class Analysis(Base):
     # Section tests that have a p, and threshold x tests: the raw flags chance alone would give.
     tests: Mapped[int | None] = mapped_column(Integer)
     expected_false_flags: Mapped[float | None] = mapped_column(Float)
+    # The grade scale the analysis used, in full (GradeScale.as_json), so that it still
+    # explains its numbers after the store's scale changes. JSON, not JSONB: letter order counts.
+    scale_name: Mapped[str | None] = mapped_column(String(64))
+    scale: Mapped[dict[str, object] | None] = mapped_column(JSON)
+
+
+class StoreScale(Base):
+    """The store's grade scale: at most one row; no row means the built-in ``default``."""
+
+    __tablename__ = "store_scale"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    scale: Mapped[dict[str, object]] = mapped_column(JSON)
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
 
 
 class AnalysisSection(Base):

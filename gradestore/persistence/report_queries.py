@@ -53,9 +53,9 @@ class ReportQueries(SqlStore):
         row = self.connection.execute(
             text(
                 "SELECT id, created_at, threshold, scope_kind, scope_names, method, adjust,"
-                " min_n, overdispersion, tests, expected_false_flags FROM analyses"
+                " min_n, overdispersion, tests, expected_false_flags, scale FROM analyses"
                 " WHERE id = :analysis"
-            ).columns(created_at=UTCDateTime(), scope_names=JSON()),
+            ).columns(created_at=UTCDateTime(), scope_names=JSON(), scale=JSON()),
             {"analysis": analysis_id},
         ).first()
         if row is None:
@@ -74,6 +74,7 @@ class ReportQueries(SqlStore):
                 tests=row.tests,
                 expected_false_flags=row.expected_false_flags,
             ),
+            scale=row.scale,
         )
 
     def section_tests(

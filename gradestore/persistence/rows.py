@@ -7,6 +7,7 @@ always the institution's id, a string.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
@@ -164,6 +165,8 @@ class AnalysisRow:
     scope_kind: ScopeKind
     scope_names: list[str]
     testing: Testing = Testing()
+    # The grade scale the analysis used (GradeScale.as_json); None: made before scales.
+    scale: Mapping[str, object] | None = None
 
 
 @dataclass(frozen=True, slots=True)

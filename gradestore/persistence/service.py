@@ -21,7 +21,7 @@ from collections.abc import Hashable
 from typing import TYPE_CHECKING
 
 from gradestore.errors import UsageError
-from gradestore.grades import normalize_grade
+from gradestore.grades import GradeScale, stored_scale
 from gradestore.kinds import ListKind
 from gradestore.persistence.models import utc_now
 from gradestore.persistence.rows import NewStudent
@@ -61,8 +61,9 @@ def _list_kind(category: str) -> ListKind:
     raise UsageError(f"category must be 'good' or 'bad' (the work list), not {category!r}")
 
 
-def _student_rows(frame: pd.DataFrame) -> list[tuple[str, str, str, str]]:
-    """(student_id, first name, last name, grade) from a frame using canonical names or aliases."""
+def _student_rows(frame: pd.DataFrame, scale: GradeScale) -> list[tuple[str, str, str, str]]:
+    """(student_id, first name, last name, grade) from a frame using canonical names or aliases;
+    grades are letters of ``scale`` (the store's)."""
     from gradestore.readers import column_for_header
 
     columns: dict[str, Hashable] = {}
@@ -82,11 +83,12 @@ def _student_rows(frame: pd.DataFrame) -> list[tuple[str, str, str, str]]:
     rows = []
     for position, record in enumerate(frame.to_dict("records"), start=1):
         student_id = _text(record[columns["student_id"]])
-        grade = normalize_grade(_text(record[columns["grade"]]))
+        grade = scale.normalize(_text(record[columns["grade"]]))
         if not student_id or grade is None:
             raise UsageError(
-                f"persist_performances: row {position} has no student id or an unknown grade "
-                f"({record[columns['grade']]!r})"
+                f"persist_performances: row {position} has no student id or a grade "
+                f"({record[columns['grade']]!r}) that is not a letter of the store's grade "
+                f"scale {scale.name!r}"
             )
         if "first_name" in columns and "last_name" in columns:
             first, last = _text(record[columns["first_name"]]), _text(record[columns["last_name"]])
@@ -106,9 +108,9 @@ def _text(value: object) -> str:
 def persist_performances(df: pd.DataFrame, section_name: str, category: str = "good") -> int:
     """Store a good ('good') or work ('bad') list of one section. Returns how many rows were new."""
     kind = _list_kind(category)
-    rows = _student_rows(df)
     with _units()(write=True) as unit:
         store = unit.seed
+        rows = _student_rows(df, stored_scale(unit.scales.store_scale(), "the store's grade scale"))
         pks = store.ensure_students(NewStudent(sid, first, last) for sid, first, last, _ in rows)
         section_id = store.ensure_sections([section_name])[section_name]
         added = store.add_performances(

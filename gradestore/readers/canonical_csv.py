@@ -10,7 +10,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
-from gradestore.grades import GRADE_POINTS, NOT_COUNTED, normalize_grade
+from gradestore.grades import GradeScale
 from gradestore.readers.records import GradeRecord, Problem
 from gradestore.readers.text import (
     NAME_WITHOUT_COMMA,
@@ -71,9 +71,11 @@ class _Columns:
 
 
 def read_grade_csv(
-    path: Path, display_path: str | None = None, max_errors: int = 20
+    path: Path, display_path: str | None = None, max_errors: int = 20, *, scale: GradeScale
 ) -> Iterator[GradeRecord | Problem]:
     """Yield the file's records and problems one by one, in file order, never holding the file.
+
+    A grade is a letter of ``scale`` (any case); any other is a bad row.
 
     Reading stops after ``max_errors`` errors (0 means no limit) with one final problem saying
     so: a file that bad is rejected anyway, and a million error lines help nobody.
@@ -81,7 +83,7 @@ def read_grade_csv(
     shown = str(path) if display_path is None else display_path
     errors = 0
     reader = _read_clean_file if is_clean_text_file(path) else _read_all
-    with closing(reader(path, shown)) as items:
+    with closing(reader(path, shown, scale)) as items:
         for item in items:
             yield item
             if isinstance(item, Problem) and not item.is_warning:
@@ -161,7 +163,7 @@ def _scan_quotes(line: str, inside: bool) -> tuple[bool, bool]:
         position = comma + 1
 
 
-def _read_all(path: Path, shown: str) -> Generator[GradeRecord | Problem]:
+def _read_all(path: Path, shown: str, scale: GradeScale) -> Generator[GradeRecord | Problem]:
     """Every record and problem of the file, without the error limit."""
     feed = _LineFeed(iter_decoded_lines(path, shown))
     reader = csv.reader(feed, dialect=_GradeDialect)
@@ -201,10 +203,10 @@ def _read_all(path: Path, shown: str) -> Generator[GradeRecord | Problem]:
             if columns is None:
                 return
         elif any(field.strip() for field in row):
-            yield from _read_row(start, row, columns, shown)
+            yield from _read_row(start, row, columns, shown, scale)
 
 
-def _read_clean_file(path: Path, shown: str) -> Generator[GradeRecord | Problem]:
+def _read_clean_file(path: Path, shown: str, scale: GradeScale) -> Generator[GradeRecord | Problem]:
     """The fast path for a file of clean UTF-8 text: csv reads the file object directly.
 
     On a quoting error it hands over to the careful line-by-line reader, which names the
@@ -224,7 +226,7 @@ def _read_clean_file(path: Path, shown: str) -> Generator[GradeRecord | Problem]
                     yield from header_problems
                     if columns is None:
                         return
-                    clean_record = _clean_record_maker(columns)
+                    clean_record = _clean_record_maker(columns, frozenset(scale.letters))
                     continue
                 # A record over several lines has a line break in a value: checked in full.
                 record = clean_record(start, row) if done_through == start else None
@@ -232,9 +234,9 @@ def _read_clean_file(path: Path, shown: str) -> Generator[GradeRecord | Problem]
                     yield record
                 elif any(field.strip() for field in row):
                     assert columns is not None
-                    yield from _read_row(start, row, columns, shown)
+                    yield from _read_row(start, row, columns, shown, scale)
         except csv.Error:
-            for item in _read_all(path, shown):
+            for item in _read_all(path, shown, scale):
                 if item.line is None or item.line > done_through:
                     yield item
             return
@@ -242,10 +244,9 @@ def _read_clean_file(path: Path, shown: str) -> Generator[GradeRecord | Problem]
             yield Problem(shown, 1, "empty file: a header row is required")
 
 
-_CANONICAL_GRADES = frozenset(GRADE_POINTS) | frozenset(NOT_COUNTED)
-
-
-def _clean_record_maker(columns: _Columns) -> Callable[[int, list[str]], GradeRecord | None]:
+def _clean_record_maker(
+    columns: _Columns, grades: frozenset[str]
+) -> Callable[[int, list[str]], GradeRecord | None]:
     """A function that makes the record of a plainly good row (the common case), or returns
     None so that the row gets the full check and its messages. Built once per file: the
     column positions are bound as locals, which matters at a million rows."""
@@ -259,7 +260,6 @@ def _clean_record_maker(columns: _Columns) -> Callable[[int, list[str]], GradeRe
     i_hours = index.get("credit_hours")
     i_group = index.get("group")
     i_term = index.get("term")
-    grades = _CANONICAL_GRADES
 
     def make(line: int, row: list[str]) -> GradeRecord | None:
         if len(row) != width:
@@ -371,7 +371,7 @@ def _read_header(row: list[str], shown: str) -> tuple[_Columns | None, list[Prob
 
 
 def _read_row(
-    line: int, row: list[str], columns: _Columns, shown: str
+    line: int, row: list[str], columns: _Columns, shown: str, scale: GradeScale
 ) -> Iterator[GradeRecord | Problem]:
     """One data row: a record, or the errors that make it a bad row (and any warning)."""
     if len(row) != columns.width:
@@ -383,9 +383,9 @@ def _read_row(
     required.append("grade")
     empty = [column for column in required if not values[column]]
     errors = [f"empty {', '.join(empty)}"] if empty else []
-    grade = normalize_grade(values["grade"])
+    grade = scale.normalize(values["grade"])
     if grade is None and values["grade"]:
-        errors.append(f"unknown grade {values['grade']!r}")
+        errors.append(scale.unknown_grade(values["grade"]))
     control = control_character_error(**{k: v for k, v in values.items() if k != "grade"})
     if control:
         errors.append(control)

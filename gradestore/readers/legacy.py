@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Protocol, TextIO
 
-from gradestore.grades import normalize_grade
+from gradestore.grades import GradeScale
 from gradestore.kinds import FileKind
 from gradestore.readers.records import (
     GradeRecord,
@@ -67,7 +67,9 @@ def section_term(name: str) -> str | None:
     return match.group(1) if match else None
 
 
-def read_section_file(path: Path, display_path: str | None = None) -> LegacySection:
+def read_section_file(
+    path: Path, display_path: str | None = None, *, scale: GradeScale
+) -> LegacySection:
     """A .SEC file: a ``<SECTION NAME> <credit hours>`` line, then one student a line.
 
     The section is named by the file name (that is what .GRP files refer to); a header naming
@@ -95,7 +97,7 @@ def read_section_file(path: Path, display_path: str | None = None) -> LegacySect
                 problems.append(
                     Problem(shown, number, "missing header line '<SECTION NAME> <credit hours>'")
                 )
-        fields = _student_fields(number, text, shown, problems)
+        fields = _student_fields(number, text, shown, problems, scale)
         if fields is None:
             continue
         last_name, first_name, student_id, grade = fields
@@ -150,7 +152,7 @@ def _read_section_header(
 
 
 def _student_fields(
-    number: int, text: str, shown: str, problems: list[Problem]
+    number: int, text: str, shown: str, problems: list[Problem], scale: GradeScale
 ) -> tuple[str, str, str, str] | None:
     """``(last, first, id, grade)`` of a .SEC student line, or None after adding its errors."""
     fields = split_quoted_fields(text)
@@ -179,7 +181,7 @@ def _student_fields(
     )
     if control:
         errors.append(control)
-    grade, grade_error = _check_grade(raw_grade)
+    grade, grade_error = _check_grade(raw_grade, scale)
     if grade_error:
         errors.append(grade_error)
     problems.extend(Problem(shown, number, message) for message in errors)
@@ -209,12 +211,12 @@ def split_quoted_fields(text: str) -> list[str] | None:
         position = match.end()
 
 
-def _check_grade(raw: str) -> tuple[str | None, str | None]:
+def _check_grade(raw: str, scale: GradeScale) -> tuple[str | None, str | None]:
     """``(letter, None)`` or ``(None, error message)``, in the legacy readers' words."""
     if not raw:
         return None, "missing grade"
-    grade = normalize_grade(raw)
-    return (grade, None) if grade else (None, f"unknown grade {raw!r}")
+    grade = scale.normalize(raw)
+    return (grade, None) if grade else (None, scale.unknown_grade(raw))
 
 
 def _readable_lines(path: Path, shown: str, problems: list[Problem]) -> Iterator[tuple[int, str]]:
@@ -410,7 +412,7 @@ class _ListStudent:
 
 
 def read_list_file(
-    path: Path, display_path: str | None = None
+    path: Path, display_path: str | None = None, *, scale: GradeScale
 ) -> tuple[list[ListEntry], list[Problem]]:
     """A saved good or work list: ``"ID","Last, First", N`` then N lines ``"SECTION","GRADE"``."""
     shown = str(path) if display_path is None else display_path
@@ -423,7 +425,7 @@ def read_list_file(
         if student is not None and student.wants_entry() and not is_student_line:
             if student.expected is not None:
                 student.found += 1
-                entry = _list_entry(number, fields, student, shown, problems)
+                entry = _list_entry(number, fields, student, shown, problems, scale)
                 if entry is not None:
                     entries.append(entry)
             elif fields is None:
@@ -513,6 +515,7 @@ def _list_entry(
     student: _ListStudent,
     shown: str,
     problems: list[Problem],
+    scale: GradeScale,
 ) -> ListEntry | None:
     """One ``"SECTION","GRADE"`` line of a .lst student, or None after adding its errors."""
     if fields is None:
@@ -526,7 +529,7 @@ def _list_entry(
         )
         return None
     section, raw_grade = fields
-    grade, grade_error = _check_grade(raw_grade)
+    grade, grade_error = _check_grade(raw_grade, scale)
     errors = ["missing section"] if not section else []
     if grade_error:
         errors.append(grade_error)

@@ -166,7 +166,11 @@ def independent_sample_figures(threshold: float = 0.05) -> dict[str, Any]:
 
 def test_analyze_json_has_exactly_the_design_keys(sample_db: str) -> None:
     result = analyze_json(sample_db)
-    assert TOP_KEYS <= set(result) <= TOP_KEYS | {"scope"}
+    assert TOP_KEYS <= set(result) <= TOP_KEYS | {"scope", "scale"}
+    assert set(result["scale"]) == {"name", "points", "not_counted", "good", "work"}
+    assert result["scale"]["name"] == "default"
+    assert result["scale"]["points"] == POINTS
+    assert list(result["sections"][0]["grade_counts"]) == [*POINTS, *NOT_COUNTED]
     assert isinstance(result["analysis_id"], int)
     created = datetime.fromisoformat(result["created_at"])
     assert created.tzinfo is not None

@@ -53,7 +53,8 @@ def test_bad_rows_and_a_missing_file(empty_store: str, tmp_path: Path) -> None:
     result = run_cli("--db", empty_store, "ingest", str(bad), str(missing))
     assert result.exit_code == 65
     assert result.stderr.splitlines() == [
-        f"{bad}:3: unknown grade 'Q'",
+        f"{bad}:3: unknown grade 'Q': not a letter of the store's grade scale 'default' "
+        "(`gradestore scale show` lists them; `gradestore scale set NAME|FILE` changes it)",
         f"{bad}:4: expected 6 fields, found 5",
         f"{missing}: no such file or directory",
     ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from pytest_alembic.tests import (  # noqa: F401 - collected as tests
     test_model_definitions_match_ddl,
@@ -163,4 +165,40 @@ def test_enrollments_holding_grades_convert_to_the_section_student_key_and_back(
     with db.connect(engine, write=False) as connection:
         ids = connection.execute(text("SELECT id FROM enrollments ORDER BY id")).scalars().all()
     assert sorted(ids) == [1, 2, 3]
+    engine.dispose()
+
+
+def test_grade_scale_revision_keeps_analyses_both_ways(empty_db_url: str) -> None:
+    """0006: analyses made before it get the default scale; its downgrade loses no analysis."""
+    from gradestore.grades import DEFAULT_SCALE
+
+    engine = db.create_engine_for(empty_db_url)
+    with db.connect(engine, write=True) as connection:
+        db.upgrade(connection, "0005")
+        connection.execute(
+            text(
+                "INSERT INTO analyses (id, created_at, threshold, scope_kind, scope_names)"
+                " VALUES (1, '2026-01-01 00:00:00', 0.05, 'all', '[]')"
+            )
+        )
+        connection.execute(text("INSERT INTO sections (id, name) VALUES (1, 'S1')"))
+        connection.execute(
+            text(
+                "INSERT INTO analysis_sections (analysis_id, section_id, count, grade_counts)"
+                " VALUES (1, 1, 0, '{}')"
+            )
+        )
+    with db.connect(engine, write=True) as connection:
+        db.upgrade(connection, "0006")
+        row = connection.execute(text("SELECT scale_name, scale FROM analyses")).one()
+        assert connection.execute(text("SELECT COUNT(*) FROM store_scale")).scalar() == 0
+    scale = row[1] if isinstance(row[1], dict) else json.loads(row[1])
+    assert row[0] == "default"
+    assert scale == DEFAULT_SCALE.as_json()
+    assert list(scale["points"]) == list(DEFAULT_SCALE.points)
+    with db.connect(engine, write=True) as connection:
+        db.downgrade(connection, "0005")
+        assert connection.execute(text("SELECT COUNT(*) FROM analyses")).scalar() == 1
+        assert connection.execute(text("SELECT COUNT(*) FROM analysis_sections")).scalar() == 1
+    assert "scale" not in {column["name"] for column in inspect(engine).get_columns("analyses")}
     engine.dispose()

@@ -8,12 +8,14 @@ import io
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gradestore.grades import ALL_GRADES
+from gradestore import readers
+from gradestore.grades import BUILT_IN_SCALES, DEFAULT_SCALE
 from gradestore.readers import (
     GradeRecord,
     ListEntry,
@@ -21,13 +23,27 @@ from gradestore.readers import (
     file_sha256,
     grade_file_kind,
     iter_decoded_lines,
-    read_grade_csv,
     read_group_file,
-    read_list_file,
     read_run_file,
-    read_section_file,
     resolve_reference,
 )
+from tests.expected import LETTERS
+
+# The readers take the store's scale; these tests read under the contract's (default) one.
+UNKNOWN_Q = DEFAULT_SCALE.unknown_grade("Q")
+
+
+def read_grade_csv(path: Path, *args: Any, **kwargs: Any) -> Any:
+    return readers.read_grade_csv(path, *args, scale=DEFAULT_SCALE, **kwargs)
+
+
+def read_section_file(path: Path, *args: Any) -> Any:
+    return readers.read_section_file(path, *args, scale=DEFAULT_SCALE)
+
+
+def read_list_file(path: Path, *args: Any) -> Any:
+    return readers.read_list_file(path, *args, scale=DEFAULT_SCALE)
+
 
 LEGACY = Path(__file__).resolve().parents[3] / "shared" / "legacy_data" / "penz6__Comp330"
 needs_legacy = pytest.mark.skipif(not LEGACY.exists(), reason="needs ../shared/legacy_data")
@@ -226,14 +242,14 @@ def test_csv_header_only_is_valid_and_yields_nothing(tmp_path: Path) -> None:
 def test_csv_unknown_grade_at_its_line(tmp_path: Path) -> None:
     rows = "".join(f"S,{n},L,F,A\n" for n in range(5)) + "S,9,L,F,Q\nS,10,L,F,B\n"
     records, problems = read_csv(write(tmp_path / "g.csv", HEADER + rows), display_path="g.csv")
-    assert problems == [Problem("g.csv", 7, "unknown grade 'Q'")]
+    assert problems == [Problem("g.csv", 7, UNKNOWN_Q)]
     assert len(records) == 6
 
 
 def test_csv_problems_carry_the_display_path_or_the_path(tmp_path: Path) -> None:
     path = write(tmp_path / "g.csv", HEADER + "S,1,L,F,Q\n")
     assert [p.path for p in read_grade_csv(path)] == [str(path)]
-    assert [str(p) for p in read_grade_csv(path, "in/g.csv")] == ["in/g.csv:2: unknown grade 'Q'"]
+    assert [str(p) for p in read_grade_csv(path, "in/g.csv")] == [f"in/g.csv:2: {UNKNOWN_Q}"]
 
 
 def test_csv_empty_required_fields(tmp_path: Path) -> None:
@@ -378,7 +394,7 @@ _RECORD = st.builds(
     student_id=st.one_of(_TEXT, st.from_regex(r"0[0-9]{1,8}", fullmatch=True)),
     last_name=_TEXT,
     first_name=_TEXT,
-    grade=st.sampled_from(ALL_GRADES),
+    grade=st.sampled_from(LETTERS),
     group=st.none() | _TEXT,
     credit_hours=st.none() | st.floats(min_value=0, max_value=20, allow_nan=False),
     term=st.none() | _TEXT,
@@ -502,7 +518,7 @@ def test_sec_bad_rows_at_their_lines(tmp_path: Path) -> None:
     assert errors(section.problems) == [
         (3, "missing grade"),
         (4, "missing student id"),
-        (5, "unknown grade 'Q'"),
+        (5, UNKNOWN_Q),
         (6, "mismatched quote"),
         (7, "expected 3 or 4 quoted fields, found 5"),
         (8, "expected 3 or 4 quoted fields, found 1"),
@@ -654,7 +670,7 @@ def test_list_file_errors_at_their_lines(tmp_path: Path) -> None:
     entries, problems = read_list_file(write(tmp_path / "work.lst", content))
     assert errors(problems) == [
         (1, "expected 3 entries for student '1', found 2"),
-        (3, "unknown grade 'Q'"),
+        (3, UNKNOWN_Q),
         (4, "entry count 'x' is not a non-negative integer"),
         (7, "mismatched quote"),
         (8, 'malformed student line: expected "ID","Last, First", N'),
@@ -749,8 +765,8 @@ def test_the_fast_path_agrees_with_the_careful_reader(
     path.write_bytes(("\n".join([header, *body])).encode())
     if not is_clean_text_file(path):
         return
-    fast = list(canonical_csv._read_clean_file(path, "f"))
-    careful = list(canonical_csv._read_all(path, "f"))
+    fast = list(canonical_csv._read_clean_file(path, "f", DEFAULT_SCALE))
+    careful = list(canonical_csv._read_all(path, "f", DEFAULT_SCALE))
     assert fast == careful
 
 
@@ -770,8 +786,8 @@ def test_the_fast_path_agrees_on_a_realistic_file(tmp_path: Path) -> None:
     ]
     path = tmp_path / "g.csv"
     path.write_text("\r\n".join(rows) + "\r\n")
-    fast = list(canonical_csv._read_clean_file(path, "g.csv"))
-    assert fast == list(canonical_csv._read_all(path, "g.csv"))
+    fast = list(canonical_csv._read_clean_file(path, "g.csv", DEFAULT_SCALE))
+    assert fast == list(canonical_csv._read_all(path, "g.csv", DEFAULT_SCALE))
     errors = [item.line for item in fast if isinstance(item, Problem) and not item.is_warning]
     assert errors == [4, 5, 7, 9, 10]
 
@@ -802,3 +818,24 @@ def test_the_list_writer_writes_what_the_list_reader_reads(tmp_path: Path) -> No
         ("0001", "Lee", "Ann", "CS2.01S25", "A-"),
         ("0002", "Moe", "", "CS1.01S25", "F"),
     ]
+
+
+def test_every_reader_takes_its_letters_from_the_scale(tmp_path: Path) -> None:
+    """S is a bad row under default (the message names the scale and how to change it) and a
+    letter under thirds, in every kind of grade file."""
+    csv_path = write(tmp_path / "g.csv", HEADER + "S1,001,Doe,Jo,s\n")
+    sec_path = write(tmp_path / "S1.sec", 'S1 3\n"Doe, Jo","001","s"\n')
+    lst_path = write(tmp_path / "w.lst", '"001","Doe, Jo", 1\n"S1","s"\n')
+    thirds = BUILT_IN_SCALES["thirds"]
+    assert [str(p) for p in read_grade_csv(csv_path, "g.csv")] == [
+        "g.csv:2: unknown grade 's': not a letter of the store's grade scale 'default' "
+        "(`gradestore scale show` lists them; `gradestore scale set NAME|FILE` changes it)"
+    ]
+    assert [p.line for p in read_section_file(sec_path).problems] == [2]
+    assert [p.line for p in read_list_file(lst_path)[1]] == [2]
+    (record,) = readers.read_grade_csv(csv_path, scale=thirds)
+    assert isinstance(record, GradeRecord) and record.grade == "S"
+    section = readers.read_section_file(sec_path, scale=thirds)
+    assert (section.problems, [r.grade for r in section.records]) == ([], ["S"])
+    entries, problems = readers.read_list_file(lst_path, scale=thirds)
+    assert (problems, [e.grade for e in entries]) == ([], ["S"])

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from rich.console import Console
 
 from gradestore import render
+from gradestore.grades import DEFAULT_SCALE
 from gradestore.ingest import IngestReport, UnitResult
 from gradestore.kinds import FileKind, FileStatus, ListKind, ScopeKind, TestKind
 from gradestore.readers.records import Problem
@@ -43,6 +44,7 @@ def analysis(sections: list[SectionTest], groups: list[GroupTest], **counts: int
         threshold=0.05,
         scope_kind=ScopeKind.GROUPS,
         scope_names=["G"],
+        scale=DEFAULT_SCALE,
         sections=sections,
         groups=groups,
         good_list=[ListedStudent("001", "Ann", "Lee", [ListEntry("S1", "A")], True)],
@@ -109,7 +111,10 @@ def test_an_analysis_too_long_for_a_screen_shows_the_significant_and_largest_z_f
     sections.append(section_test("SIG", z=0.1, significant=True))
     text = plain_text(render.analysis_renderables(analysis(sections, []), plain=True))
     lines = text.splitlines()
-    assert lines[0] == "Analysis 7, 2025-03-01 12:30:00 UTC, threshold 0.050, scope: groups G"
+    assert lines[0] == (
+        "Analysis 7, 2025-03-01 12:30:00 UTC, threshold 0.050, scope: groups G, "
+        "grade scale: default"
+    )
     rows = [line.split() for line in lines if line.startswith(("S0", "SIG"))]
     # The significant test leads though its |z| is small; then |z| from the largest down.
     assert [row[0] for row in rows[:3]] == ["SIG", "S069", "S068"]
@@ -154,5 +159,10 @@ def test_a_legacy_list_file_from_a_list_report() -> None:
         ListedStudent("8", "", 'O"Neil', [ListEntry("S1", "F")]),
     ]
     out = io.StringIO()
-    assert render.write_legacy_list(ListReport(1, ListKind.WORK, 2, iter(students)), out) == 2
+    assert (
+        render.write_legacy_list(
+            ListReport(1, ListKind.WORK, 2, iter(students), DEFAULT_SCALE), out
+        )
+        == 2
+    )
     assert out.getvalue() == ('"9","Kim, Bo", 2\n"S1","D"\n"S2","F"\n"8","O\'Neil", 1\n"S1","F"\n')

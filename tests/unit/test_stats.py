@@ -15,7 +15,7 @@ from gradestore import grades, stats
 from gradestore.stats import PoolStats, pool_stats, pools_from_counts, two_sided_p_value, z_test
 from tests.expected import POINTS as CONTRACT_POINTS
 
-POINTS = sorted(set(grades.GRADE_POINTS.values()))
+POINTS = sorted(set(CONTRACT_POINTS.values()))
 
 histograms = st.dictionaries(
     st.sampled_from(POINTS), st.integers(min_value=0, max_value=60), min_size=0, max_size=12
@@ -195,10 +195,10 @@ def test_no_test_constant_is_null() -> None:
 
 
 def test_grade_scale_is_the_contracts() -> None:
-    assert grades.GRADE_POINTS == CONTRACT_POINTS
-    assert set(grades.NOT_COUNTED) == {"I", "W", "P", "NP"}
+    assert dict(grades.DEFAULT_SCALE.points) == CONTRACT_POINTS
+    assert set(grades.DEFAULT_SCALE.not_counted) == {"I", "W", "P", "NP"}
     for letter in ("I", "W", "P", "NP"):
-        assert grades.grade_points(letter) is None
+        assert grades.DEFAULT_SCALE.points_of(letter) is None
 
 
 @pytest.mark.parametrize(
@@ -224,7 +224,7 @@ def test_grade_scale_is_the_contracts() -> None:
     ],
 )
 def test_normalize_grade(raw: str, expected: str | None) -> None:
-    assert grades.normalize_grade(raw) == expected
+    assert grades.DEFAULT_SCALE.normalize(raw) == expected
 
 
 @pytest.mark.parametrize(
@@ -244,7 +244,7 @@ def test_normalize_grade(raw: str, expected: str | None) -> None:
     ],
 )
 def test_list_kind(letter: str, category: str | None) -> None:
-    assert grades.list_kind(letter) == category
+    assert grades.DEFAULT_SCALE.category(letter) == category
 
 
 def test_the_work_list_is_stored_as_the_seeds_bad_and_read_back_as_work() -> None:

@@ -13,10 +13,11 @@ from hypothesis import strategies as st
 from scipy import stats as scipy_stats
 from scipy.stats.mstats import winsorize
 
-from gradestore import grades, stats
+from gradestore import stats
 from gradestore.stats import Pools, pools_from_counts
+from tests.expected import POINTS as CONTRACT_POINTS
 
-POINTS = np.array(sorted(set(grades.GRADE_POINTS.values())))
+POINTS = np.array(sorted(set(CONTRACT_POINTS.values())))
 NAN = math.nan
 
 
