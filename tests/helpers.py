@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, text
 
@@ -66,3 +67,27 @@ def run_gradestore(
         timeout=300,
     )
     return CliResult(completed.returncode, completed.stdout, completed.stderr)
+
+
+# The readers take the store's grade scale; reader tests read under the contract's (default).
+
+
+def read_grade_csv(path: Path, *args: Any, **kwargs: Any) -> Any:
+    from gradestore import readers
+    from gradestore.grades import DEFAULT_SCALE
+
+    return readers.read_grade_csv(path, *args, scale=DEFAULT_SCALE, **kwargs)
+
+
+def read_section_file(path: Path, *args: Any, **kwargs: Any) -> Any:
+    from gradestore import readers
+    from gradestore.grades import DEFAULT_SCALE
+
+    return readers.read_section_file(path, *args, scale=DEFAULT_SCALE, **kwargs)
+
+
+def read_list_file(path: Path, *args: Any, **kwargs: Any) -> Any:
+    from gradestore import readers
+    from gradestore.grades import DEFAULT_SCALE
+
+    return readers.read_list_file(path, *args, scale=DEFAULT_SCALE, **kwargs)

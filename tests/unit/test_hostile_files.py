@@ -12,18 +12,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from gradestore.grades import DEFAULT_SCALE
+from gradestore.kinds import ListKind
 from gradestore.readers import (
     ListEntry,
     Problem,
-    read_grade_csv,
     read_group_file,
-    read_list_file,
     read_run_file,
-    read_section_file,
     resolve_reference,
 )
 from gradestore.readers.legacy import RefusedName
 from gradestore.readers.text import MAX_LINE_BYTES, is_clean_text_file, iter_decoded_lines
+from tests.helpers import read_grade_csv, read_list_file, read_section_file
 
 HEADER = "section,student_id,last_name,first_name,grade\n"
 SECRET = "root:x:0:0:secret-line"
@@ -274,7 +274,7 @@ def write_lst(students: list[tuple[str, str, str]]) -> str:
 
     listed = [ListedStudent(i, first, last, [Entry("S1", "A")]) for i, last, first in students]
     out = io.StringIO()
-    write_legacy_list(ListReport(1, "good", len(listed), listed), out)
+    write_legacy_list(ListReport(1, ListKind.GOOD, len(listed), listed, DEFAULT_SCALE), out)
     return out.getvalue()
 
 

@@ -8,7 +8,6 @@ import io
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -28,21 +27,10 @@ from gradestore.readers import (
     resolve_reference,
 )
 from tests.expected import LETTERS
+from tests.helpers import read_grade_csv, read_list_file, read_section_file
 
 # The readers take the store's scale; these tests read under the contract's (default) one.
 UNKNOWN_Q = DEFAULT_SCALE.unknown_grade("Q")
-
-
-def read_grade_csv(path: Path, *args: Any, **kwargs: Any) -> Any:
-    return readers.read_grade_csv(path, *args, scale=DEFAULT_SCALE, **kwargs)
-
-
-def read_section_file(path: Path, *args: Any) -> Any:
-    return readers.read_section_file(path, *args, scale=DEFAULT_SCALE)
-
-
-def read_list_file(path: Path, *args: Any) -> Any:
-    return readers.read_list_file(path, *args, scale=DEFAULT_SCALE)
 
 
 LEGACY = Path(__file__).resolve().parents[3] / "shared" / "legacy_data" / "penz6__Comp330"
