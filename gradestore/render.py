@@ -16,12 +16,14 @@ if TYPE_CHECKING:
 
     from gradestore.grades import GradeScale
     from gradestore.ingest import IngestReport
+    from gradestore.persistence.rows import FlagCounts, Testing
     from gradestore.reports import (
         GroupReport,
         ListReport,
         SectionReport,
         StudentReport,
         ZScoreListing,
+        ZScoreRow,
     )
     from gradestore.results import AnalysisResult, GroupTest, ListedStudent, SectionTest
 
@@ -34,7 +36,21 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\0")
 
 
 NUMERIC_COLUMNS = frozenset(
-    {"count", "mean GPA", "stddev", "z", "z vs all", "p", "sections", "points", "N", "entries"}
+    {
+        "count",
+        "mean GPA",
+        "stddev",
+        "z",
+        "t",
+        "p",
+        "diff",
+        "d",
+        "adj. p",
+        "sections",
+        "points",
+        "N",
+        "entries",
+    }
 )
 
 
@@ -194,7 +210,7 @@ def analysis_heading(result: AnalysisResult) -> str:
     created = result.created_at.strftime("%Y-%m-%d %H:%M:%S %Z")
     return (
         f"Analysis {result.analysis_id}, {created}, threshold {fmt(result.threshold, 3)}, "
-        f"scope: {scope}, grade scale: {result.scale.name}"
+        f"scope: {scope}, grade scale: {result.scale.name}; {testing_text(result.testing)}"
     )
 
 
@@ -204,17 +220,86 @@ def list_title(which: str, scale: GradeScale) -> str:
     return f"{which.capitalize()} list ({', '.join(letters) or 'no letters'})"
 
 
-def significance(flag: bool, plain: bool) -> str:
+ADJUSTMENT_NAMES = {
+    "bh": "Benjamini-Hochberg",
+    "by": "Benjamini-Yekutieli",
+    "holm": "Holm",
+    "bonferroni": "Bonferroni",
+    "none": "no",
+}
+
+
+def testing_text(testing: Testing) -> str:
+    """How an analysis tested, in a few words."""
+    test = "Welch's t-test against the rest of the group" if testing.method == "welch" else "z-test"
+    adjust = (
+        "p not adjusted (made before adjustment existed)"
+        if testing.adjust is None
+        else f"{ADJUSTMENT_NAMES[testing.adjust]} adjustment"
+    )
+    return f"{test}, {adjust}, min-n {testing.min_n}"
+
+
+def flags_line(testing: Testing, flags: FlagCounts, threshold: float | None) -> str:
+    """The adjusted flags first, then the raw ones beside what chance alone would give."""
+    if testing.tests is None or testing.expected_false_flags is None:
+        return f"Significant sections: {flags.raw} (not adjusted for the number of tests)."
+    adjusted = (
+        f"{flags.adjusted} after {ADJUSTMENT_NAMES[testing.adjust]} adjustment; "
+        if testing.adjust not in (None, "none")
+        else ""
+    )
+    return (
+        f"Significant sections: {adjusted}{flags.raw} by p alone, where chance alone would give "
+        f"{testing.expected_false_flags:.2f} ({fmt(threshold, 3)} x {testing.tests} tests)."
+    )
+
+
+def overdispersion_line(testing: Testing) -> str:
+    if testing.overdispersion is None:
+        return "Over-dispersion phi: none (no section was tested)."
+    return (
+        f"Over-dispersion phi {testing.overdispersion:.2f}: about 1 when sections differ from "
+        "their groups by chance alone, above 1 when they differ more (docs/statistics.md)."
+    )
+
+
+def significance(flag: bool | None, plain: bool) -> str:
+    if flag is None:
+        return "-"
     if not flag:
         return "no"
     return "YES" if plain else "[bold red]YES[/]"
 
 
+TEST_COLUMNS = ("diff", "d", "{z}", "p", "adj. p", "adj. significant", "significant")
+
+
+def test_columns(method: str) -> tuple[str, ...]:
+    """The figures' headers: z, or t under Welch."""
+    z = "t" if method == "welch" else "z"
+    return tuple(column.format(z=z) for column in TEST_COLUMNS)
+
+
+def test_cells(test: SectionTest | GroupTest | ZScoreRow, plain: bool) -> list[str]:
+    """A test's figures; where there is no test, the reason stands in the z column."""
+    untested = test.z_score is None and test.reason is not None
+    return [
+        fmt(test.difference),
+        "" if untested else fmt(test.effect_size, 2),
+        (test.reason or "") if untested else fmt(test.z_score),
+        "" if untested else fmt(test.p_value, 4),
+        "" if untested else fmt(test.p_adjusted, 4),
+        significance(test.significant_adjusted, plain),
+        significance(test.significant, plain),
+    ]
+
+
 def section_tests_table(
-    tests: Sequence[SectionTest], plain: bool, title: str = "Sections"
+    tests: Sequence[SectionTest], plain: bool, title: str = "Sections", method: str = "z"
 ) -> Table:
     table = new_table(
-        "section", "group", "count", "mean GPA", "z", "p", "significant", title=title, plain=plain
+        "section", "group", "count", "mean GPA", *test_columns(method), title=title, plain=plain
     )
     for test in tests:
         table.add_row(
@@ -222,26 +307,16 @@ def section_tests_table(
             test.group or "-",
             str(test.count),
             fmt(test.mean_gpa),
-            fmt(test.z_score),
-            fmt(test.p_value, 4),
-            significance(test.significant, plain),
+            *test_cells(test, plain),
         )
     return table
 
 
-def group_tests_table(tests: Sequence[GroupTest], plain: bool, title: str = "Groups") -> Table:
-    table = new_table(
-        "group",
-        "sections",
-        "count",
-        "mean GPA",
-        "stddev",
-        "z vs all",
-        "p",
-        "significant",
-        title=title,
-        plain=plain,
-    )
+def group_tests_table(
+    tests: Sequence[GroupTest], plain: bool, title: str = "Groups", method: str = "z"
+) -> Table:
+    columns = ("sections", "count", "mean GPA", "stddev", *test_columns(method))
+    table = new_table("group", *columns, title=f"{title} (against all groups)", plain=plain)
     for test in tests:
         table.add_row(
             test.group,
@@ -249,9 +324,7 @@ def group_tests_table(tests: Sequence[GroupTest], plain: bool, title: str = "Gro
             str(test.count),
             fmt(test.mean_gpa),
             fmt(test.stddev),
-            fmt(test.z_score),
-            fmt(test.p_value, 4),
-            significance(test.significant, plain),
+            *test_cells(test, plain),
         )
     return table
 
@@ -277,13 +350,15 @@ def _more_tests(hidden: int, kind: str, shown: Sequence[SectionTest | GroupTest]
 
 def analysis_renderables(result: AnalysisResult, plain: bool) -> list[Any]:
     # The result may hold only the leading tests (see load_analysis' ``top``).
+    method = result.testing.method
     shown, _ = shown_tests(result.sections)
-    parts: list[Any] = [analysis_heading(result), section_tests_table(shown, plain)]
+    parts: list[Any] = [analysis_heading(result), section_tests_table(shown, plain, method=method)]
     hidden = max(result.section_test_count, len(result.sections)) - len(shown)
     if hidden:
         parts.append(_more_tests(hidden, "section", shown))
+    parts += testing_lines(result)
     shown_groups, _ = shown_tests(result.groups)
-    parts.append(group_tests_table(shown_groups, plain))
+    parts.append(group_tests_table(shown_groups, plain, method=method))
     hidden = max(result.group_test_count, len(result.groups)) - len(shown_groups)
     if hidden:
         parts.append(_more_tests(hidden, "group", shown_groups))
@@ -296,6 +371,14 @@ def analysis_renderables(result: AnalysisResult, plain: bool) -> list[Any]:
     return parts
 
 
+def testing_lines(result: AnalysisResult | ZScoreListing) -> list[str]:
+    """How many flags chance alone would give, and phi: one line each."""
+    return [
+        flags_line(result.testing, result.flags, result.threshold),
+        overdispersion_line(result.testing),
+    ]
+
+
 def zscore_table(listing: ZScoreListing, plain: bool) -> Table:
     table = new_table(
         "test",
@@ -303,11 +386,9 @@ def zscore_table(listing: ZScoreListing, plain: bool) -> Table:
         "against",
         "count",
         "mean GPA",
-        "z",
-        "p",
-        "significant",
-        title=f"Z-tests of analysis {listing.analysis_id} (threshold "
-        f"{fmt(listing.threshold, 3)}), by |z|",
+        *test_columns(listing.testing.method),
+        title=f"Tests of analysis {listing.analysis_id} (threshold "
+        f"{fmt(listing.threshold, 3)}; {testing_text(listing.testing)}), by |z|",
         plain=plain,
     )
     for row in listing.rows:
@@ -317,11 +398,13 @@ def zscore_table(listing: ZScoreListing, plain: bool) -> Table:
             row.against,
             str(row.count),
             fmt(row.mean_gpa),
-            fmt(row.z_score),
-            fmt(row.p_value, 4),
-            significance(row.significant, plain),
+            *test_cells(row, plain),
         )
     return table
+
+
+def zscore_renderables(listing: ZScoreListing, plain: bool) -> list[Any]:
+    return [zscore_table(listing, plain), *testing_lines(listing)]
 
 
 def zscore_csv(listing: ZScoreListing) -> str:
@@ -329,7 +412,8 @@ def zscore_csv(listing: ZScoreListing) -> str:
         TEST_CSV_HEADER,
         (
             (listing.analysis_id, row.kind, row.name, row.against, row.count, row.mean_gpa,
-             None, row.z_score, row.p_value, row.significant)
+             None, row.z_score, row.p_value, row.significant, row.effect_size, row.p_adjusted,
+             row.significant_adjusted, row.reason)
             for row in listing.rows
         ),
     )  # fmt: skip
@@ -338,14 +422,15 @@ def zscore_csv(listing: ZScoreListing) -> str:
 # One layout for every CSV of z-tests (zscore, the whole report, a group's report).
 TEST_CSV_HEADER = (
     "analysis_id", "test", "name", "against", "count", "mean_gpa", "stddev", "z_score",
-    "p_value", "significant",
+    "p_value", "significant", "effect_size", "p_adjusted", "significant_adjusted",
+    "no_test_reason",
 )  # fmt: skip
 
 
 def _section_test_rows(analysis_id: int, tests: Iterable[SectionTest]) -> list[Sequence[Any]]:
     return [
         (analysis_id, "section", t.section, t.group, t.count, t.mean_gpa, None, t.z_score,
-         t.p_value, t.significant)
+         t.p_value, t.significant, *_figure_cells(t))
         for t in tests
     ]  # fmt: skip
 
@@ -355,9 +440,13 @@ def _group_test_rows(analysis_id: int, tests: Iterable[GroupTest]) -> list[Seque
 
     return [
         (analysis_id, "group", t.group, ALL_GROUPS, t.count, t.mean_gpa, t.stddev, t.z_score,
-         t.p_value, t.significant)
+         t.p_value, t.significant, *_figure_cells(t))
         for t in tests
     ]  # fmt: skip
+
+
+def _figure_cells(test: SectionTest | GroupTest) -> tuple[Any, ...]:
+    return (test.effect_size, test.p_adjusted, test.significant_adjusted, test.reason)
 
 
 # --- reports --------------------------------------------------------------------------------
@@ -400,6 +489,7 @@ def _list_parts(students: Iterable[ListedStudent], size: int, title: str, plain:
 
 
 def full_report_renderables(result: AnalysisResult, plain: bool) -> list[Any]:
+    method = result.testing.method
     parts: list[Any] = [analysis_heading(result)]
     by_group: dict[str | None, list[SectionTest]] = {}
     for test in result.sections:
@@ -409,11 +499,13 @@ def full_report_renderables(result: AnalysisResult, plain: bool) -> list[Any]:
             f"Group {group.group}: count {group.count}, mean GPA {fmt(group.mean_gpa)}, "
             f"stddev {fmt(group.stddev)}"
         )
-        parts.append(section_tests_table(by_group.get(group.group, []), plain, title=title))
+        tests = by_group.get(group.group, [])
+        parts.append(section_tests_table(tests, plain, title=title, method=method))
     ungrouped = by_group.get(None, [])
     if ungrouped:
         parts.append(section_tests_table(ungrouped, plain, title="Sections in no group"))
-    parts.append(group_tests_table(result.groups, plain, title="Groups against all groups"))
+    parts += testing_lines(result)
+    parts.append(group_tests_table(result.groups, plain, method=method))
     parts += _list_parts(
         result.good_list or [], result.good_list_size, list_title("good", result.scale), plain
     )
@@ -462,14 +554,14 @@ def section_report_renderables(report: SectionReport, plain: bool) -> list[Any]:
     ]
     grouped = [test for test in report.tests if test.group is not None]
     if grouped:
-        table = new_table("group", "z", "p", "significant", title="Against its groups", plain=plain)
+        table = new_table(
+            "group",
+            *test_columns(report.testing.method),
+            title=f"Against its groups ({testing_text(report.testing)})",
+            plain=plain,
+        )
         for test in grouped:
-            table.add_row(
-                test.group,
-                fmt(test.z_score),
-                fmt(test.p_value, 4),
-                significance(test.significant, plain),
-            )
+            table.add_row(test.group, *test_cells(test, plain))
         parts.append(table)
     else:
         parts.append("In no group: no z-test.")
@@ -490,6 +582,10 @@ def section_report_csv(report: SectionReport) -> str:
         "z_score",
         "p_value",
         "significant",
+        "effect_size",
+        "p_adjusted",
+        "significant_adjusted",
+        "no_test_reason",
         *letters,
     )
     return to_csv(
@@ -505,6 +601,7 @@ def section_report_csv(report: SectionReport) -> str:
                 test.z_score,
                 test.p_value,
                 test.significant,
+                *_figure_cells(test),
                 *(report.grade_counts.get(letter, 0) for letter in letters),
             )
             for test in report.tests
@@ -514,12 +611,13 @@ def section_report_csv(report: SectionReport) -> str:
 
 def group_report_renderables(report: GroupReport, plain: bool) -> list[Any]:
     group = report.group
+    method = report.testing.method
     return [
         f"Group {group.group}, analysis {report.analysis_id}: count {group.count}, "
-        f"mean GPA {fmt(group.mean_gpa)}, stddev {fmt(group.stddev)}; against all groups: "
-        f"z {fmt(group.z_score)}, p {fmt(group.p_value, 4)}, "
-        f"significant {'yes' if group.significant else 'no'}",
-        section_tests_table(report.section_tests, plain, title="Its sections, by z"),
+        f"mean GPA {fmt(group.mean_gpa)}, stddev {fmt(group.stddev)}; "
+        f"{testing_text(report.testing)}",
+        group_tests_table([group], plain, title="The group", method=method),
+        section_tests_table(report.section_tests, plain, title="Its sections, by z", method=method),
     ]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from gradestore.errors import NOTHING_STORED, NotFoundError, unknown
@@ -15,6 +15,7 @@ from gradestore.kinds import ListKind, TestKind
 from gradestore.persistence.db import UnitOfWorkFactory
 from gradestore.persistence.ordering import largest_z_first, lowest_z_first
 from gradestore.persistence.report_queries import ReportQueries
+from gradestore.persistence.rows import FlagCounts, Testing
 from gradestore.results import (
     AnalysisResult,
     GroupTest,
@@ -81,6 +82,20 @@ class ZScoreRow:
     z_score: float | None
     p_value: float | None
     significant: bool
+    effect_size: float | None = None
+    p_adjusted: float | None = None
+    significant_adjusted: bool | None = None
+    reason: str | None = None
+    difference: float | None = None
+
+    @classmethod
+    def of(cls, kind: TestKind, test: SectionTest | GroupTest, against: str) -> ZScoreRow:
+        name = test.section if isinstance(test, SectionTest) else test.group
+        return cls(
+            kind, name, against, test.count, test.mean_gpa, test.z_score, test.p_value,
+            test.significant, test.effect_size, test.p_adjusted, test.significant_adjusted,
+            test.reason, test.difference,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,11 +103,15 @@ class ZScoreListing:
     analysis_id: int
     threshold: float | None
     rows: list[ZScoreRow]
+    testing: Testing = field(default_factory=Testing)
+    flags: FlagCounts = field(default_factory=FlagCounts)
 
     def as_json(self) -> JsonObject:
         return {
             "analysis_id": self.analysis_id,
             "threshold": self.threshold,
+            "method": self.testing.method,
+            "adjust": self.testing.adjust,
             "tests": [
                 {
                     "kind": row.kind,
@@ -103,6 +122,10 @@ class ZScoreListing:
                     "z_score": row.z_score,
                     "p_value": row.p_value,
                     "significant": row.significant,
+                    "effect_size": row.effect_size,
+                    "p_adjusted": row.p_adjusted,
+                    "significant_adjusted": row.significant_adjusted,
+                    "no_test_reason": row.reason,
                 }
                 for row in self.rows
             ],
@@ -131,34 +154,16 @@ def zscore_listing(
         if group is not None:
             _check_group(queries, analysis_id, group)
         sections, groups = load_tests(queries, analysis_id, section=section, group=group)
+        flags = queries.flag_counts(analysis_id)
     rows = [
-        ZScoreRow(
-            TestKind.SECTION,
-            test.section,
-            test.group,
-            test.count,
-            test.mean_gpa,
-            test.z_score,
-            test.p_value,
-            test.significant,
-        )
+        ZScoreRow.of(TestKind.SECTION, test, test.group)
         for test in sections
         if test.group is not None and (group is None or test.group == group)
     ]
-    rows += [
-        ZScoreRow(
-            TestKind.GROUP,
-            test.group,
-            ALL_GROUPS,
-            test.count,
-            test.mean_gpa,
-            test.z_score,
-            test.p_value,
-            test.significant,
-        )
-        for test in groups
-    ]
-    return ZScoreListing(analysis_id, threshold, sorted(rows, key=largest_z_first))
+    rows += [ZScoreRow.of(TestKind.GROUP, test, ALL_GROUPS) for test in groups]
+    return ZScoreListing(
+        analysis_id, threshold, sorted(rows, key=largest_z_first), analysis.testing, flags
+    )
 
 
 def _check_section(queries: ReportQueries, analysis_id: int, section: str) -> list[SectionTest]:
@@ -212,10 +217,13 @@ class SectionReport:
     good_list: list[ListedStudent]
     work_list: list[ListedStudent]
     scale: GradeScale  # the analysis': its letters are the grade counts' columns
+    testing: Testing = field(default_factory=Testing)
 
     def as_json(self) -> JsonObject:
         return {
             "analysis_id": self.analysis_id,
+            "method": self.testing.method,
+            "adjust": self.testing.adjust,
             "section": self.section,
             "term": self.term,
             "credit_hours": self.credit_hours,
@@ -228,6 +236,10 @@ class SectionReport:
                     "z_score": test.z_score,
                     "p_value": test.p_value,
                     "significant": test.significant,
+                    "effect_size": test.effect_size,
+                    "p_adjusted": test.p_adjusted,
+                    "significant_adjusted": test.significant_adjusted,
+                    "no_test_reason": test.reason,
                 }
                 for test in self.tests
                 if test.group is not None
@@ -249,6 +261,7 @@ def section_report(
         good = load_list(queries, analysis_id, ListKind.GOOD, section=section)
         work = load_list(queries, analysis_id, ListKind.WORK, section=section)
         scale = analysis_scale(queries, analysis_id)
+        testing = _testing(queries, analysis_id)
     first = tests[0]
     return SectionReport(
         analysis_id=analysis_id,
@@ -262,7 +275,14 @@ def section_report(
         good_list=good,
         work_list=work,
         scale=scale,
+        testing=testing,
     )
+
+
+def _testing(queries: ReportQueries, analysis_id: int) -> Testing:
+    analysis = queries.analysis(analysis_id)
+    assert analysis is not None
+    return analysis.testing
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,10 +290,13 @@ class GroupReport:
     analysis_id: int
     group: GroupTest
     section_tests: list[SectionTest]
+    testing: Testing = field(default_factory=Testing)
 
     def as_json(self) -> JsonObject:
         return {
             "analysis_id": self.analysis_id,
+            "method": self.testing.method,
+            "adjust": self.testing.adjust,
             **self.group.as_json(),
             "section_tests": [test.as_json() for test in self.section_tests],
         }
@@ -288,8 +311,9 @@ def group_report(
         analysis_id = resolve_analysis_id(queries, analysis_id)
         group_test = _check_group(queries, analysis_id, group)
         tests, _ = load_tests(queries, analysis_id, group=group)
+        testing = _testing(queries, analysis_id)
     tests.sort(key=lowest_z_first)
-    return GroupReport(analysis_id, group_test, tests)
+    return GroupReport(analysis_id, group_test, tests, testing)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from gradestore.grades import GradeScale, stored_scale
 from gradestore.jsontypes import JsonObject
 from gradestore.kinds import ListKind, ScopeKind
-from gradestore.persistence.rows import Testing
+from gradestore.persistence.rows import FlagCounts, Testing
 from gradestore.stats import IN_NO_GROUP
 
 # Tests a summary (and a screen) holds when an analysis has more: significant, largest |z| first.
@@ -82,6 +82,11 @@ class SectionTest:
             **_figures_json(self),
         }
 
+    @property
+    def difference(self) -> float | None:
+        """The section's mean GPA minus its group's, in grade points."""
+        return _difference(self.mean_gpa, self.against_mean_gpa)
+
 
 @dataclass(frozen=True, slots=True)
 class GroupTest:
@@ -141,6 +146,15 @@ class GroupTest:
             **_figures_json(self),
         }
 
+    @property
+    def difference(self) -> float | None:
+        """The group's mean GPA minus that of all groups, in grade points."""
+        return _difference(self.mean_gpa, self.against_mean_gpa)
+
+
+def _difference(mean: float | None, against: float | None) -> float | None:
+    return None if mean is None or against is None else mean - against
+
 
 @dataclass(frozen=True, slots=True)
 class ListEntry:
@@ -187,6 +201,8 @@ class AnalysisResult:
     group_test_count: int = 0
     # How it tested, and its own figures (docs/statistics.md).
     testing: Testing = field(default_factory=Testing)
+    # Section tests flagged, raw and after adjustment (all of them, shown or not).
+    flags: FlagCounts = field(default_factory=FlagCounts)
 
     def heading_json(self) -> JsonObject:
         testing = self.testing
@@ -286,6 +302,7 @@ def load_analysis(
         section_test_count=counted.sections,
         group_test_count=counted.groups,
         testing=analysis.testing,
+        flags=queries.flag_counts(analysis_id),
     )
 
 

@@ -110,7 +110,7 @@ def zscore(
     output_format: OutputFormat = typer.Option(OutputFormat.table, "--format"),
 ) -> None:
     """List the stored z-tests of an analysis, sections and groups, largest |z| first."""
-    from gradestore.render import to_json, zscore_csv, zscore_table
+    from gradestore.render import to_json, zscore_csv, zscore_renderables
     from gradestore.reports import zscore_listing
 
     listing = zscore_listing(
@@ -123,4 +123,4 @@ def zscore(
     elif output_format is OutputFormat.csv:
         write_stdout(zscore_csv(listing))
     else:
-        print_renderables(lambda plain: [zscore_table(listing, plain)])
+        print_renderables(lambda plain: zscore_renderables(listing, plain))

@@ -16,6 +16,7 @@ from gradestore.persistence.rows import (
     AnalysisRow,
     CountedTests,
     EarlierListRow,
+    FlagCounts,
     GroupTestRow,
     ListRow,
     ListSizes,
@@ -187,6 +188,16 @@ class ReportQueries(SqlStore):
             {"analysis": analysis_id},
         ).scalar_one()
         return CountedTests(sections, groups)
+
+    def flag_counts(self, analysis_id: int) -> FlagCounts:
+        """How many section tests are significant, raw and after adjustment."""
+        raw, adjusted = self._execute(
+            "SELECT COALESCE(SUM(CASE WHEN significant THEN 1 ELSE 0 END), 0),"
+            " COALESCE(SUM(CASE WHEN significant_adjusted THEN 1 ELSE 0 END), 0)"
+            " FROM zscores WHERE analysis_id = :analysis",
+            {"analysis": analysis_id},
+        ).one()
+        return FlagCounts(int(raw), int(adjusted))
 
     def analyses_covering(
         self, *, section: str | None = None, group: str | None = None

@@ -213,6 +213,13 @@ class CountedTests(NamedTuple):
     groups: int
 
 
+class FlagCounts(NamedTuple):
+    """Section tests flagged significant: by p alone, and after adjustment."""
+
+    raw: int = 0
+    adjusted: int = 0
+
+
 class ListSizes(NamedTuple):
     """Distinct students on each list."""
 

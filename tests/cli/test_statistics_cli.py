@@ -6,6 +6,7 @@ from the sample CSV with numpy and scipy directly."""
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 from collections import defaultdict
@@ -204,3 +205,69 @@ def test_bad_options_are_usage_errors(db_url: str, args: tuple[str, ...], messag
     result = run_cli("--db", db_url, "analyze", *args)
     assert result.exit_code == 2
     assert message in result.stderr
+
+
+# --- tables, CSV -----------------------------------------------------------------------------
+
+
+def independent_z() -> dict[str, float]:
+    points, group_of = sample_points()
+    z = {}
+    for section, values in points.items():
+        group = np.array(group_points(points, group_of, group_of[section]))
+        z[section] = (np.mean(values) - group.mean()) / (group.std(ddof=0) / math.sqrt(len(values)))
+    return z
+
+
+def test_table_puts_adjusted_flags_first_and_says_what_chance_gives(sample_db: str) -> None:
+    out = ok("--db", sample_db, "analyze")
+    header = next(line for line in out.splitlines() if line.startswith("section"))
+    assert header.split()[-3:] == ["adj.", "significant", "significant"]
+    assert (
+        "Significant sections: 1 after Benjamini-Hochberg adjustment; 1 by p alone, where "
+        "chance alone would give 0.55 (0.050 x 11 tests)."
+    ) in out
+    z = np.array(list(independent_z().values()))
+    phi = float(np.mean(np.asarray(winsorize(z, limits=(0.1, 0.1))) ** 2))
+    assert f"Over-dispersion phi {phi:.2f}: about 1 when sections differ" in out
+    row = next(line.split() for line in out.splitlines() if line.startswith(SIGNIFICANT_SECTION))
+    # section, group, count, mean, diff, d, z, p, adj. p, adj. significant, significant
+    assert row[-2:] == ["YES", "YES"]
+    assert row[6] == f"{independent_z()[SIGNIFICANT_SECTION]:.3f}"
+
+
+def test_welch_tables_say_t_and_the_method(sample_db: str) -> None:
+    out = ok("--db", sample_db, "analyze", "--method", "welch", "--adjust", "holm")
+    assert "Welch's t-test against the rest of the group, Holm adjustment, min-n 1" in out
+    header = next(line for line in out.splitlines() if line.startswith("section"))
+    assert " t " in header and " z " not in header
+    listing = ok("--db", sample_db, "zscore")
+    assert "Welch's t-test against the rest of the group, Holm adjustment" in listing
+
+
+def test_tables_and_csv_show_why_there_is_no_test(db_url: str, tmp_path: Path) -> None:
+    data = tmp_path / "one_each.csv"
+    data.write_text(
+        "section,student_id,last_name,first_name,grade,group\n"
+        "A.01,1,Ash,Al,A,GA\nA.01,2,Birch,Bo,C,GA\nB.01,3,Dale,Di,B,GB\nB.01,4,Elm,Ed,D,GB\n",
+        encoding="utf-8",
+    )
+    ok("--db", db_url, "ingest", str(data))
+    out = ok("--db", db_url, "analyze")
+    for section in ("A.01", "B.01"):
+        line = next(line for line in out.splitlines() if line.startswith(section))
+        assert "only section of its group" in line
+    assert "chance alone would give 0.00 (0.050 x 0 tests)" in out
+    assert "Over-dispersion phi: none (no section was tested)." in out
+    rows = list(csv.DictReader(io.StringIO(ok("--db", db_url, "zscore", "--format", "csv"))))
+    sections = [row for row in rows if row["test"] == "section"]
+    assert {row["no_test_reason"] for row in sections} == {"only section of its group"}
+    assert all(row["z_score"] == "" and row["significant_adjusted"] == "false" for row in sections)
+    # Two groups {4, 2} and {3, 1} against all four grades: mean 2.5, stddev sqrt(1.25).
+    group = next(row for row in rows if row["name"] == "GA")
+    z = (3.0 - 2.5) / (math.sqrt(1.25) / math.sqrt(2))
+    assert float(group["z_score"]) == pytest.approx(z, rel=1e-12)
+    # BH over the two group tests: both have the same |z|, so both p equal p.
+    p = 2 * scipy_stats.norm.sf(abs(z))
+    assert float(group["p_adjusted"]) == pytest.approx(p, rel=1e-9)
+    assert float(group["effect_size"]) == pytest.approx(0.5 / math.sqrt(1.25), rel=1e-12)
