@@ -111,9 +111,10 @@ def test_an_analysis_too_long_for_a_screen_shows_the_significant_and_largest_z_f
     sections.append(section_test("SIG", z=0.1, significant=True))
     text = plain_text(render.analysis_renderables(analysis(sections, []), plain=True))
     lines = text.splitlines()
+    # A hand-built result has the defaults of an analysis made before adjustment existed.
     assert lines[0] == (
         "Analysis 7, 2025-03-01 12:30:00 UTC, threshold 0.050, scope: groups G, "
-        "grade scale: default"
+        "grade scale: default; z-test, p not adjusted (made before adjustment existed), min-n 1"
     )
     rows = [line.split() for line in lines if line.startswith(("S0", "SIG"))]
     # The significant test leads though its |z| is small; then |z| from the largest down.
@@ -146,10 +147,12 @@ def test_zscore_csv_escapes_names_a_spreadsheet_would_run() -> None:
         ],
     )
     rows = list(csv.reader(io.StringIO(render.zscore_csv(listing))))
+    NONE = ["", "", "", ""]
     assert rows == [
         list(render.TEST_CSV_HEADER),
-        ["3", "section", "'=HYPERLINK(1)", "G", "4", "2.5", "", "-1.25", "0.21", "false"],
-        ["3", "group", "G", "all groups", "4", "2.5", "", "", "", "false"],
+        # ..., effect_size, p_adjusted, significant_adjusted, no_test_reason (none stored)
+        ["3", "section", "'=HYPERLINK(1)", "G", "4", "2.5", "", "-1.25", "0.21", "false", *NONE],
+        ["3", "group", "G", "all groups", "4", "2.5", "", "", "", "false", *NONE],
     ]
 
 
