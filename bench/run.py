@@ -519,7 +519,8 @@ class Bench:
 
         def ratio(op: str, base_op: str, backend: str, n: int, limit: float, label: str,
                   base_backend: str | None = None) -> None:  # fmt: skip
-            a, b = self.get(op, backend, n), self.get(base_op, base_backend or backend, n)
+            base_n = None if base_backend == "-" else n  # start-up figures have no size
+            a, b = self.get(op, backend, n), self.get(base_op, base_backend or backend, base_n)
             if a is None or b is None:
                 return
             value = a.median / b.median if a.median and b.median else None
