@@ -59,3 +59,10 @@ def unknown(kind: str, name: str, existing: list[str]) -> str:
     else:
         hint = f"; no {kind}s are stored"
     return f"unknown {kind} {name!r}{hint}"
+
+
+class ShownOutputError(GradestoreError):
+    """The work was done and stored, but printing it failed (a full disk, a lost connection
+    while reading it back): the message says that the work is stored."""
+
+    exit_code = os.EX_IOERR  # 74

@@ -7,12 +7,14 @@ import io
 import itertools
 import json
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, is_dataclass
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 if TYPE_CHECKING:
     from rich.table import Table
+    from rich.text import Text
 
     from gradestore.grades import GradeScale
     from gradestore.ingest import IngestReport
@@ -33,6 +35,9 @@ T = TypeVar("T", "SectionTest", "GroupTest")
 
 # A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection").
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\0")
+# A text cell that starts with the escape quote itself is escaped too, so that unescape_cell
+# can tell the quote gradestore added from one in the data.
+_ESCAPED_STARTS = (*FORMULA_PREFIXES, "'")
 
 
 NUMERIC_COLUMNS = frozenset(
@@ -54,30 +59,59 @@ NUMERIC_COLUMNS = frozenset(
 )
 
 
+# Columns of free text that may wrap when a table is wider than the terminal (numbers and
+# yes/no columns may narrow too; names never wrap).
+WRAPPING_COLUMNS = frozenset({"file", "entries", "grades", "sections", "significant", ""})
+
+
 def new_table(
     *columns: str,
     title: str | None = None,
     plain: bool = False,
     numeric: set[str] | frozenset[str] = NUMERIC_COLUMNS,
+    wrap: frozenset[str] = WRAPPING_COLUMNS,
 ) -> Table:
-    """A table that reads well on a terminal; borderless, colourless text when ``plain``."""
+    """A table that reads well on a terminal; borderless, colourless text when ``plain``.
+
+    Names and numbers never wrap (a section name cut in two reads as two sections): when the
+    terminal is narrow, only the free-text columns in ``wrap`` (a path, a list of entries)
+    and the headers' words do. Columns are one space apart, so 80 columns hold every table.
+    """
     from rich import box
     from rich.table import Table
 
-    # A heavy rule under the header and no other lines: 80 columns hold the ingest summary.
+    # A heavy rule under the header and no other lines.
     table = Table(
         title=title,
         box=None if plain else box.SIMPLE_HEAVY,
         show_edge=False,
         pad_edge=False,
         collapse_padding=True,
+        padding=(0, 1) if plain else (0, 0),  # the box's own column divider is one space
         header_style="" if plain else "bold",
         title_justify="left",
         title_style="" if plain else "bold",
     )
     for column in columns:
-        table.add_column(column, justify="right" if column in numeric else "left", overflow="fold")
+        table.add_column(
+            column,
+            justify="right" if column in numeric else "left",
+            overflow="fold",
+            no_wrap=column not in wrap and column not in numeric,
+        )
     return table
+
+
+# Characters a terminal would act on rather than show (see visible()).
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def visible(text: str) -> str:
+    """``text`` with every control character shown as its escape (``\\n``, ``\\x1b``), for plain
+    text on a terminal or in a log: a file name or message from data can then neither break
+    a line nor send the terminal a command. (Rich output needs no more: its consoles here
+    take text literally, with markup and emoji codes off.)"""
+    return _UNPRINTABLE.sub(lambda match: match.group().encode("unicode_escape").decode(), text)
 
 
 def fmt(value: Any, digits: int = 3) -> str:
@@ -123,10 +157,16 @@ def _json_default(value: Any) -> Any:
 
 
 def escape_cell(value: Any) -> Any:
-    """Text cells that a spreadsheet would run as a formula get a leading quote; numbers stay."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    """Text cells that a spreadsheet would run as a formula get a leading quote (as do cells
+    that start with a quote); numbers stay."""
+    if isinstance(value, str) and value.startswith(_ESCAPED_STARTS):
         return "'" + value
     return value
+
+
+def unescape_cell(text: str) -> str:
+    """The text :func:`escape_cell` was given (for a program reading gradestore's CSV back)."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(_ESCAPED_STARTS) else text
 
 
 def to_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
@@ -136,7 +176,8 @@ def to_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
 
 
 def write_csv(out: TextIO, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    writer = csv.writer(out, lineterminator="\r\n")
+    # LF, not csv's default CRLF: a CR at the end of each line trips awk, cut and friends.
+    writer = csv.writer(out, lineterminator="\n")
     writer.writerow(header)
     for row in rows:
         writer.writerow(
@@ -182,7 +223,7 @@ def ingest_table(report: IngestReport, plain: bool) -> Table:
         if unit.list_entries_added:
             grades = f"{unit.list_entries_added} list entries new"
         table.add_row(
-            unit.path,
+            visible(unit.path),
             unit.status,
             _counts_cell(unit.sections_added, unit.sections_replaced, unit.sections_unchanged),
             f"{unit.students_added} new",
@@ -264,12 +305,16 @@ def overdispersion_line(testing: Testing) -> str:
     )
 
 
-def significance(flag: bool | None, plain: bool) -> str:
+def significance(flag: bool | None, plain: bool) -> str | Text:
     if flag is None:
         return "-"
     if not flag:
         return "no"
-    return "YES" if plain else "[bold red]YES[/]"
+    if plain:
+        return "YES"
+    from rich.text import Text
+
+    return Text("YES", style="bold red")
 
 
 TEST_COLUMNS = ("diff", "d", "{z}", "p", "adj. p", "adj. significant", "significant")
@@ -281,7 +326,7 @@ def test_columns(method: str) -> tuple[str, ...]:
     return tuple(column.format(z=z) for column in TEST_COLUMNS)
 
 
-def test_cells(test: SectionTest | GroupTest | ZScoreRow, plain: bool) -> list[str]:
+def test_cells(test: SectionTest | GroupTest | ZScoreRow, plain: bool) -> list[str | Text]:
     """A test's figures; where there is no test, the reason stands in the z column."""
     untested = test.z_score is None and test.reason is not None
     return [

@@ -69,6 +69,11 @@ report_command.register(app)
 def main() -> None:
     try:
         app(prog_name="gradestore")
+    except BrokenPipeError:  # outside a command (help, a usage error) the reader went away
+        from gradestore.cli.common import EXIT_CLOSED_PIPE, closed_pipe
+
+        closed_pipe()
+        raise SystemExit(EXIT_CLOSED_PIPE) from None
     except Exception:
         # A bug, not a user's mistake (those are one line): the traceback helps whoever fixes
         # it, but never shows a password from a database URL.

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import typer
 
 from gradestore.cli.common import (
     OutputFormat,
     SummaryFormat,
+    echo_err,
     handle_errors,
     print_renderables,
     state,
@@ -89,12 +92,32 @@ def analyze(
     units = state(ctx).units()
     options = TestOptions(threshold=threshold, method=method, adjust=adjust, min_n=min_n)
     result = run_analysis(units, scope=scope, options=options, scale=scale)
-    if output_format is SummaryFormat.json:
-        # Read back as stored, lists streamed: the same JSON as `report --format json`.
-        with open_analysis(units, result.analysis_id) as stored:
-            write_analysis_json(stored, sys.stdout)
-    else:
-        print_renderables(lambda plain: analysis_renderables(result, plain))
+    with stored_even_if_output_fails(f"analysis {result.analysis_id}", result.analysis_id):
+        if output_format is SummaryFormat.json:
+            # Read back as stored, lists streamed: the same JSON as `report --format json`.
+            with open_analysis(units, result.analysis_id) as stored:
+                write_analysis_json(stored, sys.stdout)
+        else:
+            print_renderables(lambda plain: analysis_renderables(result, plain))
+
+
+@contextmanager
+def stored_even_if_output_fails(what: str, analysis_id: int) -> Iterator[None]:
+    """After the commit, a failure to show the work (a lost connection while reading it back,
+    a full disk) must not read as a failure of the work: say that it was stored (exit 74)."""
+    from gradestore.errors import GradestoreError, ShownOutputError
+
+    try:
+        yield
+    except BrokenPipeError:
+        raise
+    except (GradestoreError, OSError) as error:
+        text = (error.strerror if isinstance(error, OSError) else None) or str(error).strip()
+        reason = text.splitlines()[0] if text else type(error).__name__
+        raise ShownOutputError(
+            f"{what} is stored, but showing it failed ({reason}): "
+            f"`gradestore report --analysis {analysis_id}` shows it"
+        ) from error
 
 
 @handle_errors
@@ -116,11 +139,22 @@ def zscore(
     listing = zscore_listing(
         state(ctx).units(read_only=True), section=section, group=group, analysis_id=analysis_id
     )
-    if section is not None and not listing.rows:
-        typer.echo(f"section {section} is in no group: it has no z-test", err=True)
+    if not listing.rows:
+        echo_err(_no_rows_message(listing.analysis_id, section, group))
     if output_format is OutputFormat.json:
         write_stdout(to_json(listing.as_json()))
     elif output_format is OutputFormat.csv:
         write_stdout(zscore_csv(listing))
     else:
         print_renderables(lambda plain: zscore_renderables(listing, plain))
+
+
+def _no_rows_message(analysis_id: int, section: str | None, group: str | None) -> str:
+    """Why a z-score listing is empty: a filter that matches nothing says so."""
+    if section is not None and group is not None:
+        return f"section {section} is not in group {group}: no z-test of it against {group}"
+    if section is not None:
+        return f"section {section} is in no group: it has no z-test"
+    if group is not None:
+        return f"group {group} has no z-tests in analysis {analysis_id}"
+    return f"analysis {analysis_id} holds no z-tests"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TextIO, TypeVar
 
 import typer
 
@@ -71,26 +71,52 @@ def state(ctx: typer.Context) -> AppState:
     return obj
 
 
-def stdout_console() -> Console:
+def data_console(file: TextIO, **options: Any) -> Console:
+    """The one kind of console gradestore prints with: text from data and the file system is
+    shown literally (no markup, no emoji codes, no highlighting), so a student named ``[/]``
+    or a folder ``[old] grades`` is printed as written. Escaping happens here, once."""
     from rich.console import Console
 
+    return Console(file=file, markup=False, emoji=False, highlight=False, **options)
+
+
+def stdout_console() -> Console:
     # Piped output is not wrapped at 80 columns: a cron job's log keeps whole lines.
     width = None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", "200"))
-    return Console(file=sys.stdout, width=width, highlight=False, soft_wrap=False)
+    return data_console(sys.stdout, width=width, soft_wrap=False)
 
 
 def stderr_console() -> Console:
-    from rich.console import Console
+    return data_console(sys.stderr, soft_wrap=True)
 
-    return Console(file=sys.stderr, highlight=False, soft_wrap=True)
+
+def echo_err(text: str) -> None:
+    """One plain line on standard error, control characters made visible."""
+    from gradestore.render import visible
+
+    sys.stderr.write(visible(text) + "\n")
 
 
 def fail(message: str, exit_code: int) -> typer.Exit:
     """Print one line on standard error (secrets masked) and return the Exit to raise."""
     from gradestore.config import mask_secrets
 
-    sys.stderr.write(f"gradestore: {mask_secrets(message)}\n")
+    echo_err(f"gradestore: {mask_secrets(message)}")
     return typer.Exit(exit_code)
+
+
+# A reader that stops reading (`gradestore report | head`) ends the command quietly with the
+# code a shell gives any program killed by SIGPIPE: 128 + 13.
+EXIT_CLOSED_PIPE = 141
+
+
+def closed_pipe() -> typer.Exit:
+    """The Exit for a closed standard output; later writes (the interpreter's final flush
+    included) go to /dev/null, so nothing more is said."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return typer.Exit(EXIT_CLOSED_PIPE)
 
 
 def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
@@ -104,6 +130,8 @@ def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
             return command(*args, **kwargs)
         except GradestoreError as error:
             raise fail(str(error), error.exit_code) from None
+        except BrokenPipeError:
+            raise closed_pipe() from None
         except OSError as error:
             where = f"{error.filename}: " if error.filename else ""
             raise fail(f"{where}{error.strerror or error}", os.EX_IOERR) from None
@@ -123,8 +151,17 @@ def print_renderables(build: Callable[[bool], list[Any]]) -> None:
     """Print Rich renderables on stdout; ``build(plain)`` makes them plain when piped."""
     console = stdout_console()
     plain = not console.is_terminal
-    for renderable in build(plain):
-        if isinstance(renderable, str):
-            console.print(renderable, markup=False)
-        else:
-            console.print(renderable)
+    print_parts(console, build(plain), plain)
+
+
+def print_parts(console: Console, parts: Iterable[Any], plain: bool) -> None:
+    """Print renderables; ``plain`` text (a pipe, a file, cron) has no trailing padding."""
+    if not plain:
+        for part in parts:
+            console.print(part)
+        return
+    with console.capture() as capture:
+        for part in parts:
+            console.print(part)
+    console.file.write("".join(line.rstrip() + "\n" for line in capture.get().splitlines()))
+    console.file.flush()

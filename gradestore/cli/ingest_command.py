@@ -4,23 +4,27 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from gradestore.cli.common import (
     SummaryFormat,
+    echo_err,
     handle_errors,
+    print_parts,
     state,
     stderr_console,
     stdout_console,
 )
+from gradestore.render import visible
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress, TaskID
 
     from gradestore.ingest import ProgressCallback
+    from gradestore.readers import Problem
 
 MAX_PROBLEMS_SHOWN = 20
 
@@ -64,35 +68,47 @@ def ingest(
 
     shown: set[str] = set()  # a file read by two units (a .GRP and a .RUN) warns once
     for unit in report.units:
-        _print_problems([str(problem) for problem in unit.errors], "errors", shown)
-        _print_problems(
-            [str(problem) for problem in unit.warnings], "warnings", shown, unit.warnings_not_kept
-        )
+        _print_problems(unit.errors, "errors", shown)
+        _print_problems(unit.warnings, "warnings", shown, unit.warnings_not_kept)
     if output_format is SummaryFormat.json:
         sys.stdout.write(ingest_json(report))
     else:
         out = stdout_console()
-        out.print(ingest_table(report, plain=not out.is_terminal))
+        plain = not out.is_terminal
+        parts: list[Any] = [ingest_table(report, plain=plain)]
         already = sum(1 for unit in report.units if unit.status is FileStatus.ALREADY_DONE)
         if already:
-            out.print(f"{already} file(s) already read through a .RUN or .GRP above.")
+            parts.append(f"{already} file(s) already read through a .RUN or .GRP above.")
         if report.skipped_files:
-            out.print(f"skipped {len(report.skipped_files)} file(s) that are not grade files:")
-            for skipped in report.skipped_files:
-                out.print(f"  {skipped}", markup=False)
+            parts.append(f"skipped {len(report.skipped_files)} file(s) that are not grade files:")
+            parts.extend(f"  {visible(skipped)}" for skipped in report.skipped_files)
+        print_parts(out, parts, plain)
     if report.exit_code:
         raise typer.Exit(report.exit_code)
 
 
-def _print_problems(lines: list[str], what: str, shown: set[str], not_kept: int = 0) -> None:
-    """The first MAX_PROBLEMS_SHOWN lines, then how many more (``not_kept``: counted only)."""
-    fresh = [line for line in lines if line not in shown]
-    shown.update(fresh)
-    for line in fresh[:MAX_PROBLEMS_SHOWN]:
-        sys.stderr.write(line + "\n")
-    more = max(len(fresh) - MAX_PROBLEMS_SHOWN, 0) + not_kept
-    if more:
-        sys.stderr.write(f"... and {more} more {what}\n")
+def _print_problems(problems: list[Problem], what: str, shown: set[str], not_kept: int = 0) -> None:
+    """At most MAX_PROBLEMS_SHOWN lines a file, then how many more there are (``not_kept``:
+    warnings only counted, not kept); a problem with the whole file (such as the reader's own
+    "stopped after") is always shown."""
+    per_file: dict[str, int] = {}
+    hidden: dict[str, int] = {}
+    for problem in problems:
+        line = str(problem)
+        if line in shown:
+            continue
+        shown.add(line)
+        if problem.line is not None:
+            per_file[problem.path] = per_file.get(problem.path, 0) + 1
+            if per_file[problem.path] > MAX_PROBLEMS_SHOWN:
+                hidden[problem.path] = hidden.get(problem.path, 0) + 1
+                continue
+        echo_err(line)
+    for path, count in hidden.items():
+        extra = not_kept if len(hidden) == 1 else 0
+        echo_err(f"{path}: ... and {count + extra} more {what}")
+    if not_kept and len(hidden) != 1:
+        echo_err(f"... and {not_kept} more {what}")
 
 
 class _Progress:
@@ -122,9 +138,12 @@ class _Progress:
     def _advance(self, path: str, rows: int, phase: str) -> None:
         assert self._progress is not None
         if path not in self._tasks:
-            self._tasks[path] = self._progress.add_task(path, total=None)
+            # A new file: the line of the one before is done, so it goes.
+            for done in self._tasks.values():
+                self._progress.remove_task(done)
+            self._tasks = {path: self._progress.add_task(visible(path), total=None)}
         task = self._tasks[path]
-        self._progress.update(task, advance=rows, description=f"{path}: {phase}")
+        self._progress.update(task, advance=rows, description=f"{visible(path)}: {phase}")
 
     def __exit__(self, *exc: object) -> None:
         if self._progress is not None:

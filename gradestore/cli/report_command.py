@@ -11,7 +11,15 @@ from typing import Any, TextIO
 
 import typer
 
-from gradestore.cli.common import OutputFormat, handle_errors, print_renderables, state
+from gradestore.cli.common import (
+    OutputFormat,
+    data_console,
+    echo_err,
+    handle_errors,
+    print_parts,
+    print_renderables,
+    state,
+)
 from gradestore.kinds import ListKind
 
 
@@ -72,7 +80,7 @@ def report(
             if wants_lst:
                 with output_stream(output) as out:
                     written = render.write_legacy_list(listing, out)
-                typer.echo(f"wrote {written} students to {output}", err=True)
+                echo_err(f"wrote {written} students to {output}")
             else:
                 _emit(
                     listing,
@@ -143,33 +151,88 @@ def _emit(
         elif output_format is OutputFormat.csv:
             write_csv(result, out)
         else:
-            from rich.console import Console
-
-            console = Console(file=out, width=200, no_color=True, highlight=False)
-            for part in renderables(result, True):
-                console.print(part, markup=False) if isinstance(part, str) else console.print(part)
+            console = data_console(out, width=200, no_color=True)
+            print_parts(console, renderables(result, True), plain=True)
 
 
 @contextmanager
 def output_stream(path: Path | None) -> Iterator[TextIO]:
-    """stdout, or a file that appears only once it is complete (written aside, then renamed)."""
-    if path is None:
+    """Where a report goes: stdout (no --output, or ``-``), or FILE.
+
+    A regular file appears only once it is complete (written aside in its folder, then
+    renamed over it, keeping an existing file's permissions); a symlink is written through to
+    its target; a device or a pipe (``/dev/stdout``, a FIFO) is written in place. A file this
+    user may not write is refused, never replaced.
+    """
+    if path is None or str(path) == "-":
         yield sys.stdout
         sys.stdout.flush()
         return
+    target = _output_target(path)
+    if target.exists() and not target.is_file():
+        with _opened(path, lambda: target.open("w", encoding="utf-8", newline="")) as out:
+            yield out
+        return
+    with _atomic_file(path, target) as out:
+        yield out
+
+
+def _output_target(path: Path) -> Path:
+    """The file --output names, through symlinks; refused when it cannot be one."""
     from gradestore.errors import OutputError
 
-    partial = path.with_name(f".{path.name}.partial")
+    if str(path) in ("", "."):
+        raise OutputError("--output needs a file name (or - for standard output)")
+    target = Path(os.path.realpath(path))
+    if target.is_dir():
+        raise OutputError(f"cannot write {path}: it is a folder")
+    if target.is_file() and not os.access(target, os.W_OK):
+        raise OutputError(f"cannot write {path}: permission denied (it was left as it is)")
+    return target
+
+
+@contextmanager
+def _atomic_file(path: Path, target: Path) -> Iterator[TextIO]:
+    import tempfile
+
+    from gradestore.errors import OutputError
+
+    mode = target.stat().st_mode & 0o7777 if target.exists() else _new_file_mode()
     try:
-        try:
-            handle = partial.open("w", encoding="utf-8", newline="")
-        except OSError as error:
-            raise OutputError(f"cannot write {path}: {error.strerror}") from error
-        with handle as out:
+        fd, partial_name = tempfile.mkstemp(
+            dir=target.parent, prefix=f".{target.name}.", suffix=".partial"
+        )
+    except OSError as error:
+        raise OutputError(f"cannot write {path}: {error.strerror}") from error
+    partial = Path(partial_name)
+    try:
+        with _opened(path, lambda: open(fd, "w", encoding="utf-8", newline="")) as out:
             yield out
         try:
-            os.replace(partial, path)
+            os.chmod(partial, mode)
+            os.replace(partial, target)
         except OSError as error:
             raise OutputError(f"cannot write {path}: {error.strerror}") from error
     finally:
         partial.unlink(missing_ok=True)
+
+
+@contextmanager
+def _opened(path: Path, open_it: Callable[[], TextIO]) -> Iterator[TextIO]:
+    """An open output whose every error (opening, writing, closing) names ``path``."""
+    from gradestore.errors import OutputError
+
+    try:
+        with open_it() as out:
+            yield out
+    except OSError as error:
+        if isinstance(error, BrokenPipeError):
+            raise
+        raise OutputError(f"cannot write {path}: {error.strerror or error}") from error
+
+
+def _new_file_mode() -> int:
+    """What a plain open() would give a new file: 0o666 less the umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
