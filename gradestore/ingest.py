@@ -204,13 +204,18 @@ def ingest_paths(
                     UnitResult(path=str(path), kind=kind, status=FileStatus.ALREADY_DONE)
                 )
                 continue
-            if dry_run_unit is not None:
-                result, files = _ingest_in_savepoint(dry_run_unit, path, kind, options, progress)
-            else:
-                with units(write=True) as unit:
-                    result, files = _ingest_unit(unit, path, kind, options, progress)
-                    if result.status is FileStatus.STORED:
-                        unit.commit()
+            try:
+                if dry_run_unit is not None:
+                    result, files = _ingest_in_savepoint(
+                        dry_run_unit, path, kind, options, progress
+                    )
+                else:
+                    with units(write=True) as unit:
+                        result, files = _ingest_unit(unit, path, kind, options, progress)
+                        if result.status is FileStatus.STORED:
+                            unit.commit()
+            except OSError as error:  # this unit is rolled back; the others go on
+                result, files = _unreadable(path, kind, error), []
             report.units.append(result)
             if result.status is not FileStatus.REJECTED:
                 done_files.update(file.resolve() for file in files)
@@ -230,6 +235,18 @@ def _ingest_in_savepoint(
         if result.status is FileStatus.REJECTED:
             savepoint.rollback()
     return result, files
+
+
+def _unreadable(path: Path, kind: FileKind, error: OSError) -> UnitResult:
+    """A file of the unit could not be read: that unit's error, not the command's."""
+    where = error.filename or path
+    reason = error.strerror or str(error)
+    return UnitResult(
+        path=str(path),
+        kind=kind,
+        status=FileStatus.REJECTED,
+        errors=[Problem(str(where), None, f"cannot read: {reason}")],
+    )
 
 
 def _missing_or_unknown(path: Path) -> UnitResult:
@@ -285,6 +302,7 @@ def _collect_unit_files(path: Path, kind: FileKind) -> _UnitFiles:
     elif kind is FileKind.RUN:
         run = read_run_file(path)
         files.problems.extend(run.problems)
+        _check_name_length(files, run.path, run.name, "run")
         for reference in run.groups:
             if reference.path is not None:
                 group_name = _add_group(files, reference.path)
@@ -296,6 +314,7 @@ def _collect_unit_files(path: Path, kind: FileKind) -> _UnitFiles:
 def _add_group(files: _UnitFiles, path: Path) -> str | None:
     group = read_group_file(path)
     files.problems.extend(group.problems)
+    _check_name_length(files, path, group.name, "group")
     if any(not problem.is_warning for problem in group.problems):
         return None
     for member in group.members:
@@ -304,6 +323,13 @@ def _add_group(files: _UnitFiles, path: Path) -> str | None:
             files.sections.append(member.path)
         files.memberships.append((group.name, _section_name(member)))
     return group.name
+
+
+def _check_name_length(files: _UnitFiles, path: Path, name: str, what: str) -> None:
+    """A .GRP's or .RUN's name (line 1) longer than the store keeps is an error at line 1."""
+    too_long = _too_long(str(path), 1, **{what: name})
+    if too_long is not None:
+        files.problems.append(too_long)
 
 
 def _section_name(reference: Reference) -> str:
@@ -480,6 +506,11 @@ class _Stager:
 
     def stage_file(self, path: Path) -> None:
         display = str(path)
+        if len(display) > MAX_LENGTHS["path"]:
+            self.result.errors.append(
+                Problem(display, None, f"path is longer than {MAX_LENGTHS['path']} characters")
+            )
+            return
         source_id = self.repository.add_source_file(display, file_sha256(path), row_count=0)
         self.source_ids.append(source_id)
         self._display_paths[source_id] = display
@@ -488,6 +519,16 @@ class _Stager:
         if kind is FileKind.SEC:
             section = read_section_file(path, display, scale=self.scale)
             header = section.header
+            too_long = _too_long(
+                display,
+                1,
+                section=header.name,
+                header=header.header_name or "",
+                term=header.term or "",
+            )
+            if too_long is not None:
+                self.result.errors.append(too_long)
+                return
             if header.header_name and header.header_name != header.name:
                 self.header_names[header.name] = header.header_name
             if header.name not in self.sections:
@@ -558,7 +599,11 @@ class _Stager:
                 seen.rows += 1
                 if seen.credit_hours is None:
                     seen.credit_hours = record.credit_hours
-                if seen.term is None:
+                if seen.term is None and record.term is not None:
+                    too_long = _too_long(display, line, term=record.term)
+                    if too_long is not None:
+                        errors.append(too_long)
+                        continue
                     seen.term = record.term
                 group = record.group
                 if group and group not in seen.groups:

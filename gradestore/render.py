@@ -440,7 +440,7 @@ def zscore_table(listing: ZScoreListing, plain: bool) -> Table:
         table.add_row(
             row.kind,
             row.name,
-            row.against,
+            row.against or "-",
             str(row.count),
             fmt(row.mean_gpa),
             *test_cells(row, plain),

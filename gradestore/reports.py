@@ -76,7 +76,7 @@ class ZScoreRow:
 
     kind: TestKind
     name: str
-    against: str
+    against: str | None  # None: a z-score written through the seed's API, against no group
     count: int
     mean_gpa: float | None
     z_score: float | None
@@ -158,7 +158,9 @@ def zscore_listing(
     rows = [
         ZScoreRow.of(TestKind.SECTION, test, test.group)
         for test in sections
-        if test.group is not None and (group is None or test.group == group)
+        # A z-score without a group is the seed's API's (a section in no group has no z).
+        if (test.group is not None or test.z_score is not None)
+        and (group is None or test.group == group)
     ]
     rows += [ZScoreRow.of(TestKind.GROUP, test, ALL_GROUPS) for test in groups]
     return ZScoreListing(

@@ -137,9 +137,14 @@ class AnalysisStore(SqlStore):
         self._add_section_figures(figures)
         self._add_group_figures(figures)
         self._add_section_zscores(figures)
+        # A section that holds no grade keeps the stats it has (the seed's API may have set them).
         self._execute_many(
             "UPDATE sections SET mean_gpa = ?, count = ? WHERE id = ?",
-            [(s.mean_gpa, s.count, s.section_id) for s in figures.sections],
+            [
+                (s.mean_gpa, s.count, s.section_id)
+                for s in figures.sections
+                if any(s.grade_counts.values())
+            ],
         )
         self._execute_many(
             "UPDATE groups SET mean_gpa = ?, stddev = ? WHERE id = ?",

@@ -289,4 +289,8 @@ MAX_LENGTHS: dict[str, int] = {
     "last_name": _length("students", "lname"),
     "first_name": _length("students", "fname"),
     "group": _length("groups", "name"),
+    "run": _length("runs", "name"),
+    "term": _length("sections", "term"),
+    "header": _length("sections", "header_name"),
+    "path": _length("source_files", "path"),
 }

@@ -14,6 +14,7 @@ from sqlalchemy import insert, select, update
 from gradestore.kinds import ListKind, ScopeKind
 from gradestore.persistence.models import (
     Analysis,
+    AnalysisSection,
     Group,
     Performance,
     Section,
@@ -156,3 +157,28 @@ class SeedStore(SqlStore):
             self.connection.execute(
                 insert(ZScore).values(analysis_id=analysis_id, section_id=section_id, **values)
             )
+        self._cover_section(analysis_id, section_id)
+
+    def _cover_section(self, analysis_id: int, section_id: int) -> None:
+        """The section belongs to the service analysis, so `zscore --analysis ID` and the
+        reports of that analysis show the z-score (with the section's stored stats)."""
+        covered = self.connection.execute(
+            select(AnalysisSection.section_id).where(
+                AnalysisSection.analysis_id == analysis_id,
+                AnalysisSection.section_id == section_id,
+            )
+        ).first()
+        if covered is not None:
+            return
+        count, mean_gpa = self.connection.execute(
+            select(Section.count, Section.mean_gpa).where(Section.id == section_id)
+        ).one()
+        self.connection.execute(
+            insert(AnalysisSection).values(
+                analysis_id=analysis_id,
+                section_id=section_id,
+                count=count or 0,
+                mean_gpa=mean_gpa,
+                grade_counts={},
+            )
+        )

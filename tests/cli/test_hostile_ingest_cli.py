@@ -4,12 +4,16 @@ or shown, the good files still go in, and every bad thing is one line at its fil
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, text
 
-from tests.helpers import run_cli, table_counts
+from tests.helpers import REPO_ROOT, run_cli, table_counts
 
 SECRET = "root:x:0:0:not-a-grade-file"
 
@@ -97,3 +101,75 @@ def test_a_group_entry_too_long_for_a_file_name_is_that_files_error(
     ]
     assert "S" * 41 not in result.stdout
     assert section_names(engine) == ["S1", "S2"]
+
+
+# --- values longer than their columns, on both backends -----------------------------------------
+
+HEADER = "section,student_id,last_name,first_name,grade,group,term\n"
+
+
+def test_values_longer_than_their_columns_are_bad_rows_and_good_files_still_go_in(
+    db_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    long_term = write(tmp_path / "a_term.csv", HEADER + f"T1,1,Lee,Ann,A,G,{'T' * 33}\n")
+    header = write(tmp_path / "b" / "S2.SEC", f"{'H' * 201} 3\n" + '"Kim, Bo","2","B"\n')
+    group = write(tmp_path / "c" / "G.GRP", "G" * 201 + "\nS3.SEC\n")
+    write(tmp_path / "c" / "S3.SEC", 'S3 3\n"Ng, Cy","3","C"\n')
+    deep = tmp_path.joinpath(*["d" * 200] * 5)
+    long_path = write(deep / "S4.SEC", 'S4 3\n"Oh, Di","4","D"\n')
+    good = write(tmp_path / "z_good.csv", HEADER + "GOOD,5,Roe,Al,A,G,F25\n")
+    result = run_cli(
+        "--db", db_url, "ingest", str(long_term), str(header), str(group), str(long_path),
+        str(good),
+    )  # fmt: skip
+    assert result.exit_code == 65
+    assert result.stderr.splitlines() == [
+        f"{long_term}:2: term is longer than 32 characters",
+        f"{header}:1: header is longer than 200 characters",
+        f"{group}:1: group is longer than 200 characters",
+        f"{long_path}: path is longer than 1000 characters",
+    ]
+    assert section_names(engine) == ["GOOD"]
+
+
+def test_a_long_term_in_the_first_row_of_a_section_does_not_stop_later_rows(
+    db_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    csv_file = write(tmp_path / "t.csv", HEADER + "T1,1,Lee,Ann,A,G,\nT1,2,Kim,Bo,B,G,S25\n")
+    result = run_cli("--db", db_url, "ingest", str(csv_file))
+    assert result.exit_code == 0, result.stderr
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT term FROM sections")).scalar_one() == "S25"
+
+
+# --- a file that cannot be read is that file's error ---------------------------------------------
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None, reason="needs root")
+def test_an_unreadable_file_is_its_own_error_and_the_others_go_in() -> None:
+    folder = Path(tempfile.mkdtemp(prefix="gradestore-unreadable-", dir="/tmp"))
+    try:
+        folder.chmod(0o777)
+        write(folder / "data" / "a.csv", HEADER + "A1,1,Lee,Ann,A,G,F25\n")
+        secret = write(folder / "data" / "b.csv", HEADER + "B1,2,Kim,Bo,B,G,F25\n")
+        secret.chmod(0o000)
+        write(folder / "data" / "c.csv", HEADER + "C1,3,Ng,Cy,C,G,F25\n")
+        store = folder / "s.db"
+        result = subprocess.run(
+            ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", sys.executable,
+             "-m", "gradestore", "--db", str(store), "ingest", str(folder / "data")],
+            capture_output=True, text=True, cwd="/", timeout=120,
+            env={**os.environ, "HOME": "/nonexistent", "PYTHONPATH": str(REPO_ROOT)},
+        )  # fmt: skip
+        assert result.returncode == 65, result.stderr
+        assert result.stderr == f"{secret}: cannot read: Permission denied\n"
+        assert [line.split()[:2] for line in result.stdout.splitlines()[2:5]] == [
+            [str(folder / "data" / "a.csv"), "stored"],
+            [str(secret), "rejected"],
+            [str(folder / "data" / "c.csv"), "stored"],
+        ]
+        engine = create_engine(f"sqlite:///{store}")
+        assert section_names(engine) == ["A1", "C1"]
+        engine.dispose()
+    finally:
+        shutil.rmtree(folder)
