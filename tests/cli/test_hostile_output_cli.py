@@ -141,8 +141,8 @@ def test_any_name_the_reader_accepts_is_shown_literally_and_round_trips(
     the .lst layout (read back by gradestore's own reader). The .lst layout has no escaping, so
     (README) a `"` becomes `'` and a comma in a first name is read back into the last name:
     those two are checked as documented."""
-    from gradestore.readers import read_grade_csv, read_list_file
     from gradestore.render import unescape_cell
+    from tests.helpers import read_grade_csv, read_list_file
 
     folder = tmp_path_factory.mktemp("names")
     source = folder / "in.csv"
