@@ -89,7 +89,7 @@ class ZScoreRow:
     difference: float | None = None
 
     @classmethod
-    def of(cls, kind: TestKind, test: SectionTest | GroupTest, against: str) -> ZScoreRow:
+    def of(cls, kind: TestKind, test: SectionTest | GroupTest, against: str | None) -> ZScoreRow:
         name = test.section if isinstance(test, SectionTest) else test.group
         return cls(
             kind, name, against, test.count, test.mean_gpa, test.z_score, test.p_value,
