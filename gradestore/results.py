@@ -67,7 +67,7 @@ class SectionTest:
     @property
     def reason(self) -> str | None:
         """Why there is no test: the stored reason, or that the section is in no group."""
-        return IN_NO_GROUP if self.group is None else self.no_test_reason
+        return IN_NO_GROUP if self.group is None and self.z_score is None else self.no_test_reason
 
     def as_json(self) -> JsonObject:
         return {

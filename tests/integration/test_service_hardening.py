@@ -129,6 +129,6 @@ def test_api_zscores_are_shown_by_zscore_of_the_service_analysis(configured: str
         "--db", configured, "zscore", "--analysis", str(service_id), "--format", "csv"
     ).stdout
     assert csv_text.splitlines()[1:] == [
-        f"{service_id},section,COMSC101_SEC1,,2,3.1,,1.8,0.072,false"
+        f"{service_id},section,COMSC101_SEC1,,2,3.1,,1.8,0.072,false,,,,"
     ]
     assert "COMSC101_SEC1" in json.dumps(json.loads(listing.stdout))
