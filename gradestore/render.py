@@ -28,6 +28,7 @@ if TYPE_CHECKING:
         ZScoreRow,
     )
     from gradestore.results import AnalysisResult, GroupTest, ListedStudent, SectionTest
+    from gradestore.suppression import Suppression
 
 from gradestore.results import LEADING_TESTS
 
@@ -326,8 +327,13 @@ def test_columns(method: str) -> tuple[str, ...]:
     return tuple(column.format(z=z) for column in TEST_COLUMNS)
 
 
-def test_cells(test: SectionTest | GroupTest | ZScoreRow, plain: bool) -> list[str | Text]:
-    """A test's figures; where there is no test, the reason stands in the z column."""
+def test_cells(
+    test: SectionTest | GroupTest | ZScoreRow, plain: bool, hide: Suppression | None = None
+) -> list[str | Text]:
+    """A test's figures; where there is no test, the reason stands in the z column (and
+    where ``hide`` withholds them, that they are withheld)."""
+    if hide is not None and hide.hides(test.count):
+        return ["", "", hide.reason, "", "", "", ""]
     untested = test.z_score is None and test.reason is not None
     return [
         fmt(test.difference),
@@ -341,7 +347,11 @@ def test_cells(test: SectionTest | GroupTest | ZScoreRow, plain: bool) -> list[s
 
 
 def section_tests_table(
-    tests: Sequence[SectionTest], plain: bool, title: str = "Sections", method: str = "z"
+    tests: Sequence[SectionTest],
+    plain: bool,
+    title: str = "Sections",
+    method: str = "z",
+    hide: Suppression | None = None,
 ) -> Table:
     table = new_table(
         "section", "group", "count", "mean GPA", *test_columns(method), title=title, plain=plain
@@ -350,15 +360,19 @@ def section_tests_table(
         table.add_row(
             test.section,
             test.group or "-",
-            str(test.count),
-            fmt(test.mean_gpa),
-            *test_cells(test, plain),
+            count_text(test.count, hide),
+            mean_text(test, hide),
+            *test_cells(test, plain, hide),
         )
     return table
 
 
 def group_tests_table(
-    tests: Sequence[GroupTest], plain: bool, title: str = "Groups", method: str = "z"
+    tests: Sequence[GroupTest],
+    plain: bool,
+    title: str = "Groups",
+    method: str = "z",
+    hide: Suppression | None = None,
 ) -> Table:
     columns = ("sections", "count", "mean GPA", "stddev", *test_columns(method))
     table = new_table("group", *columns, title=f"{title} (against all groups)", plain=plain)
@@ -366,12 +380,21 @@ def group_tests_table(
         table.add_row(
             test.group,
             str(len(test.sections)),
-            str(test.count),
-            fmt(test.mean_gpa),
-            fmt(test.stddev),
-            *test_cells(test, plain),
+            count_text(test.count, hide),
+            mean_text(test, hide),
+            "-" if hide is not None and hide.hides(test.count) else fmt(test.stddev),
+            *test_cells(test, plain, hide),
         )
     return table
+
+
+def count_text(count: int, hide: Suppression | None) -> str:
+    """A count as a table shows it: ``<K`` where ``hide`` withholds it."""
+    return str(count if hide is None else hide.count_cell(count))
+
+
+def mean_text(test: SectionTest | GroupTest, hide: Suppression | None) -> str:
+    return "-" if hide is not None and hide.hides(test.count) else fmt(test.mean_gpa)
 
 
 def shown_tests(tests: Sequence[T]) -> tuple[list[T], int]:
@@ -472,22 +495,35 @@ TEST_CSV_HEADER = (
 )  # fmt: skip
 
 
-def _section_test_rows(analysis_id: int, tests: Iterable[SectionTest]) -> list[Sequence[Any]]:
+def _section_test_rows(
+    analysis_id: int, tests: Iterable[SectionTest], hide: Suppression | None = None
+) -> list[Sequence[Any]]:
     return [
-        (analysis_id, "section", t.section, t.group, t.count, t.mean_gpa, None, t.z_score,
-         t.p_value, t.significant, *_figure_cells(t))
+        (analysis_id, "section", t.section, t.group,
+         *_csv_test_cells(t, (t.mean_gpa, None, t.z_score, t.p_value, t.significant), hide))
         for t in tests
     ]  # fmt: skip
 
 
-def _group_test_rows(analysis_id: int, tests: Iterable[GroupTest]) -> list[Sequence[Any]]:
+def _group_test_rows(
+    analysis_id: int, tests: Iterable[GroupTest], hide: Suppression | None = None
+) -> list[Sequence[Any]]:
     from gradestore.reports import ALL_GROUPS
 
     return [
-        (analysis_id, "group", t.group, ALL_GROUPS, t.count, t.mean_gpa, t.stddev, t.z_score,
-         t.p_value, t.significant, *_figure_cells(t))
+        (analysis_id, "group", t.group, ALL_GROUPS,
+         *_csv_test_cells(t, (t.mean_gpa, t.stddev, t.z_score, t.p_value, t.significant), hide))
         for t in tests
     ]  # fmt: skip
+
+
+def _csv_test_cells(
+    test: SectionTest | GroupTest, figures: tuple[Any, ...], hide: Suppression | None
+) -> tuple[Any, ...]:
+    """The count, then ``figures`` and the four beside them; withheld: ``<K`` and empty."""
+    if hide is not None and hide.hides(test.count):
+        return (hide.label, *(None for _ in range(len(figures) + 4)))
+    return (test.count, *figures, *_figure_cells(test))
 
 
 def _figure_cells(test: SectionTest | GroupTest) -> tuple[Any, ...]:
@@ -526,62 +562,89 @@ def list_table(students: Iterable[ListedStudent], title: str, plain: bool) -> Ta
     return table
 
 
-def _list_parts(students: Iterable[ListedStudent], size: int, title: str, plain: bool) -> list[Any]:
+def _list_parts(
+    students: Iterable[ListedStudent],
+    size: int,
+    title: str,
+    plain: bool,
+    hide: Suppression | None = None,
+) -> list[Any]:
+    if hide is not None:
+        return [f"{title}: {count_text(size, hide)} students (not listed: names are withheld)"]
     parts: list[Any] = [list_table(students, f"{title}: {size} students", plain)]
     if size > MAX_LIST_ROWS:
         parts.append(f"... {size - MAX_LIST_ROWS} more students: use --format csv or json")
     return parts
 
 
-def full_report_renderables(result: AnalysisResult, plain: bool) -> list[Any]:
+def full_report_renderables(
+    result: AnalysisResult, plain: bool, hide: Suppression | None = None
+) -> list[Any]:
     method = result.testing.method
     parts: list[Any] = [analysis_heading(result)]
+    if hide is not None:
+        parts.append(suppression_line(hide))
     by_group: dict[str | None, list[SectionTest]] = {}
     for test in result.sections:
         by_group.setdefault(test.group, []).append(test)
     for group in result.groups:
-        title = (
-            f"Group {group.group}: count {group.count}, mean GPA {fmt(group.mean_gpa)}, "
-            f"stddev {fmt(group.stddev)}"
+        title = f"Group {group.group}: count {count_text(group.count, hide)}, " + (
+            "mean GPA and stddev withheld"
+            if hide is not None and hide.hides(group.count)
+            else f"mean GPA {fmt(group.mean_gpa)}, stddev {fmt(group.stddev)}"
         )
         tests = by_group.get(group.group, [])
-        parts.append(section_tests_table(tests, plain, title=title, method=method))
+        parts.append(section_tests_table(tests, plain, title=title, method=method, hide=hide))
     ungrouped = by_group.get(None, [])
     if ungrouped:
-        parts.append(section_tests_table(ungrouped, plain, title="Sections in no group"))
+        parts.append(section_tests_table(ungrouped, plain, title="Sections in no group", hide=hide))
     parts += testing_lines(result)
-    parts.append(group_tests_table(result.groups, plain, method=method))
-    parts += _list_parts(
-        result.good_list or [], result.good_list_size, list_title("good", result.scale), plain
-    )
-    parts += _list_parts(
-        result.work_list or [], result.work_list_size, list_title("work", result.scale), plain
-    )
+    parts.append(group_tests_table(result.groups, plain, method=method, hide=hide))
+    for which, students, size in (
+        ("good", result.good_list, result.good_list_size),
+        ("work", result.work_list, result.work_list_size),
+    ):
+        parts += _list_parts(students or [], size, list_title(which, result.scale), plain, hide)
     return parts
 
 
-def full_report_csv(result: AnalysisResult) -> str:
-    return to_csv(
-        TEST_CSV_HEADER,
-        _section_test_rows(result.analysis_id, result.sections)
-        + _group_test_rows(result.analysis_id, result.groups),
+def suppression_line(hide: Suppression) -> str:
+    return (
+        f"Suppressed for sharing: counts below {hide.below} show as {hide.label}, sections and "
+        f"groups with fewer than {hide.below} counted grades show no mean and no test, and "
+        "no student is named."
     )
 
 
-def grade_bars(grade_counts: dict[str, int], scale: GradeScale, plain: bool) -> Table:
+def full_report_csv(result: AnalysisResult, hide: Suppression | None = None) -> str:
+    return to_csv(
+        TEST_CSV_HEADER,
+        _section_test_rows(result.analysis_id, result.sections, hide)
+        + _group_test_rows(result.analysis_id, result.groups, hide),
+    )
+
+
+def grade_bars(
+    grade_counts: dict[str, int], scale: GradeScale, plain: bool, hide: Suppression | None = None
+) -> Table:
     """Grade counts as a horizontal bar chart: every letter of the scale, in its order,
-    not-counted ones too."""
+    not-counted ones too (a withheld count has no bar)."""
     table = new_table("grade", "count", "", title="Grade counts", plain=plain, numeric={"count"})
     largest = max(grade_counts.values(), default=0) or 1
     for letter in scale.letters:
         count = grade_counts.get(letter, 0)
         bar = "#" if plain else "█"
         label = f"{letter} (not in GPA)" if letter in scale.not_counted else letter
-        table.add_row(label, str(count), bar * round(BAR_WIDTH * count / largest))
+        if hide is not None and hide.hides(count):
+            table.add_row(label, hide.label, "")
+        else:
+            table.add_row(label, str(count), bar * round(BAR_WIDTH * count / largest))
     return table
 
 
-def section_report_renderables(report: SectionReport, plain: bool) -> list[Any]:
+def section_report_renderables(
+    report: SectionReport, plain: bool, hide: Suppression | None = None
+) -> list[Any]:
     details = ", ".join(
         part
         for part in (
@@ -590,32 +653,39 @@ def section_report_renderables(report: SectionReport, plain: bool) -> list[Any]:
         )
         if part
     )
+    withheld = hide is not None and hide.hides(report.count)
     parts: list[Any] = [
         f"Section {report.section}"
         + (f" ({details})" if details else "")
-        + f", analysis {report.analysis_id}: count {report.count}, "
-        f"mean GPA {fmt(report.mean_gpa)}",
-        grade_bars(report.grade_counts, report.scale, plain),
+        + f", analysis {report.analysis_id}: count {count_text(report.count, hide)}, "
+        + ("mean GPA withheld" if withheld else f"mean GPA {fmt(report.mean_gpa)}"),
+        *([suppression_line(hide)] if hide is not None else []),
+        grade_bars(report.grade_counts, report.scale, plain, hide),
+        _section_against_groups(report, plain, hide),
     ]
-    grouped = [test for test in report.tests if test.group is not None]
-    if grouped:
-        table = new_table(
-            "group",
-            *test_columns(report.testing.method),
-            title=f"Against its groups ({testing_text(report.testing)})",
-            plain=plain,
-        )
-        for test in grouped:
-            table.add_row(test.group, *test_cells(test, plain))
-        parts.append(table)
-    else:
-        parts.append("In no group: no z-test.")
-    parts += _list_parts(report.good_list, len(report.good_list), "Good list", plain)
-    parts += _list_parts(report.work_list, len(report.work_list), "Work list", plain)
+    parts += _list_parts(report.good_list, len(report.good_list), "Good list", plain, hide)
+    parts += _list_parts(report.work_list, len(report.work_list), "Work list", plain, hide)
     return parts
 
 
-def section_report_csv(report: SectionReport) -> str:
+def _section_against_groups(
+    report: SectionReport, plain: bool, hide: Suppression | None
+) -> Table | str:
+    grouped = [test for test in report.tests if test.group is not None]
+    if not grouped:
+        return "In no group: no z-test."
+    table = new_table(
+        "group",
+        *test_columns(report.testing.method),
+        title=f"Against its groups ({testing_text(report.testing)})",
+        plain=plain,
+    )
+    for test in grouped:
+        table.add_row(test.group, *test_cells(test, plain, hide))
+    return table
+
+
+def section_report_csv(report: SectionReport, hide: Suppression | None = None) -> str:
     letters = report.scale.letters
     header = (
         "analysis_id",
@@ -633,6 +703,11 @@ def section_report_csv(report: SectionReport) -> str:
         "no_test_reason",
         *letters,
     )
+    counts: Sequence[int | str] = (
+        [report.grade_counts.get(letter, 0) for letter in letters]
+        if hide is None
+        else hide.grade_count_cells(report.grade_counts, letters)
+    )
     return to_csv(
         header,
         (
@@ -641,36 +716,42 @@ def section_report_csv(report: SectionReport) -> str:
                 report.section,
                 report.term,
                 test.group,
-                report.count,
-                report.mean_gpa,
-                test.z_score,
-                test.p_value,
-                test.significant,
-                *_figure_cells(test),
-                *(report.grade_counts.get(letter, 0) for letter in letters),
+                *_csv_test_cells(
+                    test, (report.mean_gpa, test.z_score, test.p_value, test.significant), hide
+                ),
+                *counts,
             )
             for test in report.tests
         ),
     )
 
 
-def group_report_renderables(report: GroupReport, plain: bool) -> list[Any]:
+def group_report_renderables(
+    report: GroupReport, plain: bool, hide: Suppression | None = None
+) -> list[Any]:
     group = report.group
     method = report.testing.method
+    figures = (
+        "mean GPA and stddev withheld"
+        if hide is not None and hide.hides(group.count)
+        else f"mean GPA {fmt(group.mean_gpa)}, stddev {fmt(group.stddev)}"
+    )
     return [
-        f"Group {group.group}, analysis {report.analysis_id}: count {group.count}, "
-        f"mean GPA {fmt(group.mean_gpa)}, stddev {fmt(group.stddev)}; "
-        f"{testing_text(report.testing)}",
-        group_tests_table([group], plain, title="The group", method=method),
-        section_tests_table(report.section_tests, plain, title="Its sections, by z", method=method),
+        f"Group {group.group}, analysis {report.analysis_id}: count "
+        f"{count_text(group.count, hide)}, {figures}; {testing_text(report.testing)}",
+        *([suppression_line(hide)] if hide is not None else []),
+        group_tests_table([group], plain, title="The group", method=method, hide=hide),
+        section_tests_table(
+            report.section_tests, plain, title="Its sections, by z", method=method, hide=hide
+        ),
     ]
 
 
-def group_report_csv(report: GroupReport) -> str:
+def group_report_csv(report: GroupReport, hide: Suppression | None = None) -> str:
     return to_csv(
         TEST_CSV_HEADER,
-        _group_test_rows(report.analysis_id, [report.group])
-        + _section_test_rows(report.analysis_id, report.section_tests),
+        _group_test_rows(report.analysis_id, [report.group], hide)
+        + _section_test_rows(report.analysis_id, report.section_tests, hide),
     )
 
 
@@ -797,8 +878,28 @@ def write_legacy_list(report: ListReport, out: TextIO) -> int:
     return write_list_file(report.students, out)
 
 
-def write_analysis_json(result: AnalysisResult, out: TextIO) -> None:
-    """design.md's JSON, written piece by piece: the lists are streamed, never held whole."""
+def write_analysis_json(
+    result: AnalysisResult, out: TextIO, hide: Suppression | None = None
+) -> None:
+    """design.md's JSON, written piece by piece: the lists are streamed, never held whole.
+    Suppressed (``hide``): small cells null, and the lists only as their sizes."""
+    if hide is not None:
+        write_json_document(
+            out,
+            {
+                **result.heading_json(),
+                **hide.heading_json(),
+                "good_list": None,
+                "good_list_size": hide.list_size_json(result.good_list_size),
+                "work_list": None,
+                "work_list_size": hide.list_size_json(result.work_list_size),
+            },
+            [
+                ("sections", (hide.masked_json(test.as_json()) for test in result.sections)),
+                ("groups", (hide.masked_json(test.as_json()) for test in result.groups)),
+            ],
+        )
+        return
     write_json_document(
         out,
         result.heading_json(),

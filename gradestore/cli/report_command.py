@@ -6,13 +6,14 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import typer
 
 from gradestore.cli.common import (
-    OutputFormat,
     data_console,
     echo_err,
     handle_errors,
@@ -22,45 +23,110 @@ from gradestore.cli.common import (
 )
 from gradestore.kinds import ListKind
 
+if TYPE_CHECKING:
+    from gradestore.jsontypes import JsonObject
+    from gradestore.persistence.db import Database
+    from gradestore.suppression import Suppression
+
 
 def register(app: typer.Typer) -> None:
     app.command("report")(report)
 
 
+class ReportFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    """The options of one `report`, checked together."""
+
+    section: str | None
+    group: str | None
+    student: str | None
+    list_name: ListKind | None
+    analysis_id: int | None
+    output_format: ReportFormat
+    output: Path | None
+    hide: Suppression | None
+
+    @property
+    def whole(self) -> bool:
+        return self.section is None and self.group is None and self.student is None
+
+    @property
+    def wants_lst(self) -> bool:
+        return self.output is not None and self.output.suffix.lower() == ".lst"
+
+
+SECTION = typer.Option(
+    None, "--section", metavar="S", help="One section: grades chart, z-tests, its students."
+)
+GROUP = typer.Option(None, "--group", metavar="G", help="One group: statistics, its sections by z.")
+STUDENT = typer.Option(
+    None, "--student", metavar="ID", help="One student: every grade and every list."
+)
+LIST = typer.Option(
+    None, "--list", help="The good or the work list (with --output X.lst: the legacy format)."
+)
+ANALYSIS = typer.Option(
+    None, "--analysis", metavar="ID", help="Which analysis (default: the latest)."
+)
+FORMAT = typer.Option(ReportFormat.table, "--format")
+OUTPUT = typer.Option(
+    None, "--output", "-o", metavar="FILE", help="Write to FILE instead of the screen."
+)
+SUPPRESS_BELOW = typer.Option(
+    None,
+    "--suppress-below",
+    metavar="K",
+    help="For sharing: counts below K shown as <K, sections with fewer than K counted grades "
+    "without mean and test, no student named.",
+)
+
+
 @handle_errors
 def report(
     ctx: typer.Context,
-    section: str | None = typer.Option(
-        None, "--section", metavar="S", help="One section: grades chart, z-tests, its students."
-    ),
-    group: str | None = typer.Option(
-        None, "--group", metavar="G", help="One group: statistics, its sections by z."
-    ),
-    student: str | None = typer.Option(
-        None, "--student", metavar="ID", help="One student: every grade and every list."
-    ),
-    list_name: ListKind | None = typer.Option(
-        None, "--list", help="The good or the work list (with --output X.lst: the legacy format)."
-    ),
-    analysis_id: int | None = typer.Option(
-        None, "--analysis", metavar="ID", help="Which analysis (default: the latest)."
-    ),
-    output_format: OutputFormat = typer.Option(OutputFormat.table, "--format"),
-    output: Path | None = typer.Option(
-        None, "--output", "-o", metavar="FILE", help="Write to FILE instead of the screen."
-    ),
+    section: str | None = SECTION,
+    group: str | None = GROUP,
+    student: str | None = STUDENT,
+    list_name: ListKind | None = LIST,
+    analysis_id: int | None = ANALYSIS,
+    output_format: ReportFormat = FORMAT,
+    output: Path | None = OUTPUT,
+    suppress_below: int | None = SUPPRESS_BELOW,
 ) -> None:
     """Report a stored analysis (the latest by default); with no option, the whole of it."""
-    from gradestore import render, reports
+    from gradestore.suppression import check_suppress_below
+
+    request = ReportRequest(
+        section, group, student, list_name, analysis_id, output_format, output,
+        check_suppress_below(suppress_below),
+    )  # fmt: skip
+    _check_request(request)
+    units = state(ctx).units(read_only=True)
+    if request.list_name is not None:
+        _list_report(units, request, request.list_name)
+    elif request.whole:
+        _whole_report(units, request)
+    else:
+        _one_report(units, request)
+
+
+def _check_request(request: ReportRequest) -> None:
+    """Options that do not go together (exit 64)."""
     from gradestore.errors import UsageError
 
     chosen = [
         name
         for name, value in (
-            ("--section", section),
-            ("--group", group),
-            ("--student", student),
-            ("--list", list_name),
+            ("--section", request.section),
+            ("--group", request.group),
+            ("--student", request.student),
+            ("--list", request.list_name),
         )
         if value is not None
     ]
@@ -68,91 +134,116 @@ def report(
         raise UsageError(
             f"give one of --section, --group, --student, --list (not {' and '.join(chosen)})"
         )
-    wants_lst = output is not None and output.suffix.lower() == ".lst"
-    if wants_lst and list_name is None:
+    if request.wants_lst and request.list_name is None:
         raise UsageError("a .lst file holds a list: use --list good or --list work with it")
-    if student is not None and analysis_id is not None:
+    if request.student is not None and request.analysis_id is not None:
         raise UsageError("--student covers every analysis; leave out --analysis")
+    if request.hide is not None and (request.student is not None or request.list_name):
+        raise UsageError(
+            f"--suppress-below leaves out student names and ids: {chosen[0]} has nothing "
+            "else to show (report the whole analysis, a --section or a --group)"
+        )
 
-    units = state(ctx).units(read_only=True)
-    if list_name is not None:
-        with reports.open_list(units, list_name, analysis_id) as listing:
-            if wants_lst:
-                with output_stream(output) as out:
-                    written = render.write_legacy_list(listing, out)
-                echo_err(f"wrote {written} students to {output}")
-            else:
-                _emit(
-                    listing,
-                    output_format,
-                    output,
-                    render.list_report_renderables,
-                    render.write_list_csv,
-                    render.write_list_json,
-                )
-        return
-    if section is None and group is None and student is None:
-        with reports.open_analysis(units, analysis_id) as analysis:
-            _emit(
-                analysis,
-                output_format,
-                output,
-                render.full_report_renderables,
-                _text_writer(render.full_report_csv),
-                render.write_analysis_json,
-            )
-        return
 
+def _list_report(units: Database, request: ReportRequest, which: ListKind) -> None:
+    from gradestore import render, reports
+
+    with reports.open_list(units, which, request.analysis_id) as listing:
+        if request.wants_lst:
+            with output_stream(request.output) as out:
+                written = render.write_legacy_list(listing, out)
+            echo_err(f"wrote {written} students to {request.output}")
+            return
+        _emit(
+            listing,
+            request,
+            Renderers(
+                render.list_report_renderables, render.write_list_csv, render.write_list_json
+            ),
+        )
+
+
+def _whole_report(units: Database, request: ReportRequest) -> None:
+    from gradestore import render, reports
+
+    hide = request.hide
+    with reports.open_analysis(units, request.analysis_id) as analysis:
+        _emit(
+            analysis,
+            request,
+            Renderers(
+                lambda result, plain: render.full_report_renderables(result, plain, hide),
+                _text_writer(lambda result: render.full_report_csv(result, hide)),
+                lambda result, out: render.write_analysis_json(result, out, hide),
+            ),
+        )
+
+
+def _one_report(units: Database, request: ReportRequest) -> None:
+    """A section's, a group's or a student's report."""
+    from gradestore import render, reports
+
+    hide = request.hide
     result: Any
-    table: Callable[[Any, bool], list[Any]]
-    as_csv: Callable[[Any], str]
-    if section is not None:
-        result = reports.section_report(units, section, analysis_id)
+    table: Callable[[Any, bool, Suppression | None], list[Any]]
+    as_csv: Callable[[Any, Suppression | None], str]
+    if request.section is not None:
+        result = reports.section_report(units, request.section, request.analysis_id)
         table, as_csv = render.section_report_renderables, render.section_report_csv
-    elif group is not None:
-        result = reports.group_report(units, group, analysis_id)
+    elif request.group is not None:
+        result = reports.group_report(units, request.group, request.analysis_id)
         table, as_csv = render.group_report_renderables, render.group_report_csv
     else:
-        assert student is not None
-        result = reports.student_report(units, student)
-        table, as_csv = render.student_report_renderables, render.student_report_csv
+        assert request.student is not None
+        result = reports.student_report(units, request.student)
+        table = lambda report, plain, _: render.student_report_renderables(report, plain)  # noqa: E731
+        as_csv = lambda report, _: render.student_report_csv(report)  # noqa: E731
     _emit(
         result,
-        output_format,
-        output,
-        table,
-        _text_writer(as_csv),
-        _text_writer(lambda result: render.to_json(result.as_json())),
+        request,
+        Renderers(
+            lambda result, plain: table(result, plain, hide),
+            _text_writer(lambda result: as_csv(result, hide)),
+            _text_writer(lambda result: render.to_json(_json_of(result, hide))),
+        ),
     )
 
 
+def _json_of(result: Any, hide: Suppression | None) -> JsonObject:
+    data: JsonObject = result.as_json()
+    return data if hide is None else {**hide.heading_json(), **hide.masked_json(data)}
+
+
 Writer = Callable[[Any, TextIO], Any]
+
+
+@dataclass(frozen=True)
+class Renderers:
+    """How one report is shown in each format."""
+
+    table: Callable[[Any, bool], list[Any]]
+    csv: Writer
+    json: Writer
 
 
 def _text_writer(make_text: Callable[[Any], str]) -> Writer:
     return lambda result, out: out.write(make_text(result))
 
 
-def _emit(
-    result: Any,
-    output_format: OutputFormat,
-    output: Path | None,
-    renderables: Callable[[Any, bool], list[Any]],
-    write_csv: Writer,
-    write_json: Writer,
-) -> None:
+def _emit(result: Any, request: ReportRequest, renderers: Renderers) -> None:
     """Render ``result`` as asked: a table on the screen, or a file or stdout of any format."""
-    if output_format is OutputFormat.table and output is None:
-        print_renderables(lambda plain: renderables(result, plain))
+    output_format, output = request.output_format, request.output
+    if output_format is ReportFormat.table and output is None:
+        print_renderables(lambda plain: renderers.table(result, plain))
         return
     with output_stream(output) as out:
-        if output_format is OutputFormat.json:
-            write_json(result, out)
-        elif output_format is OutputFormat.csv:
-            write_csv(result, out)
+        if output_format is ReportFormat.json:
+            renderers.json(result, out)
+        elif output_format is ReportFormat.csv:
+            renderers.csv(result, out)
         else:
             console = data_console(out, width=200, no_color=True)
-            print_parts(console, renderables(result, True), plain=True)
+            print_parts(console, renderers.table(result, True), plain=True)
 
 
 @contextmanager
