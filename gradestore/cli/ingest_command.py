@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress, TaskID
 
-    from gradestore.ingest import ProgressCallback
+    from gradestore.ingest import IngestReport, ProgressCallback
     from gradestore.readers import Problem
 
 MAX_PROBLEMS_SHOWN = 20
@@ -57,13 +57,11 @@ def ingest(
 ) -> None:
     """Store grade files, each file whole or not at all. Re-ingesting the same data is a no-op."""
     from gradestore.ingest import IngestOptions, ingest_paths
-    from gradestore.kinds import FileStatus
-    from gradestore.render import ingest_json, ingest_table
+    from gradestore.render import ingest_json
 
     options = IngestOptions(group=group, replace=replace, dry_run=dry_run)
     units = state(ctx).units(read_only=dry_run)
-    errors = stderr_console()
-    with _Progress(errors) as progress:
+    with _Progress(stderr_console()) as progress:
         report = ingest_paths(units, paths, options, progress=progress)
 
     shown: set[str] = set()  # a file read by two units (a .GRP and a .RUN) warns once
@@ -73,18 +71,27 @@ def ingest(
     if output_format is SummaryFormat.json:
         sys.stdout.write(ingest_json(report))
     else:
-        out = stdout_console()
-        plain = not out.is_terminal
-        parts: list[Any] = [ingest_table(report, plain=plain)]
-        already = sum(1 for unit in report.units if unit.status is FileStatus.ALREADY_DONE)
-        if already:
-            parts.append(f"{already} file(s) already read through a .RUN or .GRP above.")
-        if report.skipped_files:
-            parts.append(f"skipped {len(report.skipped_files)} file(s) that are not grade files:")
-            parts.extend(f"  {visible(skipped)}" for skipped in report.skipped_files)
-        print_parts(out, parts, plain)
+        _print_table(report)
     if report.exit_code:
         raise typer.Exit(report.exit_code)
+
+
+def _print_table(report: IngestReport) -> None:
+    """The summary for people: a table, then the files read through a .RUN or .GRP already and
+    the files skipped (a table on a terminal, plain text when piped)."""
+    from gradestore.kinds import FileStatus
+    from gradestore.render import ingest_table
+
+    out = stdout_console()
+    plain = not out.is_terminal
+    parts: list[Any] = [ingest_table(report, plain=plain)]
+    already = sum(1 for unit in report.units if unit.status is FileStatus.ALREADY_DONE)
+    if already:
+        parts.append(f"{already} file(s) already read through a .RUN or .GRP above.")
+    if report.skipped_files:
+        parts.append(f"skipped {len(report.skipped_files)} file(s) that are not grade files:")
+        parts.extend(f"  {visible(skipped)}" for skipped in report.skipped_files)
+    print_parts(out, parts, plain)
 
 
 def _print_problems(problems: list[Problem], what: str, shown: set[str], not_kept: int = 0) -> None:

@@ -132,16 +132,6 @@ def test_values_longer_than_their_columns_are_bad_rows_and_good_files_still_go_i
     assert section_names(engine) == ["GOOD"]
 
 
-def test_a_long_term_in_the_first_row_of_a_section_does_not_stop_later_rows(
-    db_url: str, engine: Engine, tmp_path: Path
-) -> None:
-    csv_file = write(tmp_path / "t.csv", HEADER + "T1,1,Lee,Ann,A,G,\nT1,2,Kim,Bo,B,G,S25\n")
-    result = run_cli("--db", db_url, "ingest", str(csv_file))
-    assert result.exit_code == 0, result.stderr
-    with engine.connect() as connection:
-        assert connection.execute(text("SELECT term FROM sections")).scalar_one() == "S25"
-
-
 # --- a file that cannot be read is that file's error ---------------------------------------------
 
 

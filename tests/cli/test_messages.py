@@ -25,10 +25,8 @@ def write(path: Path, content: str) -> Path:
 
 
 @pytest.fixture
-def empty_store(sqlite_template: Path, tmp_path: Path) -> str:
-    path = tmp_path / "store.db"
-    shutil.copyfile(sqlite_template, path)
-    return f"sqlite:///{path}"
+def empty_store(sqlite_url: str) -> str:
+    return sqlite_url
 
 
 @pytest.fixture(scope="module")
@@ -140,4 +138,13 @@ def test_a_bad_threshold_is_a_usage_error_naming_the_option(
     assert result.stderr.splitlines()[-1] == (
         "Error: Invalid value for '--threshold': must be a number between 0 and 1 "
         "(exclusive), e.g. 0.05"
+    )
+
+
+def test_an_empty_group_name_is_a_usage_error_naming_the_option(empty_store: str) -> None:
+    result = run_cli("--db", empty_store, "ingest", "--group", " ", "missing.csv")
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        64,
+        "",
+        "gradestore: --group needs a non-empty name\n",
     )

@@ -10,6 +10,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, inspect, text
 
 from gradestore.ingest import IngestOptions, IngestReport, UnitResult, ingest_paths
@@ -199,6 +200,20 @@ def test_csv_optional_columns_group_credit_hours_and_term_are_stored(
         ("CS1.02S25", 3.0, "S25"),
         ("CS9.01S25", None, None),
     ]
+
+
+def test_a_section_without_a_term_in_its_first_row_takes_the_term_of_a_later_row(
+    engine: Engine, tmp_path: Path
+) -> None:
+    csv_file = write(
+        tmp_path / "t.csv",
+        "section,student_id,last_name,first_name,grade,term\nT1,1,Lee,Ann,A,\nT1,2,Kim,Bo,B,S25\n",
+    )
+
+    unit = only_unit(ingest(engine, csv_file))
+
+    assert unit.status == "stored", messages(unit.errors)
+    assert rows(engine, "SELECT name, term FROM sections") == [("T1", "S25")]
 
 
 def test_header_only_csv_is_valid_and_adds_nothing(engine: Engine, tmp_path: Path) -> None:
@@ -623,18 +638,23 @@ def test_every_stored_grade_keeps_the_path_and_sha256_of_its_file(
     }
 
 
+@pytest.mark.parametrize("bad_first", [True, False], ids=["bad-first", "good-first"])
 def test_a_bad_file_does_not_stop_a_good_one_in_the_same_command(
-    engine: Engine, tmp_path: Path
+    engine: Engine, tmp_path: Path, bad_first: bool
 ) -> None:
     bad = write(tmp_path / "bad.csv", HEADER + "B1,001,Lee,Ann,A\nB1,002,Kim,Bo,Q\n")
     good = write(tmp_path / "good.csv", HEADER + "G1,001,Lee,Ann,A\n")
 
-    report = ingest(engine, bad, good)
+    report = ingest(engine, *([bad, good] if bad_first else [good, bad]))
 
     assert not report.ok
-    assert [unit.status for unit in report.units] == ["rejected", "stored"]
-    assert [name for name, *_ in grades(engine)] == ["G1"]
+    assert report.exit_code == 65
+    statuses = {unit.path: unit.status for unit in report.units}
+    assert statuses == {str(bad): "rejected", str(good): "stored"}
+    assert [p.line for unit in report.units for p in unit.errors] == [3]
+    assert grades(engine) == [("G1", "001", "Lee", "Ann", "A")]
     assert rows(engine, "SELECT name FROM sections") == [("G1",)]
+    assert rows(engine, "SELECT student_id FROM students") == [("001",)]
 
 
 def test_a_large_load_and_a_small_one_leave_every_enrollment_index_whole(
