@@ -2,14 +2,18 @@
 to whatever the head revision is, keep every row, and then serve ingest, analyze and report.
 
 SQLite stores are the committed files; PostgreSQL stores are restored from the committed dumps.
+The revisions come from the script's REVISIONS: a new revision's store is one line there.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
 import subprocess
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import make_url
@@ -18,12 +22,36 @@ from gradestore.persistence import db
 from tests.helpers import REPO_ROOT, run_cli
 
 OLD_STORES = REPO_ROOT / "tests" / "data" / "old_stores"
-REVISIONS = sorted(path.stem.removeprefix("store_") for path in OLD_STORES.glob("store_*.db"))
+MIGRATIONS = REPO_ROOT / "migrations" / "versions"
+
+
+def _generator() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "make_old_stores", OLD_STORES / "make_old_stores.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+REVISIONS: list[str] = list(_generator().REVISIONS)
+
+
+def holds(revision: str, since: str) -> bool:
+    """Whether the store of ``revision`` has what revision ``since`` added (ids are numbered)."""
+    return revision >= since
 
 
 def test_there_is_an_old_store_of_every_released_revision() -> None:
-    assert REVISIONS == ["0001", "0002", "0003"]
-    assert all((OLD_STORES / f"store_{revision}.sql").is_file() for revision in REVISIONS)
+    migrations = sorted(path.name[:4] for path in MIGRATIONS.glob("[0-9][0-9][0-9][0-9]_*.py"))
+    assert sorted(set(REVISIONS)) == REVISIONS
+    # No gap: every revision up to the newest store has one (a revision newer than every store
+    # is one that no release has shipped yet).
+    assert [rev for rev in migrations if rev <= REVISIONS[-1]] == REVISIONS
+    for suffix in ("db", "sql"):
+        stored = sorted(p.stem.removeprefix("store_") for p in OLD_STORES.glob(f"store_*.{suffix}"))
+        assert stored == REVISIONS, suffix
 
 
 def _restore_dump(server_url: str, dump: Path) -> None:
@@ -53,7 +81,7 @@ def old_store(
     return url, revision
 
 
-def cli_json(url: str, *args: str) -> dict:
+def cli_json(url: str, *args: str) -> dict[str, Any]:
     result = run_cli("--db", url, *args, "--format", "json")
     assert result.exit_code == 0, result.stderr
     return json.loads(result.stdout)
@@ -94,6 +122,21 @@ def test_an_old_store_upgrades_and_then_serves_ingest_analyze_and_report(
     assert [(s["section"], s["count"], s["mean_gpa"]) for s in old["sections"]] == [
         ("OLD101.01F24", 2, 2.0)
     ]
+    # 0005 stored how an analysis tested and its figures; older analyses read them as null.
+    figures = holds(revision, "0005")
+    assert (old["method"], old["adjust"], old["tests"], old["expected_false_flags"]) == (
+        ("z", "bh", 1, 0.05) if figures else ("z", None, None, None)
+    )
+    (section,) = old["sections"]
+    assert (section["p_adjusted"], section["effect_size"]) == (
+        (1.0, 0.0) if figures else (None, None)
+    )
+    (old_group,) = old["groups"]
+    assert old_group["no_test_reason"] == ("only group in the analysis" if figures else None)
+    # 0006 stored the store's scale and each analysis'; older ones were made under the default.
+    scale = "thirds" if holds(revision, "0006") else "default"
+    assert old["scale"]["name"] == scale
+    assert cli_json(url, "scale", "show")["name"] == scale
 
     # New grades go in beside the old ones, into the old group.
     new_csv = tmp_path / "new.csv"
@@ -110,6 +153,7 @@ def test_an_old_store_upgrades_and_then_serves_ingest_analyze_and_report(
 
     analysis = cli_json(url, "analyze")
     assert analysis["analysis_id"] == 2
+    assert analysis["scale"]["name"] == scale  # the store's (thirds: A, B, D, F as the default)
     by_section = {s["section"]: s for s in analysis["sections"]}
     # By hand: OLD101 = A, F -> (4 + 0) / 2; NEW201 = B, D -> (3 + 1) / 2; the group pools all 4.
     assert (by_section["OLD101.01F24"]["count"], by_section["OLD101.01F24"]["mean_gpa"]) == (2, 2.0)

@@ -2,14 +2,22 @@
 
 For each revision in REVISIONS this writes ``store_<rev>.db`` (SQLite) and ``store_<rev>.sql``
 (a plain ``pg_dump`` of the same store on PostgreSQL), each holding a row in every table, so that
-an upgrade has real data to carry in each of them. Run it from the repository root when a
-release adds a schema revision (append it to REVISIONS), and commit what it writes:
+an upgrade has real data to carry in each of them. When a release adds a schema revision, append
+it to REVISIONS (one line; tests/integration/test_old_stores.py reads the list from here), give
+ROWS a row for any table it adds (the script refuses to run without one; columns it adds to an
+existing table go into that table's rows), and make that revision's store only, from the
+repository root, on a checkout whose head is that revision:
 
-    python tests/data/old_stores/make_old_stores.py [--postgres postgresql://postgres@127.0.0.1/x]
+    python tests/data/old_stores/make_old_stores.py [--postgres URL] [REVISION...]
+
+Commit what it writes. With no REVISION it remakes every store (the SQLite files then differ in
+bytes, not in content).
 
 The rows are the same in every store (what the schema of the revision has room for): two
 students in one section of one group of one run, both on a list of one analysis, one of them
-in an earlier .lst file.
+in an earlier .lst file; from 0005 the analysis has its test settings and figures, from 0006
+the store and the analysis have the built-in "thirds" scale (which gives A, B, D and F the
+default's points, so the figures an upgraded store computes are the same in every store).
 """
 
 from __future__ import annotations
@@ -27,14 +35,25 @@ from sqlalchemy.engine import make_url
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[2]))
 
+from gradestore.grades import BUILT_IN_SCALES  # noqa: E402
 from gradestore.persistence import db  # noqa: E402
 
-REVISIONS = ("0001", "0002", "0003")
+# Every released schema revision, oldest first: a new revision is one more line.
+REVISIONS = (
+    "0001",
+    "0002",
+    "0003",
+    "0004",
+    "0005",
+    "0006",
+)
 WHEN = datetime(2025, 1, 15, 10, 0, tzinfo=UTC)
 OLD_SECTION = "OLD101.01F24"
 OLD_GROUP = "OLDGROUP"
 OLD_RUN = "OLDRUN"
 OLD_STUDENTS = (("0001", "Ann", "Lee", "A"), ("0002", "Bo", "Moe", "F"))
+# From 0006 the store's scale and the one the analysis used.
+OLD_SCALE = BUILT_IN_SCALES["thirds"].as_json()
 
 # Table -> rows, parents before children. Columns a revision lacks are left out.
 ROWS: dict[str, list[dict[str, object]]] = {
@@ -81,7 +100,23 @@ ROWS: dict[str, list[dict[str, object]]] = {
         }
     ],
     "analyses": [
-        {"id": 1, "created_at": WHEN, "threshold": 0.05, "scope_kind": "all", "scope_names": []}
+        {
+            "id": 1,
+            "created_at": WHEN,
+            "threshold": 0.05,
+            "scope_kind": "all",
+            "scope_names": [],
+            # 0005: how it tested
+            "method": "z",
+            "adjust": "bh",
+            "min_n": 1,
+            "overdispersion": None,
+            "tests": 1,
+            "expected_false_flags": 0.05,
+            # 0006: the scale it used
+            "scale_name": OLD_SCALE["name"],
+            "scale": OLD_SCALE,
+        }
     ],
     "analysis_sections": [
         {
@@ -102,6 +137,11 @@ ROWS: dict[str, list[dict[str, object]]] = {
             "z_score": None,
             "p_value": None,
             "significant": False,
+            # 0005
+            "p_adjusted": None,
+            "significant_adjusted": False,
+            "effect_size": None,
+            "no_test_reason": "only group in the analysis",
         }
     ],
     "zscores": [
@@ -115,6 +155,11 @@ ROWS: dict[str, list[dict[str, object]]] = {
             "significant": False,
             "threshold": 0.05,
             "timestamp": WHEN,
+            # 0005
+            "p_adjusted": 1.0,
+            "significant_adjusted": False,
+            "effect_size": 0.0,
+            "no_test_reason": None,
         }
     ],
     "performances": [
@@ -137,6 +182,8 @@ ROWS: dict[str, list[dict[str, object]]] = {
             "appeared_before": False,
         },
     ],
+    # 0006
+    "store_scale": [{"id": 1, "name": OLD_SCALE["name"], "scale": OLD_SCALE, "set_at": WHEN}],
 }
 
 
@@ -148,6 +195,8 @@ def fill(connection: Connection) -> None:
     if missing:
         raise SystemExit(f"no rows for table(s) {sorted(missing)}: add them to ROWS")
     for name, rows in ROWS.items():
+        if name not in metadata.tables:
+            continue  # a table of a later revision
         table = metadata.tables[name]
         known = [{key: value for key, value in row.items() if key in table.c} for row in rows]
         connection.execute(insert(table), known)
@@ -214,8 +263,12 @@ def make_postgres_dump(server_url: str, revision: str) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("revisions", nargs="*", metavar="REVISION", help="default: every one")
     arguments = parser.parse_args()
-    for revision in REVISIONS:
+    unknown = set(arguments.revisions) - set(REVISIONS)
+    if unknown:
+        parser.error(f"not in REVISIONS: {', '.join(sorted(unknown))}")
+    for revision in arguments.revisions or REVISIONS:
         print(make_sqlite(revision))
         print(make_postgres_dump(arguments.postgres, revision))
 
