@@ -41,13 +41,16 @@ class CliResult:
     stderr: str
 
 
-def run_cli(*args: str, input: str | None = None) -> CliResult:
-    """Run the command line in-process, as `gradestore ARGS...` would."""
+def run_cli(
+    *args: str, input: str | None = None, env: dict[str, str | None] | None = None
+) -> CliResult:
+    """Run the command line in-process, as `gradestore ARGS...` would, its output piped
+    (``env``: variables set, or removed when None, while it runs)."""
     from typer.testing import CliRunner
 
     from gradestore.cli import app
 
-    result = CliRunner().invoke(app, list(args), input=input, catch_exceptions=False)
+    result = CliRunner().invoke(app, list(args), input=input, env=env, catch_exceptions=False)
     return CliResult(result.exit_code, result.stdout, result.stderr)
 
 

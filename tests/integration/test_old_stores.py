@@ -77,6 +77,7 @@ def old_store(
         return f"sqlite:///{path}", revision
     server = request.getfixturevalue("postgres_server")
     url = server.empty_database()
+    request.addfinalizer(lambda: server.give_back(url, empty=True))
     _restore_dump(url, OLD_STORES / f"store_{revision}.sql")
     return url, revision
 
