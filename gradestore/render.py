@@ -13,6 +13,7 @@ from dataclasses import asdict, is_dataclass
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 if TYPE_CHECKING:
+    from rich.console import Console, ConsoleOptions, RenderResult
     from rich.table import Table
     from rich.text import Text
 
@@ -44,6 +45,7 @@ _ESCAPED_STARTS = (*FORMULA_PREFIXES, "'")
 NUMERIC_COLUMNS = frozenset(
     {
         "count",
+        "n",
         "mean GPA",
         "stddev",
         "z",
@@ -62,7 +64,9 @@ NUMERIC_COLUMNS = frozenset(
 
 # Columns of free text that may wrap when a table is wider than the terminal (numbers and
 # yes/no columns may narrow too; names never wrap).
-WRAPPING_COLUMNS = frozenset({"file", "entries", "grades", "sections", "significant", ""})
+WRAPPING_COLUMNS = frozenset(
+    {"file", "entries", "grades", "sections", "significant", "adj. flag", "flag", ""}
+)
 
 
 def new_table(
@@ -113,6 +117,14 @@ def visible(text: str) -> str:
     a line nor send the terminal a command. (Rich output needs no more: its consoles here
     take text literally, with markup and emoji codes off.)"""
     return _UNPRINTABLE.sub(lambda match: match.group().encode("unicode_escape").decode(), text)
+
+
+def fixed(value: float | None, digits: int) -> str:
+    """A figure read at a fixed precision (an effect size): never in e-notation."""
+    if value is None or math.isnan(value):
+        return "-"
+    shown = f"{value:.{digits}f}"
+    return shown.lstrip("-") if float(shown) == 0 else shown  # no "-0.00"
 
 
 def fmt(value: Any, digits: int = 3) -> str:
@@ -318,7 +330,11 @@ def significance(flag: bool | None, plain: bool) -> str | Text:
     return Text("YES", style="bold red")
 
 
-TEST_COLUMNS = ("diff", "d", "{z}", "p", "adj. p", "adj. significant", "significant")
+TEST_COLUMNS = ("diff", "d", "{z}", "p", "adj. p", "adj. flag", "flag")
+
+# What a narrow terminal leaves out, first to last, rather than break a number in two: the
+# names, z, p and the flags always stay.
+NARROW_FIRST = ("d", "diff", "stddev", "sections", "adj. p", "mean GPA", "n")
 
 
 def test_columns(method: str) -> tuple[str, ...]:
@@ -337,7 +353,7 @@ def test_cells(
     untested = test.z_score is None and test.reason is not None
     return [
         fmt(test.difference),
-        "" if untested else fmt(test.effect_size, 2),
+        "" if untested else fixed(test.effect_size, 2),
         (test.reason or "") if untested else fmt(test.z_score),
         "" if untested else fmt(test.p_value, 4),
         "" if untested else fmt(test.p_adjusted, 4),
@@ -346,25 +362,87 @@ def test_cells(
     ]
 
 
+class FittedTable:
+    """A table that, on a terminal too narrow for it, leaves out the columns of ``NARROW_FIRST``
+    one by one (and says so under it) rather than fold a number or a name across lines.
+
+    Rich measures the table at the width it is printed at, so the choice is made there: piped
+    text and JSON are never affected."""
+
+    def __init__(
+        self,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[str | Text]],
+        *,
+        title: str | None,
+        plain: bool,
+    ) -> None:
+        self.columns, self.rows, self.title, self.plain = tuple(columns), rows, title, plain
+
+    def table(self, left_out: Sequence[str] = ()) -> Table:
+        kept = [i for i, column in enumerate(self.columns) if column not in left_out]
+        table = new_table(*(self.columns[i] for i in kept), plain=self.plain)
+        for row in self.rows:
+            table.add_row(*(row[i] for i in kept))
+        return table
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        from rich.measure import Measurement
+
+        def too_wide(table: Table, at_most: bool = False) -> bool:
+            # Measured unbounded: Rich clamps a measurement to the width it is given.
+            needed = Measurement.get(console, options.update_width(10**6), table)
+            return (needed.maximum if at_most else needed.minimum) > options.max_width
+
+        left_out: list[str] = []
+        table = self.table()
+        optional = [column for column in NARROW_FIRST if column in self.columns]
+        while optional and too_wide(table):
+            left_out.append(optional.pop(0))
+            table = self.table(left_out)
+        # (Names too long for the terminal even so: Rich folds them, the last resort.)
+        if too_wide(table, at_most=True) and not too_wide(table):
+            _narrow_to_words(table)
+        if self.title:  # a line of its own, wrapped at the terminal, not at the table's width
+            from rich.text import Text
+
+            yield Text(self.title, style="" if self.plain else "bold")
+        yield table
+        if left_out:
+            names = ", ".join(left_out[:-1]) + " and " * (len(left_out) > 1) + left_out[-1]
+            yield f"({names} left out to fit {options.max_width} columns: see --format json)"
+
+
+def _narrow_to_words(table: Table) -> None:
+    """Fix every column at its longest word (a number is one word; a name that must not wrap,
+    its whole length), so that only headers and free text wrap, between words: Rich's own
+    narrowing would fold the widest column, a number, in two."""
+    from rich.cells import cell_len
+
+    def longest_word(text: str) -> int:
+        return max((cell_len(word) for word in text.split()), default=0)
+
+    for column in table.columns:
+        cells = [str(cell) for cell in column.cells]
+        widths = [cell_len(c) if column.no_wrap else longest_word(c) for c in cells]
+        header = str(column.header)
+        column.width = max([cell_len(header) if column.no_wrap else longest_word(header), *widths])
+
+
 def section_tests_table(
     tests: Sequence[SectionTest],
     plain: bool,
     title: str = "Sections",
     method: str = "z",
     hide: Suppression | None = None,
-) -> Table:
-    table = new_table(
-        "section", "group", "count", "mean GPA", *test_columns(method), title=title, plain=plain
-    )
-    for test in tests:
-        table.add_row(
-            test.section,
-            test.group or "-",
-            count_text(test.count, hide),
-            mean_text(test, hide),
-            *test_cells(test, plain, hide),
-        )
-    return table
+) -> FittedTable:
+    rows = [
+        [test.section, test.group or "-", count_text(test.count, hide), mean_text(test, hide),
+         *test_cells(test, plain, hide)]
+        for test in tests
+    ]  # fmt: skip
+    columns = ("section", "group", "n", "mean GPA", *test_columns(method))
+    return FittedTable(columns, rows, title=title, plain=plain)
 
 
 def group_tests_table(
@@ -373,19 +451,15 @@ def group_tests_table(
     title: str = "Groups",
     method: str = "z",
     hide: Suppression | None = None,
-) -> Table:
-    columns = ("sections", "count", "mean GPA", "stddev", *test_columns(method))
-    table = new_table("group", *columns, title=f"{title} (against all groups)", plain=plain)
-    for test in tests:
-        table.add_row(
-            test.group,
-            str(len(test.sections)),
-            count_text(test.count, hide),
-            mean_text(test, hide),
-            "-" if hide is not None and hide.hides(test.count) else fmt(test.stddev),
-            *test_cells(test, plain, hide),
-        )
-    return table
+) -> FittedTable:
+    rows = [
+        [test.group, str(len(test.sections)), count_text(test.count, hide), mean_text(test, hide),
+         "-" if hide is not None and hide.hides(test.count) else fmt(test.stddev),
+         *test_cells(test, plain, hide)]
+        for test in tests
+    ]  # fmt: skip
+    columns = ("group", "sections", "n", "mean GPA", "stddev", *test_columns(method))
+    return FittedTable(columns, rows, title=f"{title} (against all groups)", plain=plain)
 
 
 def count_text(count: int, hide: Suppression | None) -> str:
@@ -447,28 +521,19 @@ def testing_lines(result: AnalysisResult | ZScoreListing) -> list[str]:
     ]
 
 
-def zscore_table(listing: ZScoreListing, plain: bool) -> Table:
-    table = new_table(
-        "test",
-        "name",
-        "against",
-        "count",
-        "mean GPA",
-        *test_columns(listing.testing.method),
+def zscore_table(listing: ZScoreListing, plain: bool) -> FittedTable:
+    rows = [
+        [row.kind, row.name, row.against or "-", str(row.count), fmt(row.mean_gpa),
+         *test_cells(row, plain)]
+        for row in listing.rows
+    ]  # fmt: skip
+    return FittedTable(
+        ("test", "name", "against", "n", "mean GPA", *test_columns(listing.testing.method)),
+        rows,
         title=f"Tests of analysis {listing.analysis_id} (threshold "
         f"{fmt(listing.threshold, 3)}; {testing_text(listing.testing)}), by |z|",
         plain=plain,
     )
-    for row in listing.rows:
-        table.add_row(
-            row.kind,
-            row.name,
-            row.against or "-",
-            str(row.count),
-            fmt(row.mean_gpa),
-            *test_cells(row, plain),
-        )
-    return table
 
 
 def zscore_renderables(listing: ZScoreListing, plain: bool) -> list[Any]:
@@ -670,19 +735,16 @@ def section_report_renderables(
 
 def _section_against_groups(
     report: SectionReport, plain: bool, hide: Suppression | None
-) -> Table | str:
+) -> FittedTable | str:
     grouped = [test for test in report.tests if test.group is not None]
     if not grouped:
         return "In no group: no z-test."
-    table = new_table(
-        "group",
-        *test_columns(report.testing.method),
+    return FittedTable(
+        ("group", *test_columns(report.testing.method)),
+        [[test.group or "-", *test_cells(test, plain, hide)] for test in grouped],
         title=f"Against its groups ({testing_text(report.testing)})",
         plain=plain,
     )
-    for test in grouped:
-        table.add_row(test.group, *test_cells(test, plain, hide))
-    return table
 
 
 def section_report_csv(report: SectionReport, hide: Suppression | None = None) -> str:

@@ -401,3 +401,51 @@ def test_a_files_progress_line_goes_once_the_next_file_starts() -> None:
         ]
     finally:
         progress.__exit__(None, None, None)
+
+
+@pytest.fixture
+def sample_store(db_url: str) -> str:
+    ok("--db", db_url, "ingest", str(REPO_ROOT / "sample_data" / "grades.csv"))
+    ok("--db", db_url, "analyze")
+    return db_url
+
+
+def shown_figures(test: dict[str, object]) -> tuple[str, str]:
+    """z and p as a table shows them (three decimals; four, or e-notation below 0.0001)."""
+    z, p = float(test["z_score"]), float(test["p_value"])  # type: ignore[arg-type]
+    return f"{z:.3f}", (f"{p:.2e}" if p < 1e-4 else f"{p:.4f}")
+
+
+@pytest.mark.parametrize("columns", [80, 100])
+def test_tables_of_tests_keep_every_number_whole(sample_store: str, columns: int) -> None:
+    tests = json.loads(ok("--db", sample_store, "zscore", "--format", "json"))["tests"]
+    for args in (["analyze"], ["zscore"], ["report"], ["report", "--group", "COMSC210"]):
+        shown = in_terminal("--db", sample_store, *args, columns=columns)
+        lines = shown.splitlines()
+        assert max(len(line) for line in lines) <= columns, shown
+        if args == ["analyze"] or columns == 100:  # room for every column of the sample's
+            assert "left out" not in shown, shown
+        for test in tests:
+            if test["kind"] == "section" and args != ["report", "--group", "COMSC210"]:
+                row = next(line for line in lines if test["name"] in line.split())
+                assert set(shown_figures(test)) <= set(row.split()), (row, test)
+
+
+def test_a_narrow_table_leaves_out_effect_size_and_says_so(long_names_store: str) -> None:
+    listing = json.loads(ok("--db", long_names_store, "zscore", "--format", "json"))
+    tests = [test for test in listing["tests"] if test["z_score"] is not None]
+    shown = in_terminal("--db", long_names_store, "zscore", columns=80)
+    lines = shown.splitlines()
+    assert max(len(line) for line in lines) <= 80, shown
+    assert any(
+        line.startswith("(d, diff, ")
+        and line.endswith(" left out to fit 80 columns: see --format json)")
+        for line in lines
+    ), shown
+    header = next(line for line in lines if line.startswith("test "))
+    assert " d " not in header and "diff" not in header
+    for test in tests:
+        row = next(line for line in lines if test["name"] in line.split())
+        assert set(shown_figures(test)) <= set(row.split()), (row, test)
+    wide = in_terminal("--db", long_names_store, "zscore", columns=160)
+    assert "left out" not in wide and "diff" in wide

@@ -222,7 +222,7 @@ def independent_z() -> dict[str, float]:
 def test_table_puts_adjusted_flags_first_and_says_what_chance_gives(sample_db: str) -> None:
     out = ok("--db", sample_db, "analyze")
     header = next(line for line in out.splitlines() if line.startswith("section"))
-    assert header.split()[-3:] == ["adj.", "significant", "significant"]
+    assert header.split()[-3:] == ["adj.", "flag", "flag"]
     assert (
         "Significant sections: 1 after Benjamini-Hochberg adjustment; 1 by p alone, where "
         "chance alone would give 0.55 (0.050 x 11 tests)."
@@ -231,7 +231,7 @@ def test_table_puts_adjusted_flags_first_and_says_what_chance_gives(sample_db: s
     phi = float(np.mean(np.asarray(winsorize(z, limits=(0.1, 0.1))) ** 2))
     assert f"Over-dispersion phi {phi:.2f}: about 1 when sections differ" in out
     row = next(line.split() for line in out.splitlines() if line.startswith(SIGNIFICANT_SECTION))
-    # section, group, count, mean, diff, d, z, p, adj. p, adj. significant, significant
+    # section, group, n, mean, diff, d, z, p, adj. p, adj. flag, flag
     assert row[-2:] == ["YES", "YES"]
     assert row[6] == f"{independent_z()[SIGNIFICANT_SECTION]:.3f}"
 
