@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from gradestore import stats
 from gradestore.errors import NOTHING_STORED, NotFoundError, UsageError, unknown
 from gradestore.grades import GradeScale
+from gradestore.history import AnalysisKey, standing_analysis
 from gradestore.kinds import Adjustment, ScopeKind, TestMethod
 from gradestore.persistence.analysis_store import AnalysisStore
 from gradestore.persistence.db import UnitOfWorkFactory
@@ -105,33 +106,80 @@ def run_analysis(
     lists' sizes but not the lists; ``reports`` reads the whole of it back. ``options`` say how
     to test (its threshold wins over ``threshold``); by default design.md's z-test, BH-adjusted.
     ``scale``: the grade scale (default: the store's; another one is a what-if that leaves the
-    store's scale alone); the analysis records the scale it used."""
-    options = (options or TestOptions(threshold=threshold)).validated()
+    store's scale alone); the analysis records the scale it used. Always stores: see
+    :func:`analyze` for the rule that an unchanged store is not analysed again."""
+    options = options or TestOptions(threshold=threshold)
+    return analyze(units, scope, options=options, scale=scale, force=True).result
+
+
+@dataclass(frozen=True)
+class AnalysisRun:
+    """What `analyze` did: ``stored`` a new analysis, or found one that stands for it (the
+    latest of the same scope and options, which read exactly what the store holds now)."""
+
+    result: AnalysisResult
+    stored: bool
+
+
+def analyze(
+    units: UnitOfWorkFactory,
+    scope: Scope = Scope(ScopeKind.ALL),
+    *,
+    options: TestOptions | None = None,
+    scale: GradeScale | None = None,
+    force: bool = False,
+) -> AnalysisRun:
+    """Analyse ``scope`` (see :func:`run_analysis`) unless the store is unchanged: when the
+    latest analysis of the same scope and options read what the store holds now, nothing is
+    stored and that analysis stands (``force``: store a new one anyway). docs/store-life.md."""
+    options = (options or TestOptions()).validated()
     with units(write=True) as unit:
         store = unit.analysis
         if not store.has_grades():
             raise NotFoundError(NOTHING_STORED)
         scale = scale or current_scale(unit)
         group_ids = _scope_group_ids(store, scope)
-        grade_counts = store.scope_grade_counts(group_ids, scale.letters)
-        if not grade_counts:
-            raise NotFoundError(f"the {scope.kind} scope {', '.join(scope.names)} has no sections")
-        _check_scope_letters(scale, grade_counts)
-        pools = _build_pools(grade_counts, store.scope_memberships(group_ids), scale)
-        tested = (_section_tests(pools, options), _group_tests(pools, options))
-        analysis_id = store.create_analysis(
-            options.threshold,
-            scope.kind,
-            list(scope.names),
-            created_at=utc_now(),
-            testing=_testing(tested[0], options),
-            scale=scale.as_json(),
-        )
-        store.add_analysis_figures(_figures(analysis_id, options.threshold, pools, tested))
-        store.add_list_performances(analysis_id, scale.good, scale.work)
+        fingerprint = unit.history.inputs_fingerprint(scale.letters)
+        key = AnalysisKey(
+            scope.kind, tuple(sorted(scope.names)), options.threshold, options.method,
+            options.adjust, options.min_n, scale,
+        )  # fmt: skip
+        standing = None if force else standing_analysis(unit, key, fingerprint)
+        if standing is not None:
+            summary = load_analysis(unit.reports, standing, with_lists=False, top=LEADING_TESTS)
+            return AnalysisRun(summary, stored=False)
+        analysis_id = _store_analysis(store, scope, options, scale, group_ids)
+        unit.history.set_inputs_fingerprint(analysis_id, fingerprint)
         result = load_analysis(unit.reports, analysis_id, with_lists=False, top=LEADING_TESTS)
         unit.commit()
-    return result
+    return AnalysisRun(result, stored=True)
+
+
+def _store_analysis(
+    store: AnalysisStore,
+    scope: Scope,
+    options: TestOptions,
+    scale: GradeScale,
+    group_ids: list[int] | None,
+) -> int:
+    """Compute the analysis of the scope's sections and write it; returns its id."""
+    grade_counts = store.scope_grade_counts(group_ids, scale.letters)
+    if not grade_counts:
+        raise NotFoundError(f"the {scope.kind} scope {', '.join(scope.names)} has no sections")
+    _check_scope_letters(scale, grade_counts)
+    pools = _build_pools(grade_counts, store.scope_memberships(group_ids), scale)
+    tested = (_section_tests(pools, options), _group_tests(pools, options))
+    analysis_id = store.create_analysis(
+        options.threshold,
+        scope.kind,
+        list(scope.names),
+        created_at=utc_now(),
+        testing=_testing(tested[0], options),
+        scale=scale.as_json(),
+    )
+    store.add_analysis_figures(_figures(analysis_id, options.threshold, pools, tested))
+    store.add_list_performances(analysis_id, scale.good, scale.work)
+    return analysis_id
 
 
 def _check_scope_letters(scale: GradeScale, grade_counts: dict[int, dict[str, int]]) -> None:

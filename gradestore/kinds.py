@@ -110,3 +110,32 @@ class Adjustment(StrEnum):
     HOLM = "holm"
     BONFERRONI = "bonferroni"
     NONE = "none"
+
+
+class FailOn(StrEnum):
+    """What makes `analyze --fail-on` exit with its own code: flags by p alone, flags after
+    adjustment, or flags (after adjustment) the previous analysis of the same scope and
+    options did not have."""
+
+    SIGNIFICANT = "significant"
+    ADJUSTED = "adjusted"
+    NEW = "new"
+
+
+class FlagChange(StrEnum):
+    """How a test differs between two analyses (`analyses diff`)."""
+
+    NEW = "new flag"
+    VANISHED = "flag vanished"
+    CHANGED = "flag changed"
+    MEAN_MOVED = "mean moved"
+
+
+class FlagState(StrEnum):
+    """A test's flag in one analysis: flagged (after adjustment, or by p where the analysis
+    has no adjusted flag), significant by p alone, not flagged, or no such test."""
+
+    FLAGGED = "flagged"
+    P_ALONE = "p alone"
+    NO = "no"
+    ABSENT = "absent"

@@ -941,10 +941,14 @@ def write_legacy_list(report: ListReport, out: TextIO) -> int:
 
 
 def write_analysis_json(
-    result: AnalysisResult, out: TextIO, hide: Suppression | None = None
+    result: AnalysisResult,
+    out: TextIO,
+    hide: Suppression | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> None:
     """design.md's JSON, written piece by piece: the lists are streamed, never held whole.
-    Suppressed (``hide``): small cells null, and the lists only as their sizes."""
+    Suppressed (``hide``): small cells null, and the lists only as their sizes. ``extra``:
+    keys after the heading's (what `analyze --fail-on` found)."""
     if hide is not None:
         write_json_document(
             out,
@@ -964,7 +968,7 @@ def write_analysis_json(
         return
     write_json_document(
         out,
-        result.heading_json(),
+        {**result.heading_json(), **(extra or {})},
         [
             ("sections", (test.as_json() for test in result.sections)),
             ("groups", (test.as_json() for test in result.groups)),

@@ -10,6 +10,7 @@ import typer
 
 from gradestore import __version__
 from gradestore.cli import (
+    analyses_command,
     analyze_command,
     db_command,
     ingest_command,
@@ -61,6 +62,7 @@ def root(
 
 app.add_typer(db_command.app, name="db")
 app.add_typer(scale_command.app, name="scale")
+app.add_typer(analyses_command.app, name="analyses")
 ingest_command.register(app)
 analyze_command.register(app)
 report_command.register(app)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -17,7 +18,12 @@ from gradestore.cli.common import (
     state,
     write_stdout,
 )
-from gradestore.kinds import Adjustment, TestMethod
+from gradestore.kinds import Adjustment, FailOn, TestMethod
+
+if TYPE_CHECKING:
+    from gradestore.analysis import AnalysisRun
+    from gradestore.history import Alert
+    from gradestore.persistence.db import Database
 
 
 def register(app: typer.Typer) -> None:
@@ -79,26 +85,76 @@ def analyze(
         help="Analyse under this grade scale (built-in name or TOML file) instead of the "
         "store's; the store's scale is not changed.",
     ),
+    force: bool = typer.Option(
+        False,
+        "--force",
+        help="Store a new analysis even when the store holds what the latest analysis of the "
+        "same scope and options read.",
+    ),
+    fail_on: FailOn | None = typer.Option(
+        None,
+        "--fail-on",
+        help="Exit 3 when the analysis has tests significant by p (significant), flagged after "
+        "adjustment (adjusted), or flagged where the previous analysis of the same scope and "
+        "options was not (new); they are listed.",
+    ),
 ) -> None:
     """Compute section and group statistics, z-tests and the good and work lists; store them
-    as a new analysis and print it. Default scope: everything in the store."""
-    from gradestore.analysis import Scope, TestOptions, run_analysis
+    as a new analysis and print it. Default scope: everything in the store. On a store that
+    holds what the latest analysis of the same scope and options read, nothing is stored and
+    that analysis stands (exit 0)."""
+    from gradestore.analysis import Scope, TestOptions
+    from gradestore.analysis import analyze as analyze_store
     from gradestore.grades import resolve_scale
-    from gradestore.render import analysis_renderables, write_analysis_json
-    from gradestore.reports import open_analysis
 
     scope = Scope.from_options(groups, run)
     scale = resolve_scale(scale_name) if scale_name is not None else None
     units = state(ctx).units()
     options = TestOptions(threshold=threshold, method=method, adjust=adjust, min_n=min_n)
-    result = run_analysis(units, scope=scope, options=options, scale=scale)
-    with stored_even_if_output_fails(f"analysis {result.analysis_id}", result.analysis_id):
-        if output_format is SummaryFormat.json:
-            # Read back as stored, lists streamed: the same JSON as `report --format json`.
-            with open_analysis(units, result.analysis_id) as stored:
-                write_analysis_json(stored, sys.stdout)
-        else:
-            print_renderables(lambda plain: analysis_renderables(result, plain))
+    done = analyze_store(units, scope, options=options, scale=scale, force=force)
+    analysis_id = done.result.analysis_id
+    # Only a new analysis needs saying that it is stored when showing it fails.
+    guard = (
+        stored_even_if_output_fails(f"analysis {analysis_id}", analysis_id)
+        if done.stored
+        else nullcontext()
+    )
+    with guard:
+        alert = _judge(units, analysis_id, fail_on)
+        _show(units, done, output_format, alert)
+    if alert is not None and alert.exit_code:
+        raise typer.Exit(alert.exit_code)
+
+
+def _judge(units: Database, analysis_id: int, fail_on: FailOn | None) -> Alert | None:
+    from gradestore.history import alert_for
+
+    return None if fail_on is None else alert_for(units, analysis_id, fail_on)
+
+
+def _show(
+    units: Database, done: AnalysisRun, output_format: SummaryFormat, alert: Alert | None
+) -> None:
+    """The analysis (or the line naming the one that stands), then what --fail-on found."""
+    from gradestore.render import analysis_renderables, write_analysis_json
+    from gradestore.render_history import alert_renderables, unchanged_line
+    from gradestore.reports import open_analysis
+
+    line = unchanged_line(done.result.analysis_id, done.result.created_at)
+    if output_format is SummaryFormat.json:
+        if not done.stored:
+            echo_err(line)
+        extra = {} if alert is None else {"fail_on": alert.as_json()}
+        # Read back as stored, lists streamed: the same JSON as `report --format json`.
+        with open_analysis(units, done.result.analysis_id) as stored:
+            write_analysis_json(stored, sys.stdout, extra=extra)
+        return
+    print_renderables(
+        lambda plain: [
+            *([line] if not done.stored else analysis_renderables(done.result, plain)),
+            *([] if alert is None else alert_renderables(alert, plain)),
+        ]
+    )
 
 
 @contextmanager

@@ -57,6 +57,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
     from gradestore.persistence.analysis_store import AnalysisStore
+    from gradestore.persistence.history_store import HistoryStore
     from gradestore.persistence.ingest_store import IngestStore
     from gradestore.persistence.report_queries import ReportQueries
     from gradestore.persistence.scale_store import ScaleStore
@@ -64,7 +65,7 @@ if TYPE_CHECKING:
 
 # The newest migration. Kept here so that the everyday check of the schema needs neither
 # Alembic nor the migration scripts (start-up time); a test keeps it equal to Alembic's head.
-HEAD_REVISION = "0006"
+HEAD_REVISION = "0007"
 SQLITE_BUSY_TIMEOUT_MS = 120_000
 # Any constant works; it only has to be the same in every gradestore process.
 POSTGRES_WRITE_LOCK_KEY = 0x6772_6164
@@ -184,7 +185,7 @@ class UnitOfWork:
 
     ``write=True`` serialises writers across processes (BEGIN IMMEDIATE on SQLite, an advisory
     lock on PostgreSQL); readers never wait for writers. The stores (``ingest``, ``analysis``,
-    ``reports``, ``seed``, ``scales``) share the unit's one connection.
+    ``reports``, ``seed``, ``scales``, ``history``) share the unit's one connection.
     """
 
     def __init__(self, engine: Engine, *, write: bool, foreign_keys: bool = True) -> None:
@@ -239,6 +240,12 @@ class UnitOfWork:
         from gradestore.persistence.scale_store import ScaleStore
 
         return ScaleStore(self.connection)
+
+    @cached_property
+    def history(self) -> HistoryStore:
+        from gradestore.persistence.history_store import HistoryStore
+
+        return HistoryStore(self.connection)
 
     @contextmanager
     def savepoint(self) -> Iterator[Savepoint]:

@@ -178,6 +178,10 @@ class Analysis(Base):
     # explains its numbers after the store's scale changes. JSON, not JSONB: letter order counts.
     scale_name: Mapped[str | None] = mapped_column(String(64))
     scale: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    # What the analysis read (grades, memberships, sections, list entries, runs) as one hash:
+    # `analyze` stores nothing new while it is unchanged (docs/store-life.md). Null: made
+    # before it existed, or by the seed API.
+    inputs_fingerprint: Mapped[str | None] = mapped_column(String(64))
 
 
 class StoreScale(Base):

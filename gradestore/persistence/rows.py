@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from gradestore.kinds import Adjustment, ListKind, RowKind, ScopeKind, TestMethod
+from gradestore.kinds import Adjustment, ListKind, RowKind, ScopeKind, TestKind, TestMethod
 
 StudentPk = int
 
@@ -277,3 +277,34 @@ class EarlierListRow(NamedTuple):
     section: str
     grade: str
     path: str | None
+
+
+# --- the life of a store: analyses listed and compared, files taken back ----------------------
+
+
+class AnalysisStamp(NamedTuple):
+    """An analysis as its history sees it: what it read, and its flags."""
+
+    analysis_id: int
+    inputs_fingerprint: str | None
+    flags: FlagCounts
+
+
+class FlaggedTest(NamedTuple):
+    """A test of an analysis flagged significant, raw or after adjustment. ``against``: the
+    group a section was tested against (None for a group's test against all groups)."""
+
+    test: TestKind
+    name: str
+    against: str | None
+    p_value: float | None
+    p_adjusted: float | None
+    significant: bool
+    significant_adjusted: bool | None
+
+
+class TableRows(NamedTuple):
+    """How many rows of a table a command removed (or would remove)."""
+
+    table: str
+    rows: int

@@ -90,7 +90,7 @@ def odd_store(db_url: str, tmp_path: Path) -> str:
 def test_markup_and_emoji_codes_in_data_are_shown_as_written(odd_store: str) -> None:
     section, group, student, first = ODD["section"], ODD["group"], ODD["student"], ODD["first"]
     expected = {
-        ("analyze",): [section, group],
+        ("analyze", "--force"): [section, group],
         ("report",): [section, group, student, first],
         ("zscore",): [section, group],
         ("report", "--list", "good"): [section, student, first],
@@ -284,7 +284,7 @@ def long_names_store(db_url: str, tmp_path: Path) -> str:
 
 
 def test_section_names_never_wrap_at_80_columns(long_names_store: str) -> None:
-    for args in (["zscore"], ["analyze"], ["report"]):
+    for args in (["zscore"], ["analyze", "--force"], ["report"]):
         shown = in_terminal("--db", long_names_store, *args)
         assert max(len(line) for line in shown.splitlines()) <= 80, shown
         for n in range(3):
@@ -318,7 +318,10 @@ def test_a_closed_pipe_ends_quietly_with_141(small_store: str, tmp_path: Path) -
         f"P{n // 40},{n + 10},Last{n},First{n},A,G\n" for n in range(4000)))  # fmt: skip
     ok("--db", small_store, "ingest", str(many))
     ok("--db", small_store, "analyze")
-    for args in (["report", "--list", "good", "--format", "csv"], ["analyze", "--format", "json"]):
+    for args in (
+        ["report", "--list", "good", "--format", "csv"],
+        ["analyze", "--force", "--format", "json"],
+    ):
         command = [sys.executable, "-m", "gradestore", "--db", small_store, *args]
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         assert process.stdout is not None and process.stderr is not None
@@ -362,7 +365,7 @@ def test_analysis_stored_then_output_fails_says_it_was_stored(small_store: str) 
     result = run_cli("--db", small_store, "analyze", "--format", "json")
     assert result.exit_code == 0
     stored = json.loads(result.stdout)["analysis_id"]
-    failed = run_gradestore_to_full("--db", small_store, "analyze", "--format", "json")
+    failed = run_gradestore_to_full("--db", small_store, "analyze", "--force", "--format", "json")
     assert failed.returncode == 74, failed.stderr
     assert failed.stderr == (
         f"gradestore: analysis {stored + 1} is stored, but showing it failed (No space left on "
