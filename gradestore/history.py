@@ -10,11 +10,20 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from gradestore.errors import UsageError
 from gradestore.grades import GradeScale
 from gradestore.jsontypes import JsonObject
-from gradestore.kinds import Adjustment, FailOn, ScopeKind, TestKind, TestMethod
+from gradestore.kinds import (
+    Adjustment,
+    FailOn,
+    FlagChange,
+    FlagState,
+    ScopeKind,
+    TestKind,
+    TestMethod,
+)
 from gradestore.persistence.db import UnitOfWork, UnitOfWorkFactory
 from gradestore.persistence.rows import (
     AnalysisRow,
@@ -29,6 +38,9 @@ from gradestore.results import scale_of
 # `analyze --fail-on` exits with this when its condition holds: not 0 (something to look at),
 # not 1, 2 or a sysexits code (every one of those is an error), so cron can tell them apart.
 EXIT_FLAGGED = 3
+
+# A test as two analyses both know it: kind, name, and the group a section is tested against.
+TestIdentity = tuple[TestKind, str, str | None]
 
 
 @dataclass(frozen=True)
@@ -294,7 +306,7 @@ def judge(unit: UnitOfWork, analysis_id: int, condition: FailOn) -> Alert:
     the same scope and options did not have it (flagged), or when there is none."""
     entries = _entries(unit)
     previous = previous_of(entries, analysis_id)
-    before: set[tuple[TestKind, str, str | None]] = set()
+    before: set[TestIdentity] = set()
     if previous is not None:
         before = {
             _identity(test)
@@ -312,7 +324,7 @@ def judge(unit: UnitOfWork, analysis_id: int, condition: FailOn) -> Alert:
     return Alert(condition, analysis_id, previous.id if previous else None, flags)
 
 
-def _identity(test: FlaggedTest) -> tuple[TestKind, str, str | None]:
+def _identity(test: FlaggedTest) -> TestIdentity:
     return (test.test, test.name, test.against)
 
 
@@ -320,3 +332,167 @@ def alert_for(units: UnitOfWorkFactory, analysis_id: int, condition: FailOn) -> 
     """`analyze --fail-on`: the stored analysis judged (read in a unit of its own)."""
     with units(write=False) as unit:
         return judge(unit, analysis_id, condition)
+
+
+# --- diff -------------------------------------------------------------------------------------
+
+
+class _TestState(NamedTuple):
+    state: FlagState
+    mean_gpa: float | None
+
+
+@dataclass(frozen=True)
+class TestChange:
+    """A test that differs between two analyses: its flag, its mean, or both."""
+
+    test: TestKind
+    name: str
+    against: str | None
+    before: FlagState
+    after: FlagState
+    mean_before: float | None
+    mean_after: float | None
+    changes: tuple[FlagChange, ...]
+
+    @property
+    def moved(self) -> float | None:
+        if self.mean_before is None or self.mean_after is None:
+            return None
+        return self.mean_after - self.mean_before
+
+    def as_json(self) -> JsonObject:
+        return {
+            "test": self.test,
+            "name": self.name,
+            "against": self.against,
+            "flag_before": self.before,
+            "flag_after": self.after,
+            "mean_gpa_before": self.mean_before,
+            "mean_gpa_after": self.mean_after,
+            "mean_moved": self.moved,
+            "changes": list(self.changes),
+        }
+
+
+@dataclass(frozen=True)
+class AnalysisDiff:
+    """`analyses diff A B`: what changed from A (before) to B (after)."""
+
+    before: AnalysisEntry
+    after: AnalysisEntry
+    mean_moved: float | None
+    changes: list[TestChange]
+    # The options in which the two analyses differ (empty: the same analysis).
+    differs_in: list[str]
+
+    def count(self, change: FlagChange) -> int:
+        return sum(change in test.changes for test in self.changes)
+
+    def as_json(self) -> JsonObject:
+        return {
+            "before": self.before.as_json(),
+            "after": self.after.as_json(),
+            "mean_moved_threshold": self.mean_moved,
+            "differs_in": self.differs_in,
+            "counts": {change.value: self.count(change) for change in FlagChange},
+            "changes": [test.as_json() for test in self.changes],
+        }
+
+
+def diff_analyses(
+    units: UnitOfWorkFactory, before_id: int, after_id: int, *, mean_moved: float | None = None
+) -> AnalysisDiff:
+    """Tests whose flag changed (new, vanished, or between 'by p alone' and not flagged) and,
+    with ``mean_moved``, tests whose mean GPA moved by more than that many points."""
+    if mean_moved is not None and not mean_moved >= 0:
+        raise UsageError(f"--mean-moved must be a number of grade points >= 0, not {mean_moved}")
+    with units(write=False) as unit:
+        for analysis_id in (before_id, after_id):
+            resolve_analysis_id(unit.reports, analysis_id)
+        by_id = {entry.id: entry for entry in _entries(unit)}
+        states = [_test_states(unit, analysis_id) for analysis_id in (before_id, after_id)]
+    changes = [
+        change
+        for identity in sorted(set(states[0]) | set(states[1]), key=_identity_order)
+        if (change := _change(identity, states[0], states[1], mean_moved)) is not None
+    ]
+    changes.sort(key=lambda test: _CHANGE_ORDER.index(test.changes[0]))
+    before, after = by_id[before_id], by_id[after_id]
+    return AnalysisDiff(before, after, mean_moved, changes, _differs_in(before, after))
+
+
+_CHANGE_ORDER = list(FlagChange)
+
+
+def _identity_order(identity: TestIdentity) -> tuple[bool, str, str]:
+    """Sections first, then groups, each by name."""
+    kind, name, against = identity
+    return (kind is TestKind.GROUP, name, against or "")
+
+
+def _test_states(unit: UnitOfWork, analysis_id: int) -> dict[TestIdentity, _TestState]:
+    queries = unit.reports
+    states: dict[TestIdentity, _TestState] = {}
+    for section in queries.section_tests(analysis_id):
+        identity = (TestKind.SECTION, section.section, section.group)
+        states[identity] = _state(
+            section.significant, section.significant_adjusted, section.mean_gpa
+        )
+    for group in queries.group_tests(analysis_id):
+        identity = (TestKind.GROUP, group.group, None)
+        states[identity] = _state(group.significant, group.significant_adjusted, group.mean_gpa)
+    return states
+
+
+def _state(significant: bool, adjusted: bool | None, mean_gpa: float | None) -> _TestState:
+    if headline_flag(significant, adjusted):
+        return _TestState(FlagState.FLAGGED, mean_gpa)
+    return _TestState(FlagState.P_ALONE if significant else FlagState.NO, mean_gpa)
+
+
+_ABSENT = _TestState(FlagState.ABSENT, None)
+
+
+def _change(
+    identity: TestIdentity,
+    before_states: dict[TestIdentity, _TestState],
+    after_states: dict[TestIdentity, _TestState],
+    mean_moved: float | None,
+) -> TestChange | None:
+    before = before_states.get(identity, _ABSENT)
+    after = after_states.get(identity, _ABSENT)
+    changes: list[FlagChange] = []
+    if after.state is FlagState.FLAGGED and before.state is not FlagState.FLAGGED:
+        changes.append(FlagChange.NEW)
+    elif before.state is FlagState.FLAGGED and after.state is not FlagState.FLAGGED:
+        changes.append(FlagChange.VANISHED)
+    elif before.state != after.state and FlagState.P_ALONE in (before.state, after.state):
+        changes.append(FlagChange.CHANGED)
+    if (
+        mean_moved is not None
+        and before.mean_gpa is not None
+        and after.mean_gpa is not None
+        and abs(after.mean_gpa - before.mean_gpa) > mean_moved
+    ):
+        changes.append(FlagChange.MEAN_MOVED)
+    if not changes:
+        return None
+    kind, name, against = identity
+    return TestChange(
+        kind, name, against, before.state, after.state, before.mean_gpa, after.mean_gpa,
+        tuple(changes),
+    )  # fmt: skip
+
+
+def _differs_in(before: AnalysisEntry, after: AnalysisEntry) -> list[str]:
+    a, b = before.key, after.key
+    fields = {
+        "scope": (a.scope_kind, a.scope_names) != (b.scope_kind, b.scope_names),
+        "threshold": a.threshold != b.threshold,
+        "method": a.method != b.method,
+        "adjust": a.adjust != b.adjust,
+        "min_n": a.min_n != b.min_n,
+        "scale": a.scale != b.scale,
+    }
+    return [name for name, differs in fields.items() if differs]

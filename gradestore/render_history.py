@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from gradestore.kinds import FlagChange
 from gradestore.render import fmt, new_table, to_csv
 
 if TYPE_CHECKING:
@@ -13,7 +14,7 @@ if TYPE_CHECKING:
 
     from rich.table import Table
 
-    from gradestore.history import Alert, AnalysisDetail, AnalysisEntry, Deletion
+    from gradestore.history import Alert, AnalysisDetail, AnalysisDiff, AnalysisEntry, Deletion
     from gradestore.persistence.rows import AnalysisRow, FlaggedTest, TableRows
 
 # Free-text columns that may wrap between words at 80 columns (a scope's group names).
@@ -184,3 +185,61 @@ def alert_renderables(alert: Alert, plain: bool) -> list[Any]:
             fmt(test.p_adjusted), "yes" if flag.new else "no",
         )  # fmt: skip
     return [f"--fail-on {alert.condition}: {len(raised)} {found} (exit 3)", table]
+
+
+def diff_renderables(diff: AnalysisDiff, plain: bool) -> list[Any]:
+    """`analyses diff`: the two analyses, what differs in how they were made, the changes."""
+    before, after = diff.before.analysis, diff.after.analysis
+    parts: list[Any] = [
+        f"Analysis {before.id} ({created(before)} UTC, {scope_text(before)}) -> analysis "
+        f"{after.id} ({created(after)} UTC, {scope_text(after)})"
+    ]
+    if diff.differs_in:
+        parts.append(
+            f"They differ in {', '.join(diff.differs_in)}: flags may differ for that reason too."
+        )
+    counts = (
+        f"{diff.count(FlagChange.NEW)} new flags, {diff.count(FlagChange.VANISHED)} vanished, "
+        f"{diff.count(FlagChange.CHANGED)} changed between 'by p alone' and not flagged"
+    )
+    if diff.mean_moved is not None:
+        counts += (
+            f"; {diff.count(FlagChange.MEAN_MOVED)} means moved by more than "
+            f"{fmt(diff.mean_moved)} points"
+        )
+    parts.append(counts + ".")
+    if diff.changes:
+        parts.append(_diff_table(diff, plain))
+    return parts
+
+
+def _diff_table(diff: AnalysisDiff, plain: bool) -> Table:
+    table = new_table(
+        "test", "name", "against", "before", "after", "mean before", "mean after", "change",
+        plain=plain, numeric=_NUMERIC | {"mean before", "mean after"}, wrap=_WRAP | {"change"},
+    )  # fmt: skip
+    for test in diff.changes:
+        table.add_row(
+            str(test.test), test.name, test.against or "all groups", str(test.before),
+            str(test.after), fmt(test.mean_before), fmt(test.mean_after),
+            ", ".join(test.changes),
+        )  # fmt: skip
+    return table
+
+
+DIFF_CSV_HEADER = (
+    "analysis_before", "analysis_after", "test", "name", "against", "flag_before", "flag_after",
+    "mean_gpa_before", "mean_gpa_after", "mean_moved", "changes",
+)  # fmt: skip
+
+
+def diff_csv(diff: AnalysisDiff) -> str:
+    """One row per changed test; several changes of one test are joined with '; '."""
+    return to_csv(
+        DIFF_CSV_HEADER,
+        (
+            (diff.before.id, diff.after.id, t.test, t.name, t.against, t.before, t.after,
+             t.mean_before, t.mean_after, t.moved, "; ".join(t.changes))
+            for t in diff.changes
+        ),
+    )  # fmt: skip

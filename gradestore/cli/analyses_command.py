@@ -68,6 +68,35 @@ def show(
         print_renderables(lambda plain: detail_renderables(detail, plain))
 
 
+@app.command("diff")
+@handle_errors
+def diff(
+    ctx: typer.Context,
+    before: int = typer.Argument(..., metavar="A", help="The earlier analysis."),
+    after: int = typer.Argument(..., metavar="B", help="The later analysis."),
+    mean_moved: float | None = typer.Option(
+        None,
+        "--mean-moved",
+        metavar="X",
+        help="Also list sections and groups whose mean GPA moved by more than X points.",
+    ),
+    output_format: OutputFormat = typer.Option(OutputFormat.table, "--format"),
+) -> None:
+    """Compare two analyses: sections and groups whose flag changed (new, vanished, or
+    between 'by p alone' and not flagged), and means that moved by more than X."""
+    from gradestore.history import diff_analyses
+    from gradestore.render import to_json
+    from gradestore.render_history import diff_csv, diff_renderables
+
+    found = diff_analyses(state(ctx).units(read_only=True), before, after, mean_moved=mean_moved)
+    if output_format is OutputFormat.json:
+        write_stdout(to_json(found.as_json()))
+    elif output_format is OutputFormat.csv:
+        write_stdout(diff_csv(found))
+    else:
+        print_renderables(lambda plain: diff_renderables(found, plain))
+
+
 @app.command("delete")
 @handle_errors
 def delete(

@@ -346,3 +346,122 @@ def test_prune_keeps_the_newest_n_of_each_scope_and_options(first_store: str) ->
     assert ok("--db", first_store, "analyses", "prune", "--keep", "1").startswith(
         "nothing to delete"
     )
+
+
+# --- diff -------------------------------------------------------------------------------------
+
+
+def test_diff_of_two_analyses_around_an_ingest_names_the_section_whose_flag_changed(
+    first_store: str, tmp_path: Path
+) -> None:
+    ok("--db", first_store, "analyze")
+    ok("--db", first_store, "ingest", str(second_csv(tmp_path)))
+    ok("--db", first_store, "analyze")
+    table = ok("--db", first_store, "analyses", "diff", "1", "2")
+    line = next(line for line in table.splitlines() if line.startswith("section"))
+    assert line.split() == [
+        "section",
+        FAILING,
+        "H",
+        "absent",
+        "flagged",
+        "-",
+        "0.000",
+        "new",
+        "flag",
+    ]
+    assert "3 new flags, 0 vanished" in table
+    found = json.loads(ok("--db", first_store, "analyses", "diff", "1", "2", "--format", "json"))
+    changes = {(change["test"], change["name"]): change for change in found["changes"]}
+    assert set(changes) == {("section", FAILING), ("group", "G"), ("group", "H")}
+    assert changes[("section", FAILING)]["changes"] == ["new flag"]
+    assert (found["before"]["analysis_id"], found["after"]["analysis_id"]) == (1, 2)
+    assert found["differs_in"] == [] and found["counts"]["new flag"] == 3
+    back = json.loads(ok("--db", first_store, "analyses", "diff", "2", "1", "--format", "json"))
+    assert {c["name"]: c["changes"] for c in back["changes"]}[FAILING] == ["flag vanished"]
+    assert (
+        json.loads(ok("--db", first_store, "analyses", "diff", "2", "2", "--format", "json"))[
+            "changes"
+        ]
+        == []
+    )
+
+
+def test_diff_lists_means_that_moved_by_more_than_x(first_store: str, tmp_path: Path) -> None:
+    """G.01 all A after a --replace: its mean moves 2.5 -> 4.0, G's 2.5 -> 2.875 (by hand)."""
+    from tests.history_dataset import HEADER, write
+
+    ok("--db", first_store, "analyze")
+    rows = [("G.01F25", f"{n:05d}", f"Last{n}", f"First{n}", "A", "G", "F25") for n in range(1, 21)]
+    ok("--db", first_store, "ingest", "--replace", str(write(tmp_path / "fix.csv", rows)))
+    assert HEADER[0] == "section"
+    ok("--db", first_store, "analyze")
+    found = json.loads(
+        ok(
+            "--db",
+            first_store,
+            "analyses",
+            "diff",
+            "1",
+            "2",
+            "--mean-moved",
+            "0.5",
+            "--format",
+            "json",
+        )
+    )
+    changes = {(change["test"], change["name"]): change for change in found["changes"]}
+    assert set(changes) == {("section", "G.01F25")}
+    moved = changes[("section", "G.01F25")]
+    assert moved["changes"] == ["new flag", "mean moved"]
+    assert moved["mean_gpa_before"] == pytest.approx(2.5)
+    assert moved["mean_moved"] == pytest.approx(1.5)
+    found = json.loads(
+        ok(
+            "--db",
+            first_store,
+            "analyses",
+            "diff",
+            "1",
+            "2",
+            "--mean-moved",
+            "0.3",
+            "--format",
+            "json",
+        )
+    )
+    group = {(c["test"], c["name"]): c for c in found["changes"]}[("group", "G")]
+    assert group["changes"] == ["mean moved"] and group["mean_moved"] == pytest.approx(0.375)
+    rows_csv = list(
+        csv.DictReader(
+            io.StringIO(ok("--db", first_store, "analyses", "diff", "1", "2", "--format", "csv"))
+        )
+    )
+    assert [(r["name"], r["flag_before"], r["flag_after"], r["changes"]) for r in rows_csv] == [
+        ("G.01F25", "no", "flagged", "new flag")
+    ]
+
+
+def test_diff_says_how_two_analyses_differ(first_store: str) -> None:
+    ok("--db", first_store, "analyze")
+    ok("--db", first_store, "analyze", "--threshold", "0.01", "--scale", "thirds")
+    found = json.loads(ok("--db", first_store, "analyses", "diff", "1", "2", "--format", "json"))
+    assert found["differs_in"] == ["threshold", "scale"]
+    assert "They differ in threshold, scale" in ok(
+        "--db", first_store, "analyses", "diff", "1", "2"
+    )
+
+
+def test_diff_refuses_what_it_cannot_compare(first_store: str) -> None:
+    ok("--db", first_store, "analyze")
+    unknown = run_cli("--db", first_store, "analyses", "diff", "1", "7")
+    assert unknown.exit_code == 66
+    assert one_line_error(unknown) == "gradestore: unknown analysis 7; stored analyses: 1"
+    negative = run_cli("--db", first_store, "analyses", "diff", "1", "1", "--mean-moved", "-1")
+    assert negative.exit_code == 64
+    assert "--mean-moved" in one_line_error(negative)
+    assert run_cli("--db", first_store, "analyses", "diff", "1").exit_code == 2
+    assert (
+        run_cli("--db", first_store, "analyses", "diff", "1", "1", "--mean-moved", "x").exit_code
+        == 2
+    )
