@@ -422,11 +422,12 @@ def shown_figures(test: dict[str, object]) -> tuple[str, str]:
 @pytest.mark.parametrize("columns", [80, 100])
 def test_tables_of_tests_keep_every_number_whole(sample_store: str, columns: int) -> None:
     tests = json.loads(ok("--db", sample_store, "zscore", "--format", "json"))["tests"]
-    for args in (["analyze"], ["zscore"], ["report"], ["report", "--group", "COMSC210"]):
+    analyze = ["analyze", "--force"]  # the store is analysed already: a new analysis is shown
+    for args in (analyze, ["zscore"], ["report"], ["report", "--group", "COMSC210"]):
         shown = in_terminal("--db", sample_store, *args, columns=columns)
         lines = shown.splitlines()
         assert max(len(line) for line in lines) <= columns, shown
-        if args == ["analyze"] or columns == 100:  # room for every column of the sample's
+        if args == analyze or columns == 100:  # room for every column of the sample's
             assert "left out" not in shown, shown
         for test in tests:
             if test["kind"] == "section" and args != ["report", "--group", "COMSC210"]:
