@@ -25,10 +25,12 @@ from gradestore.persistence.rows import (
     Membership,
     SectionFigures,
     SectionZTest,
+    TermFilter,
     Testing,
 )
 from gradestore.results import LEADING_TESTS, AnalysisResult, load_analysis
 from gradestore.scales import check_letters_known, current_scale
+from gradestore.terms import term_key
 
 if TYPE_CHECKING:
     import numpy as np
@@ -41,23 +43,36 @@ DEFAULT_THRESHOLD = 0.05
 
 @dataclass(frozen=True)
 class Scope:
-    """What an analysis covers: everything, some groups, or the groups of a legacy run."""
+    """What an analysis covers: everything, some groups, or the groups of a legacy run;
+    ``terms``, when given, narrows it to the sections of those terms (an intersection)."""
 
     kind: ScopeKind
     names: tuple[str, ...] = ()
+    terms: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", ScopeKind(self.kind))
+        for term in self.terms:
+            if not isinstance(term, str) or not term.strip():
+                raise UsageError(f"--term must name a term, not {term!r}")
 
     @classmethod
-    def from_options(cls, groups: list[str] | None, run: str | None) -> Scope:
+    def from_options(
+        cls, groups: list[str] | None, run: str | None, terms: list[str] | None = None
+    ) -> Scope:
         if groups and run:
             raise UsageError("give --group or --run, not both")
+        chosen = tuple(dict.fromkeys(term.strip() for term in terms or []))
         if run:
-            return cls(ScopeKind.RUN, (run,))
+            return cls(ScopeKind.RUN, (run,), chosen)
         if groups:
-            return cls(ScopeKind.GROUPS, tuple(dict.fromkeys(groups)))
-        return cls(ScopeKind.ALL)
+            return cls(ScopeKind.GROUPS, tuple(dict.fromkeys(groups)), chosen)
+        return cls(ScopeKind.ALL, terms=chosen)
+
+    def describe(self) -> str:
+        """The scope in words, for a message: 'groups G1, G2, terms F25'."""
+        text = self.kind if not self.names else f"{self.kind} {', '.join(self.names)}"
+        return f"{text}, terms {', '.join(self.terms)}" if self.terms else str(text)
 
 
 def validate_threshold(threshold: float) -> float:
@@ -142,7 +157,7 @@ def analyze(
         fingerprint = unit.history.inputs_fingerprint(scale.letters)
         key = AnalysisKey(
             scope.kind, tuple(sorted(scope.names)), options.threshold, options.method,
-            options.adjust, options.min_n, scale,
+            options.adjust, options.min_n, scale, tuple(sorted(scope.terms)),
         )  # fmt: skip
         standing = None if force else standing_analysis(unit, key, fingerprint)
         if standing is not None:
@@ -163,9 +178,10 @@ def _store_analysis(
     group_ids: list[int] | None,
 ) -> int:
     """Compute the analysis of the scope's sections and write it; returns its id."""
-    grade_counts = store.scope_grade_counts(group_ids, scale.letters)
+    terms = _scope_terms(store, scope)
+    grade_counts = store.scope_grade_counts(group_ids, scale.letters, terms)
     if not grade_counts:
-        raise NotFoundError(f"the {scope.kind} scope {', '.join(scope.names)} has no sections")
+        raise NotFoundError(f"the scope {scope.describe()} has no sections")
     _check_scope_letters(scale, grade_counts)
     pools = _build_pools(grade_counts, store.scope_memberships(group_ids), scale)
     tested = (_section_tests(pools, options), _group_tests(pools, options))
@@ -176,6 +192,7 @@ def _store_analysis(
         created_at=utc_now(),
         testing=_testing(tested[0], options),
         scale=scale.as_json(),
+        scope_terms=scope.terms,
     )
     store.add_analysis_figures(_figures(analysis_id, options.threshold, pools, tested))
     store.add_list_performances(analysis_id, scale.good, scale.work)
@@ -208,6 +225,28 @@ def _scope_group_ids(store: AnalysisStore, scope: Scope) -> list[int] | None:
         if name not in found:
             raise NotFoundError(unknown("group", name, store.group_names()))
     return sorted(found.values())
+
+
+def _scope_terms(store: AnalysisStore, scope: Scope) -> TermFilter | None:
+    """The scope's terms as stored: a recognised term matches every spelling of it (``F25``,
+    ``Fall 2025``), an unrecognised one only as written. A term no section has is an error
+    naming the closest stored ones."""
+    if not scope.terms:
+        return None
+    stored = store.stored_terms()
+    orders = {row.term_order for row in stored if row.term_order is not None}
+    labels = {row.term for row in stored}
+    chosen_orders: list[int] = []
+    chosen_labels: list[str] = []
+    for term in scope.terms:
+        key = term_key(term)
+        if key is not None and key in orders:
+            chosen_orders.append(key)
+        elif term in labels:
+            chosen_labels.append(term)
+        else:
+            raise NotFoundError(unknown("term", term, sorted(labels)))
+    return TermFilter(tuple(chosen_orders), tuple(chosen_labels))
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,8 @@ class AnalysisKey:
     adjust: Adjustment | None
     min_n: int
     scale: GradeScale
+    # The terms the scope was narrowed to (`analyze --term`), in any order.
+    scope_terms: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, row: AnalysisRow) -> AnalysisKey:
@@ -66,6 +68,7 @@ class AnalysisKey:
             adjust=testing.adjust,
             min_n=testing.min_n,
             scale=scale_of(row),
+            scope_terms=tuple(sorted(row.scope_terms)),
         )
 
 
@@ -95,7 +98,11 @@ class AnalysisEntry:
         return {
             "analysis_id": row.id,
             "created_at": row.created_at.isoformat(),
-            "scope": {"kind": row.scope_kind, "names": row.scope_names},
+            "scope": {
+                "kind": row.scope_kind,
+                "names": row.scope_names,
+                "terms": list(row.scope_terms),
+            },
             "threshold": row.threshold,
             "method": testing.method,
             "adjust": testing.adjust,
@@ -488,7 +495,8 @@ def _change(
 def _differs_in(before: AnalysisEntry, after: AnalysisEntry) -> list[str]:
     a, b = before.key, after.key
     fields = {
-        "scope": (a.scope_kind, a.scope_names) != (b.scope_kind, b.scope_names),
+        "scope": (a.scope_kind, a.scope_names, a.scope_terms)
+        != (b.scope_kind, b.scope_names, b.scope_terms),
         "threshold": a.threshold != b.threshold,
         "method": a.method != b.method,
         "adjust": a.adjust != b.adjust,

@@ -33,6 +33,7 @@ from gradestore.readers import (
 )
 from gradestore.readers.records import GradeRecord, ListEntry, Problem, Reference
 from gradestore.scales import current_scale
+from gradestore.terms import is_recognised, term_in_section_name, term_key
 
 STAGING_CHUNK_ROWS = 20_000
 
@@ -408,7 +409,7 @@ def _write_unit(
     )
     result.sections_added = repository.add_sections(
         [
-            NewSection(name, seen.credit_hours, seen.term, stager.header_names.get(name))
+            _new_section(name, seen, stager.header_names.get(name))
             for name, seen in stager.sections.items()
             if actions.get(name) is SectionAction.NEW
         ]
@@ -424,6 +425,16 @@ def _write_unit(
     result.memberships_added += repository.add_run_groups(files.run_groups)
     result.list_entries_added = repository.store_staged_list_entries()
     repository.drop_unused_source_files(stager.source_ids)
+
+
+def _new_section(name: str, seen: _SeenSection, header_name: str | None) -> NewSection:
+    """A section to store, with its term's place in time (docs/history.md). A CSV that gives
+    it no term leaves the term its name ends with, when that is a recognised one."""
+    term = seen.term
+    if term is None:
+        from_name = term_in_section_name(name)
+        term = from_name if from_name is not None and is_recognised(from_name) else None
+    return NewSection(name, seen.credit_hours, term, header_name, term_order=term_key(term))
 
 
 def _count_sections(
@@ -497,6 +508,8 @@ class _Stager:
         self.header_names: dict[str, str] = {}
         self._display_paths: dict[int, str] = {}
         self._seq = 0
+        # Files already warned about a term that is not recognised (one warning a file).
+        self._term_warned: set[int] = set()
 
     def display_path(self, source_file_id: int) -> str:
         return self._display_paths[source_file_id]
@@ -536,6 +549,7 @@ class _Stager:
                 self.sections[header.name] = _SeenSection(
                     source_id, 1, credit_hours=header.credit_hours, term=header.term
                 )
+                self._check_term(header.term, source_id, display, None)
             rows = iter([*section.problems, *section.records])
         elif kind is FileKind.LST:
             entries, problems = read_list_file(path, display, scale=self.scale)
@@ -605,6 +619,7 @@ class _Stager:
                         errors.append(too_long)
                         continue
                     seen.term = record.term
+                    self._check_term(record.term, source_id, display, line)
                 group = record.group
                 if group and group not in seen.groups:
                     too_long = _too_long(display, line, group=group)
@@ -622,6 +637,13 @@ class _Stager:
                 staged += self._flush(batch, display)
         staged += self._flush(batch, display)
         return staged
+
+    def _check_term(self, term: str | None, source_id: int, display: str, line: int | None) -> None:
+        """A term that is not recognised is kept as written, with one warning per file."""
+        if term is None or source_id in self._term_warned or is_recognised(term):
+            return
+        self._term_warned.add(source_id)
+        self.result.warn(Problem(display, line, unrecognised_term_message(term), is_warning=True))
 
     def _warn_other_name(self, record: GradeRecord | ListEntry, display: str) -> None:
         last, first, source_id, line = self.students[record.student_id]
@@ -650,6 +672,14 @@ class _Stager:
         if self.progress is not None and count:
             self.progress(display, count, "reading")
         return count
+
+
+def unrecognised_term_message(term: str) -> str:
+    return (
+        f"term {term!r} is not a term gradestore can place in time (forms: S25, SP2025, "
+        "Spring 2025, 2025-sp); it is kept as written and takes no part in ordering "
+        "(`gradestore terms` lists every stored term)"
+    )
 
 
 def _full_name(last: str, first: str) -> str:

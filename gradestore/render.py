@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     )
     from gradestore.results import AnalysisResult, GroupTest, ListedStudent, SectionTest
     from gradestore.suppression import Suppression
+    from gradestore.term_listing import StoredTermCount, TermListing
 
 from gradestore.results import LEADING_TESTS
 
@@ -261,6 +262,8 @@ def analysis_heading(result: AnalysisResult) -> str:
         if not result.scope_names
         else (f"{result.scope_kind} {', '.join(result.scope_names)}")
     )
+    if result.scope_terms:
+        scope = f"{scope}, terms {', '.join(result.scope_terms)}"
     created = result.created_at.strftime("%Y-%m-%d %H:%M:%S %Z")
     return (
         f"Analysis {result.analysis_id}, {created}, threshold {fmt(result.threshold, 3)}, "
@@ -1038,3 +1041,41 @@ def scales_renderables(scales: Sequence[GradeScale], plain: bool) -> list[Any]:
         for scale in scales
     ]
     return ["Built-in grade scales", table, *lists]
+
+
+# --- terms -----------------------------------------------------------------------------------
+
+UNRECOGNISED_TERM = "unrecognised"
+NO_TERM = "no term"
+
+
+def _term_place(term: StoredTermCount) -> str:
+    if term.place is not None:
+        return term.place.label
+    return UNRECOGNISED_TERM if term.term is not None else NO_TERM
+
+
+def terms_renderables(listing: TermListing, plain: bool) -> list[Any]:
+    """The stored terms in time order; unrecognised ones after, marked, then no term."""
+    table = new_table(
+        "term", "in time", "sections", "grades", plain=plain, numeric=NUMERIC_COLUMNS | {"grades"}
+    )
+    for term in listing.terms:
+        table.add_row(term.term or "-", _term_place(term), str(term.sections), str(term.grades))
+    unordered = sum(1 for term in listing.terms if term.term is not None and not term.recognised)
+    parts: list[Any] = [table]
+    if unordered:
+        parts.append(
+            f"{unordered} unrecognised term{'s' if unordered > 1 else ''}: kept as written, "
+            "in no order and no history (docs/history.md lists the forms)"
+        )
+    return parts
+
+
+def terms_csv(listing: TermListing) -> str:
+    header = ("term", "recognised", "year", "season", "order", "sections", "grades")
+    rows = []
+    for term in listing.terms:
+        data = term.as_json()
+        rows.append([data[column] for column in header])
+    return to_csv(header, rows)

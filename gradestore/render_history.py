@@ -29,9 +29,10 @@ def created(row: AnalysisRow) -> str:
 def scope_text(row: AnalysisRow) -> str:
     if row.scope_kind == "service":
         return "seed API"
-    if not row.scope_names:
-        return str(row.scope_kind)
-    return f"{row.scope_kind}: {', '.join(row.scope_names)}"
+    text = str(row.scope_kind)
+    if row.scope_names:
+        text = f"{row.scope_kind}: {', '.join(row.scope_names)}"
+    return f"{text}; terms {', '.join(row.scope_terms)}" if row.scope_terms else text
 
 
 def analyses_table(entries: Sequence[AnalysisEntry], plain: bool) -> Table:
@@ -66,18 +67,19 @@ def analyses_renderables(entries: Sequence[AnalysisEntry], plain: bool) -> list[
 
 
 ANALYSES_CSV_HEADER = (
-    "analysis_id", "created_at", "scope_kind", "scope_names", "threshold", "method", "adjust",
-    "min_n", "scale", "tests", "flags_adjusted", "flags_raw", "protected",
+    "analysis_id", "created_at", "scope_kind", "scope_names", "scope_terms", "threshold",
+    "method", "adjust", "min_n", "scale", "tests", "flags_adjusted", "flags_raw", "protected",
 )  # fmt: skip
 
 
 def analyses_csv(entries: Sequence[AnalysisEntry]) -> str:
-    """One row per analysis; a scope's group names are joined with '; '."""
+    """One row per analysis; a scope's group names (and terms) are joined with '; '."""
     return to_csv(
         ANALYSES_CSV_HEADER,
         (
             (e.id, e.analysis.created_at.isoformat(), e.analysis.scope_kind,
-             "; ".join(e.analysis.scope_names), e.analysis.threshold, e.analysis.testing.method,
+             "; ".join(e.analysis.scope_names), "; ".join(e.analysis.scope_terms),
+             e.analysis.threshold, e.analysis.testing.method,
              e.analysis.testing.adjust, e.analysis.testing.min_n,
              None if e.protected else _scale_name(e.analysis), e.analysis.testing.tests,
              e.flags.adjusted, e.flags.raw, e.protected)

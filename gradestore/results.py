@@ -196,6 +196,8 @@ class AnalysisResult:
     work_list: Iterable[ListedStudent] | None
     good_list_size: int
     work_list_size: int
+    # The terms the scope was narrowed to (`analyze --term`); empty: none.
+    scope_terms: list[str] = field(default_factory=list)
     # All tests of the analysis; ``sections`` and ``groups`` may hold only the leading ones.
     section_test_count: int = 0
     group_test_count: int = 0
@@ -210,7 +212,11 @@ class AnalysisResult:
             "analysis_id": self.analysis_id,
             "created_at": self.created_at.isoformat(),
             "threshold": self.threshold,
-            "scope": {"kind": self.scope_kind, "names": self.scope_names},
+            "scope": {
+                "kind": self.scope_kind,
+                "names": self.scope_names,
+                "terms": self.scope_terms,
+            },
             "method": testing.method,
             "adjust": testing.adjust,
             "min_n": testing.min_n,
@@ -292,6 +298,7 @@ def load_analysis(
         threshold=analysis.threshold,
         scope_kind=analysis.scope_kind,
         scope_names=analysis.scope_names,
+        scope_terms=list(analysis.scope_terms),
         scale=scale_of(analysis),
         sections=sections,
         groups=groups,

@@ -16,6 +16,7 @@ from gradestore.cli import (
     ingest_command,
     report_command,
     scale_command,
+    terms_command,
 )
 from gradestore.cli.common import AppState
 
@@ -66,6 +67,7 @@ app.add_typer(analyses_command.app, name="analyses")
 ingest_command.register(app)
 analyze_command.register(app)
 report_command.register(app)
+terms_command.register(app)
 
 
 def main() -> None:

@@ -56,6 +56,13 @@ def analyze(
     run: str | None = typer.Option(
         None, "--run", metavar="R", help="Analyse the groups of a legacy run (a .RUN file)."
     ),
+    terms: list[str] | None = typer.Option(
+        None,
+        "--term",
+        metavar="T",
+        help="Only the sections of this term (repeat for several; with --group or --run: "
+        "their sections of these terms). `gradestore terms` lists them.",
+    ),
     method: TestMethod = typer.Option(
         TestMethod.Z,
         "--method",
@@ -107,7 +114,7 @@ def analyze(
     from gradestore.analysis import analyze as analyze_store
     from gradestore.grades import resolve_scale
 
-    scope = Scope.from_options(groups, run)
+    scope = Scope.from_options(groups, run, terms)
     scale = resolve_scale(scale_name) if scale_name is not None else None
     units = state(ctx).units()
     options = TestOptions(threshold=threshold, method=method, adjust=adjust, min_n=min_n)

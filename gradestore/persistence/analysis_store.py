@@ -19,6 +19,8 @@ from gradestore.persistence.rows import (
     GroupFigures,
     Membership,
     SectionZTest,
+    StoredTerm,
+    TermFilter,
     Testing,
 )
 from gradestore.persistence.sql import TEST_FIGURES, SqlStore, SqlValue
@@ -26,6 +28,17 @@ from gradestore.persistence.sql import TEST_FIGURES, SqlStore, SqlValue
 
 def _test_figures(test: GroupFigures | SectionZTest) -> tuple[SqlValue, ...]:
     return (test.p_adjusted, test.significant_adjusted, test.effect_size, test.no_test_reason)
+
+
+def _term_condition(terms: TermFilter) -> tuple[str, tuple[SqlValue, ...]]:
+    """A condition on ``sections`` (? placeholders): a recognised term by its place in time
+    (so ``F25`` also finds ``Fall 2025``), an unrecognised one as written."""
+    parts = []
+    if terms.orders:
+        parts.append(f"term_order IN ({', '.join('?' for _ in terms.orders)})")
+    if terms.labels:
+        parts.append(f"term IN ({', '.join('?' for _ in terms.labels)})")
+    return "(" + (" OR ".join(parts) or "1 = 0") + ")", (*terms.orders, *terms.labels)
 
 
 class AnalysisStore(SqlStore):
@@ -51,30 +64,51 @@ class AnalysisStore(SqlStore):
             ).scalars()
         )
 
+    def stored_terms(self) -> list[StoredTerm]:
+        """Every distinct (term as written, term_order) of the stored sections."""
+        rows = self._execute(
+            "SELECT DISTINCT term, term_order FROM sections WHERE term IS NOT NULL ORDER BY term"
+        )
+        return [StoredTerm(term, order) for term, order in rows]
+
     def scope_grade_counts(
-        self, group_ids: Sequence[int] | None, letters: Sequence[str]
+        self,
+        group_ids: Sequence[int] | None,
+        letters: Sequence[str],
+        terms: TermFilter | None = None,
     ) -> dict[int, dict[str, int]]:
         """section id -> {letter: how many} for every section of the scope (all ``letters``,
-        zeros included; a section without grades too). ``group_ids`` None: every section.
+        zeros included; a section without grades too). ``group_ids`` None: every section;
+        ``terms``: only the sections of those terms.
 
         The counting is one GROUP BY over the (section_id, grade) index; its rows (a dozen per
         section) are read through the driver's cursor, which at a million grades is twice as
         fast as building SQLAlchemy rows for them.
         """
         params: tuple[SqlValue, ...] = ()
-        if group_ids is None:
+        if group_ids is None and terms is None:
             sections = "SELECT id FROM sections"
             counts = (
                 "SELECT section_id, grade, COUNT(*) FROM enrollments GROUP BY section_id, grade"
             )
         else:
-            marks = ", ".join("?" for _ in group_ids)
-            sections = f"SELECT DISTINCT section_id FROM group_sections WHERE group_id IN ({marks})"
+            if group_ids is None:
+                sections = "SELECT id FROM sections WHERE 1 = 1"
+            else:
+                marks = ", ".join("?" for _ in group_ids)
+                sections = (
+                    f"SELECT DISTINCT section_id FROM group_sections WHERE group_id IN ({marks})"
+                )
+                params = tuple(group_ids)
+            if terms is not None:
+                in_terms, term_params = _term_condition(terms)
+                column = "id" if group_ids is None else "section_id"
+                sections += f" AND {column} IN (SELECT id FROM sections WHERE {in_terms})"
+                params += term_params
             counts = (
                 "SELECT e.section_id, e.grade, COUNT(*) FROM enrollments e"
                 f" WHERE e.section_id IN ({sections}) GROUP BY e.section_id, e.grade"
             )
-            params = tuple(group_ids)
         result: dict[int, dict[str, int]] = {}
         for (section_id,) in self._driver_rows(sections, params):
             assert isinstance(section_id, int)
@@ -110,6 +144,7 @@ class AnalysisStore(SqlStore):
         created_at: datetime,
         testing: Testing | None = None,
         scale: Mapping[str, object] | None = None,
+        scope_terms: Sequence[str] = (),
     ) -> int:
         """A new analysis; ``scale``: the grade scale it uses, in full (GradeScale.as_json)."""
         testing = testing or Testing()
@@ -120,6 +155,7 @@ class AnalysisStore(SqlStore):
                 threshold=threshold,
                 scope_kind=scope_kind,
                 scope_names=scope_names,
+                scope_terms=list(scope_terms),
                 method=testing.method,
                 adjust=testing.adjust,
                 min_n=testing.min_n,

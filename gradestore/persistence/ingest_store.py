@@ -210,8 +210,8 @@ class IngestStore(SqlStore):
     def add_sections(self, sections: Sequence[NewSection]) -> int:
         self._bulk_insert(
             "sections",
-            ("name", "credit_hours", "term", "header_name"),
-            [(s.name, s.credit_hours, s.term, s.header_name) for s in sections],
+            ("name", "credit_hours", "term", "term_order", "header_name"),
+            [(s.name, s.credit_hours, s.term, s.term_order, s.header_name) for s in sections],
         )
         return len(sections)
 

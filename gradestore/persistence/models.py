@@ -57,6 +57,9 @@ class Section(Base):
     count: Mapped[int | None] = mapped_column(Integer)
     credit_hours: Mapped[float | None] = mapped_column(Float)
     term: Mapped[str | None] = mapped_column(String(32))
+    # The term's place in time (gradestore.terms: year * 10 + season), by which terms sort and
+    # history looks back; null when the section has no term or one that is not recognised.
+    term_order: Mapped[int | None] = mapped_column(Integer, index=True)
     # A legacy .SEC header that names another section is kept here.
     header_name: Mapped[str | None] = mapped_column(String(200))
 
@@ -165,6 +168,8 @@ class Analysis(Base):
     # "all", "groups", "run", or "service"; scope_names holds the group or run names.
     scope_kind: Mapped[str] = mapped_column(String(16))
     scope_names: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The terms the scope was narrowed to (`analyze --term`), as given; null or empty: none.
+    scope_terms: Mapped[list[str] | None] = mapped_column(JSON, default=list)
     # How the tests were made (docs/statistics.md). Analyses stored before these columns have
     # method 'z' and min_n 1 (what they used) and null for what they did not compute.
     method: Mapped[str] = mapped_column(String(16), default="z", server_default="z")
@@ -278,6 +283,12 @@ class Performance(Base):
     category: Mapped[str] = mapped_column(String(4))
     analysis_id: Mapped[int] = mapped_column(ForeignKey("analyses.id", ondelete="CASCADE"))
     appeared_before: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The student's history by term (docs/history.md), the same on each of their rows of a
+    # list: distinct earlier terms in which they had a grade of each list, and the first term
+    # in which they had a grade of this list. Null in analyses stored before terms sorted.
+    earlier_terms_on_work_list: Mapped[int | None] = mapped_column(Integer)
+    earlier_terms_on_good_list: Mapped[int | None] = mapped_column(Integer)
+    first_term_listed: Mapped[str | None] = mapped_column(String(32))
 
 
 def _length(table: str, column: str) -> int:

@@ -26,6 +26,7 @@ from gradestore.persistence.rows import (
     StudentListRow,
     StudentPk,
     StudentRow,
+    TermCountRow,
     Testing,
 )
 from gradestore.persistence.sql import TEST_FIGURES, SqlStore, json_value
@@ -54,9 +55,11 @@ class ReportQueries(SqlStore):
         row = self.connection.execute(
             text(
                 "SELECT id, created_at, threshold, scope_kind, scope_names, method, adjust,"
-                " min_n, overdispersion, tests, expected_false_flags, scale FROM analyses"
-                " WHERE id = :analysis"
-            ).columns(created_at=UTCDateTime(), scope_names=JSON(), scale=JSON()),
+                " min_n, overdispersion, tests, expected_false_flags, scale, scope_terms"
+                " FROM analyses WHERE id = :analysis"
+            ).columns(
+                created_at=UTCDateTime(), scope_names=JSON(), scale=JSON(), scope_terms=JSON()
+            ),
             {"analysis": analysis_id},
         ).first()
         if row is None:
@@ -76,6 +79,7 @@ class ReportQueries(SqlStore):
                 expected_false_flags=row.expected_false_flags,
             ),
             scale=row.scale,
+            scope_terms=tuple(row.scope_terms or ()),
         )
 
     def section_tests(
@@ -306,6 +310,23 @@ class ReportQueries(SqlStore):
             {"student_pk": student_pk},
         )
         return [EarlierListRow(*row) for row in rows]
+
+    # --- terms ----------------------------------------------------------------------------------
+
+    def term_counts(self) -> list[TermCountRow]:
+        """Per distinct (term as written, term_order) of the sections, how many sections and
+        grades; sections without a term are one row with term None. One pass over the
+        enrollments' key (grades per section), then a GROUP BY over the sections."""
+        rows = self._execute(
+            "SELECT s.term, s.term_order, COUNT(*), COALESCE(SUM(g.grades), 0) FROM sections s"
+            " LEFT JOIN (SELECT section_id, COUNT(*) AS grades FROM enrollments"
+            " GROUP BY section_id) g ON g.section_id = s.id"
+            " GROUP BY s.term, s.term_order"
+        )
+        return [
+            TermCountRow(term, term_order, int(sections), int(grades))
+            for term, term_order, sections, grades in rows
+        ]
 
 
 def _figures(table: str) -> str:

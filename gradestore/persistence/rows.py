@@ -53,6 +53,8 @@ class NewSection:
     credit_hours: float | None
     term: str | None
     header_name: str | None
+    # The term's place in time (gradestore.terms.term_key); None: no term, or unrecognised.
+    term_order: int | None = None
 
 
 class NewStudent(NamedTuple):
@@ -80,6 +82,21 @@ class Membership(NamedTuple):
     group_id: int
     group_name: str
     section_id: int
+
+
+class StoredTerm(NamedTuple):
+    """A term as written on stored sections, and its place in time (None: unrecognised)."""
+
+    term: str
+    term_order: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class TermFilter:
+    """The sections of some terms: recognised ones by place in time, others as written."""
+
+    orders: tuple[int, ...] = ()
+    labels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +182,8 @@ class AnalysisRow:
     scope_kind: ScopeKind
     scope_names: list[str]
     testing: Testing = Testing()
+    # The terms the scope was narrowed to (`analyze --term`); empty: none.
+    scope_terms: tuple[str, ...] = ()
     # The grade scale the analysis used (GradeScale.as_json); None: made before scales.
     scale: Mapping[str, object] | None = None
 
@@ -308,3 +327,13 @@ class TableRows(NamedTuple):
 
     table: str
     rows: int
+
+
+class TermCountRow(NamedTuple):
+    """A term as written on stored sections (None: sections without a term), its place in
+    time (None: unrecognised), and how many sections and grades it holds."""
+
+    term: str | None
+    term_order: int | None
+    sections: int
+    grades: int

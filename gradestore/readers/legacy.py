@@ -34,6 +34,7 @@ from gradestore.readers.text import (
     parse_credit_hours,
     split_full_name,
 )
+from gradestore.terms import term_in_section_name
 
 GRADE_FILE_KINDS: dict[str, FileKind] = {
     ".csv": FileKind.CSV,
@@ -51,8 +52,6 @@ MAX_FILE_NAME_CHARACTERS = 255
 SHOWN_NAME_CHARACTERS = 40
 # One field: quoted (``""`` escapes a quote) or plain, spaces around it, then a comma or the end.
 _FIELD = re.compile(r'\s*(?:"((?:[^"]++|"")*+)"|([^",]*))\s*(,|$)')
-# A section's term is the letters and two digits after its number: COMSC210.01S25 -> S25.
-_TERM = re.compile(r"\.\d+([A-Za-z]+\d\d)$")
 _LIST_STUDENT_FORMAT = '"ID","Last, First", N'
 
 
@@ -62,9 +61,9 @@ def grade_file_kind(path: Path) -> FileKind | None:
 
 
 def section_term(name: str) -> str | None:
-    """The term a legacy section name ends with (``.01S25`` -> ``S25``), or None."""
-    match = _TERM.search(name)
-    return match.group(1) if match else None
+    """The term a legacy section name ends with (``.01S25`` -> ``S25``, ``.01FA2017`` ->
+    ``FA2017``), as written, or None (see :func:`gradestore.terms.term_in_section_name`)."""
+    return term_in_section_name(name)
 
 
 def read_section_file(

@@ -201,7 +201,7 @@ def test_analyses_lists_newest_first_in_every_format(first_store: str, tmp_path:
     listed = json.loads(ok("--db", first_store, "analyses", "--format", "json"))
     assert [entry["analysis_id"] for entry in listed] == [3, 2, 1]
     newest = listed[0]
-    assert newest["scope"] == {"kind": "groups", "names": ["H", "G"]}
+    assert newest["scope"] == {"kind": "groups", "names": ["H", "G"], "terms": []}
     assert (newest["threshold"], newest["method"], newest["adjust"], newest["min_n"]) == (
         0.05, "z", "bh", 3,
     )  # fmt: skip

@@ -647,7 +647,7 @@ def test_group_scope_with_a_shared_section(base_store: Engine, tmp_path: Path) -
     expected = expected_analysis(rows, {"G1": ["S1", "S2"], "G2": ["S2", "S3", "S4"]})
     assert len(expected["all"]) == 14
     assert_matches(result, expected)
-    assert result["scope"] == {"kind": "groups", "names": ["G1", "G2"]}
+    assert result["scope"] == {"kind": "groups", "names": ["G1", "G2"], "terms": []}
 
 
 def test_group_scope(base_store: Engine) -> None:
@@ -717,7 +717,7 @@ def test_run_scope(engine: Engine, tmp_path: Path) -> None:
     # Ames is on both lists within the run, with nothing outside -> false.
     assert good["0000401"]["appeared_before"] is False
     assert entries_of(listed(result, "work_list")["0000401"]) == {("L2", "D-")}
-    assert scope_json(result) == {"kind": "run", "names": ["R1"]}
+    assert scope_json(result) == {"kind": "run", "names": ["R1"], "terms": []}
 
 
 def scope_json(result: dict[str, Any]) -> Any:

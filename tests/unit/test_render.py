@@ -134,7 +134,7 @@ def test_streamed_analysis_json_equals_as_json() -> None:
     out = io.StringIO()
     render.write_analysis_json(result, out)
     assert json.loads(out.getvalue()) == json.loads(render.to_json(result.as_json()))
-    assert json.loads(out.getvalue())["scope"] == {"kind": "groups", "names": ["G"]}
+    assert json.loads(out.getvalue())["scope"] == {"kind": "groups", "names": ["G"], "terms": []}
 
 
 def test_zscore_csv_escapes_names_a_spreadsheet_would_run() -> None:
