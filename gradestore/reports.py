@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from gradestore.errors import NOTHING_STORED, NotFoundError, unknown
-from gradestore.grades import GradeScale
+from gradestore.grades import DEFAULT_SCALE, GradeScale
 from gradestore.jsontypes import JsonObject
 from gradestore.kinds import ListKind, TestKind
 from gradestore.persistence.db import UnitOfWorkFactory
@@ -293,6 +293,9 @@ class GroupReport:
     group: GroupTest
     section_tests: list[SectionTest]
     testing: Testing = field(default_factory=Testing)
+    # The analysis' threshold and scale (for the HTML report's limits and bars).
+    threshold: float | None = None
+    scale: GradeScale = field(default_factory=lambda: DEFAULT_SCALE)
 
     def as_json(self) -> JsonObject:
         return {
@@ -313,9 +316,11 @@ def group_report(
         analysis_id = resolve_analysis_id(queries, analysis_id)
         group_test = _check_group(queries, analysis_id, group)
         tests, _ = load_tests(queries, analysis_id, group=group)
-        testing = _testing(queries, analysis_id)
+        analysis = queries.analysis(analysis_id)
+        assert analysis is not None
+        scale = analysis_scale(queries, analysis_id)
     tests.sort(key=lowest_z_first)
-    return GroupReport(analysis_id, group_test, tests, testing)
+    return GroupReport(analysis_id, group_test, tests, analysis.testing, analysis.threshold, scale)
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,6 +37,7 @@ class ReportFormat(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
+    html = "html"
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class ReportRequest:
     output_format: ReportFormat
     output: Path | None
     hide: Suppression | None
+    include_students: bool = False
 
     @property
     def whole(self) -> bool:
@@ -85,6 +87,11 @@ SUPPRESS_BELOW = typer.Option(
     help="For sharing: counts below K shown as <K, sections with fewer than K counted grades "
     "without mean and test, no student named.",
 )
+INCLUDE_STUDENTS = typer.Option(
+    False,
+    "--include-students",
+    help="With --format html: name the listed students (the default page names none).",
+)
 
 
 @handle_errors
@@ -98,17 +105,20 @@ def report(
     output_format: ReportFormat = FORMAT,
     output: Path | None = OUTPUT,
     suppress_below: int | None = SUPPRESS_BELOW,
+    include_students: bool = INCLUDE_STUDENTS,
 ) -> None:
     """Report a stored analysis (the latest by default); with no option, the whole of it."""
     from gradestore.suppression import check_suppress_below
 
     request = ReportRequest(
         section, group, student, list_name, analysis_id, output_format, output,
-        check_suppress_below(suppress_below),
+        check_suppress_below(suppress_below), include_students,
     )  # fmt: skip
     _check_request(request)
     units = state(ctx).units(read_only=True)
-    if request.list_name is not None:
+    if request.output_format is ReportFormat.html:
+        _html_report(units, request, state(ctx).database_url())
+    elif request.list_name is not None:
         _list_report(units, request, request.list_name)
     elif request.whole:
         _whole_report(units, request)
@@ -142,6 +152,21 @@ def _check_request(request: ReportRequest) -> None:
         raise UsageError(
             f"--suppress-below leaves out student names and ids: {chosen[0]} has nothing "
             "else to show (report the whole analysis, a --section or a --group)"
+        )
+    _check_html_request(request, chosen)
+
+
+def _check_html_request(request: ReportRequest, chosen: list[str]) -> None:
+    from gradestore.errors import UsageError
+
+    html = request.output_format is ReportFormat.html
+    if request.include_students and not html:
+        raise UsageError("--include-students is for --format html (the other formats name them)")
+    if request.include_students and request.hide is not None:
+        raise UsageError("--include-students names students, which --suppress-below leaves out")
+    if html and (request.student is not None or request.list_name is not None):
+        raise UsageError(
+            f"--format html reports the whole analysis, a --section or a --group, not {chosen[0]}"
         )
 
 
@@ -207,6 +232,27 @@ def _one_report(units: Database, request: ReportRequest) -> None:
             _text_writer(lambda result: render.to_json(_json_of(result, hide))),
         ),
     )
+
+
+def _html_report(units: Database, request: ReportRequest, database_url: str) -> None:
+    """The self-contained HTML page (its imports, jinja2 and matplotlib, only here)."""
+    from gradestore import html_report, reports
+    from gradestore.config import mask_secrets
+
+    options = html_report.HtmlOptions(
+        mask_secrets(database_url), request.hide, request.include_students
+    )
+    if request.section is not None:
+        report = reports.section_report(units, request.section, request.analysis_id)
+        page = html_report.section_page(report, options)
+    elif request.group is not None:
+        group = reports.group_report(units, request.group, request.analysis_id)
+        page = html_report.group_page(group, options)
+    else:
+        with reports.open_analysis(units, request.analysis_id) as analysis:
+            page = html_report.analysis_page(analysis, options)
+    with output_stream(request.output) as out:
+        html_report.write_page(page, out, options)
 
 
 def _json_of(result: Any, hide: Suppression | None) -> JsonObject:
