@@ -180,6 +180,18 @@ def _flags(test: SectionTest | GroupTest, hide: Suppression | None) -> bool:
     return (test.significant or bool(test.significant_adjusted)) and not _hidden(test.count, hide)
 
 
+FOLDED_FIELDS = ("section_count", "count", "mean_gpa", "z_score", "p_value",
+                 "significant_adjusted", "significant")  # fmt: skip
+
+
+def _folded_row(test: GroupTest, hide: Suppression | None) -> Row:
+    """A group of the folded table: fewer figures, rounded only (the page stays small)."""
+    row = group_row(test, hide)
+    row.cells = [cell for cell in row.cells if cell.field in (*FOLDED_FIELDS, "reason")]
+    row.exact = False
+    return row
+
+
 def section_row(test: SectionTest, hide: Suppression | None) -> Row:
     return Row(
         "section",
@@ -309,9 +321,7 @@ def analysis_page(result: AnalysisResult, options: HtmlOptions) -> Page:
     ]
     rest = ordered[OPEN_GROUPS:]
     # Folded: one row per group, its sections only by name (each group's own page has them).
-    folded = [group_row(group, hide) for group in rest]
-    for row in folded:
-        row.exact = False
+    folded = [_folded_row(group, hide) for group in rest]
     ungrouped = by_group.get(None, [])
     return Page(
         title=f"gradestore: analysis {result.analysis_id}",
