@@ -59,6 +59,7 @@ NUMERIC_COLUMNS = frozenset(
         "points",
         "N",
         "entries",
+        "risk",
     }
 )
 
@@ -608,16 +609,24 @@ def entries_text(student: ListedStudent) -> str:
     return ", ".join(f"{entry.section} ({entry.grade})" for entry in student.entries)
 
 
-def list_table(students: Iterable[ListedStudent], title: str, plain: bool) -> Table:
-    """The first MAX_LIST_ROWS students of a list."""
+def list_table(
+    students: Iterable[ListedStudent], title: str, plain: bool, *, work: bool = False
+) -> Table:
+    """The first MAX_LIST_ROWS students of a list; the work list has the risk column (terms
+    on the work list, this one included: docs/history.md)."""
+    risk = ("risk",) if work else ()
     table = new_table(
         "student id",
         "last name",
         "first name",
         "entries",
         "appeared before",
+        "first term",
+        *risk,
         title=title,
         plain=plain,
+        # A term may be 32 characters: it folds before any column is lost at 80 columns.
+        wrap=WRAPPING_COLUMNS | {"first term"},
     )
     for student in itertools.islice(students, MAX_LIST_ROWS):
         table.add_row(
@@ -626,6 +635,8 @@ def list_table(students: Iterable[ListedStudent], title: str, plain: bool) -> Ta
             student.first_name,
             entries_text(student),
             "yes" if student.appeared_before else "no",
+            fmt(student.first_term_listed),
+            *((fmt(student.terms_on_work_list),) if work else ()),
         )
     return table
 
@@ -636,10 +647,12 @@ def _list_parts(
     title: str,
     plain: bool,
     hide: Suppression | None = None,
+    *,
+    work: bool = False,
 ) -> list[Any]:
     if hide is not None:
         return [f"{title}: {count_text(size, hide)} students (not listed: names are withheld)"]
-    parts: list[Any] = [list_table(students, f"{title}: {size} students", plain)]
+    parts: list[Any] = [list_table(students, f"{title}: {size} students", plain, work=work)]
     if size > MAX_LIST_ROWS:
         parts.append(f"... {size - MAX_LIST_ROWS} more students: use --format csv or json")
     return parts
@@ -672,7 +685,8 @@ def full_report_renderables(
         ("good", result.good_list, result.good_list_size),
         ("work", result.work_list, result.work_list_size),
     ):
-        parts += _list_parts(students or [], size, list_title(which, result.scale), plain, hide)
+        title = list_title(which, result.scale)
+        parts += _list_parts(students or [], size, title, plain, hide, work=which == "work")
     return parts
 
 
@@ -732,7 +746,9 @@ def section_report_renderables(
         _section_against_groups(report, plain, hide),
     ]
     parts += _list_parts(report.good_list, len(report.good_list), "Good list", plain, hide)
-    parts += _list_parts(report.work_list, len(report.work_list), "Work list", plain, hide)
+    parts += _list_parts(
+        report.work_list, len(report.work_list), "Work list", plain, hide, work=True
+    )
     return parts
 
 
@@ -892,8 +908,11 @@ def student_report_csv(report: StudentReport) -> str:
 
 def list_report_renderables(report: ListReport, plain: bool) -> list[Any]:
     title = list_title(report.list, report.scale)
+    work = report.list == "work"
+    if work:
+        title += ", repeat students first"
     return _list_parts(
-        report.students, report.size, f"{title}, analysis {report.analysis_id}", plain
+        report.students, report.size, f"{title}, analysis {report.analysis_id}", plain, work=work
     )
 
 
@@ -907,6 +926,10 @@ def write_list_csv(report: ListReport, out: TextIO) -> None:
         "section",
         "grade",
         "appeared_before",
+        "earlier_terms_on_work_list",
+        "earlier_terms_on_good_list",
+        "first_term_listed",
+        *(("terms_on_work_list",) if report.list == "work" else ()),
     )
     write_csv(
         out,
@@ -921,6 +944,10 @@ def write_list_csv(report: ListReport, out: TextIO) -> None:
                 entry.section,
                 entry.grade,
                 s.appeared_before,
+                s.earlier_terms_on_work_list,
+                s.earlier_terms_on_good_list,
+                s.first_term_listed,
+                *((s.terms_on_work_list,) if report.list == "work" else ()),
             )
             for s in report.students
             for entry in s.entries
@@ -929,10 +956,23 @@ def write_list_csv(report: ListReport, out: TextIO) -> None:
 
 
 def write_list_json(report: ListReport, out: TextIO) -> None:
+    """The list's students; on the work list each also has ``terms_on_work_list`` (the risk:
+    terms on the work list, this one included)."""
+    work = report.list == "work"
     write_json_document(
         out,
         {"analysis_id": report.analysis_id, "list": report.list},
-        [("students", (student.as_json() for student in report.students))],
+        [
+            (
+                "students",
+                (
+                    {**student.as_json(), "terms_on_work_list": student.terms_on_work_list}
+                    if work
+                    else student.as_json()
+                    for student in report.students
+                ),
+            )
+        ],
     )
 
 

@@ -435,6 +435,6 @@ def open_list(
             analysis_id,
             kind,
             size,
-            iter_list(queries, analysis_id, kind),
+            iter_list(queries, analysis_id, kind, repeat_first=kind is ListKind.WORK),
             analysis_scale(queries, analysis_id),
         )

@@ -169,6 +169,18 @@ class ListedStudent:
     last_name: str
     entries: list[ListEntry] = field(default_factory=list)
     appeared_before: bool = False
+    # History by term (docs/history.md): distinct terms earlier than the latest term of these
+    # entries in which the student had a grade of each list, and the first term in which they
+    # had a grade of this list. None in analyses stored before history by term.
+    earlier_terms_on_work_list: int | None = None
+    earlier_terms_on_good_list: int | None = None
+    first_term_listed: str | None = None
+
+    @property
+    def terms_on_work_list(self) -> int | None:
+        """On the work list: the terms the student was on it, this one included (the risk)."""
+        work = self.earlier_terms_on_work_list
+        return None if work is None else work + 1
 
     def as_json(self) -> JsonObject:
         return {
@@ -177,6 +189,9 @@ class ListedStudent:
             "last_name": self.last_name,
             "entries": [{"section": entry.section, "grade": entry.grade} for entry in self.entries],
             "appeared_before": self.appeared_before,
+            "earlier_terms_on_work_list": self.earlier_terms_on_work_list,
+            "earlier_terms_on_good_list": self.earlier_terms_on_good_list,
+            "first_term_listed": self.first_term_listed,
         }
 
 
@@ -330,16 +345,24 @@ def iter_list(
     kind: ListKind,
     *,
     section: str | None = None,
+    repeat_first: bool = False,
 ) -> Iterator[ListedStudent]:
     """A stored list, one student at a time with their (section, grade) entries, streamed from
-    the database (a million-grade store has lists of hundreds of thousands of students)."""
+    the database (a million-grade store has lists of hundreds of thousands of students);
+    ``repeat_first``: students on the work list in most earlier terms first."""
     student: ListedStudent | None = None
-    for row in queries.list_rows(analysis_id, kind, section=section):
+    rows = queries.list_rows(analysis_id, kind, section=section, repeat_first=repeat_first)
+    for row in rows:
         if student is None or row.student_id != student.student_id:
             if student is not None:
                 yield student
             student = ListedStudent(
-                student_id=row.student_id, first_name=row.first_name, last_name=row.last_name
+                student_id=row.student_id,
+                first_name=row.first_name,
+                last_name=row.last_name,
+                earlier_terms_on_work_list=row.earlier_terms_on_work_list,
+                earlier_terms_on_good_list=row.earlier_terms_on_good_list,
+                first_term_listed=row.first_term_listed,
             )
         student.entries.append(ListEntry(section=row.section, grade=row.grade))
         student.appeared_before = student.appeared_before or row.appeared_before

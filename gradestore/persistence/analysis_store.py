@@ -225,9 +225,12 @@ class AnalysisStore(SqlStore):
     def add_list_performances(
         self, analysis_id: int, good_grades: Sequence[str], work_grades: Sequence[str]
     ) -> None:
-        """Every qualifying grade of the analysis' sections becomes a performance row, and
-        ``appeared_before`` is set for students with a qualifying grade outside those sections
-        or an earlier list appearance (.lst) in another section."""
+        """Every qualifying grade of the analysis' sections becomes a performance row, with
+        the student's history on that list (docs/history.md): ``appeared_before`` (a
+        qualifying grade outside those sections, an earlier list appearance (.lst) in another
+        section, or a qualifying grade in a term earlier than the latest term of their entries
+        on this list), the distinct earlier terms with a work-list and a good-list grade, and
+        the first term with a grade of this list."""
         with self.indexes_built_after("performances", self._scope_grades(analysis_id)):
             self._insert_performances(analysis_id, good_grades, work_grades)
 
@@ -242,34 +245,30 @@ class AnalysisStore(SqlStore):
     def _insert_performances(
         self, analysis_id: int, good_grades: Sequence[str], work_grades: Sequence[str]
     ) -> None:
-        qualifying = [*good_grades, *work_grades]
-        listed_before = (
-            "SELECT e.student_id FROM enrollments e WHERE e.grade IN :qualifying"
-            " AND NOT EXISTS (SELECT 1 FROM analysis_sections a"
-            " WHERE a.analysis_id = :analysis AND a.section_id = e.section_id)"
-            " UNION SELECT la.student_id FROM list_appearances la"
-            " WHERE NOT EXISTS (SELECT 1 FROM analysis_sections a"
-            " JOIN sections s ON s.id = a.section_id"
-            " WHERE a.analysis_id = :analysis AND s.name = la.section_name)"
-        )
         self.connection.execute(
             text(
-                "INSERT INTO performances"
-                " (section_id, student_id, grade, category, analysis_id, appeared_before)"
-                " SELECT e.section_id, e.student_id, e.grade,"
-                " CASE WHEN e.grade IN :good THEN :good_list ELSE :work_list END, :analysis,"
-                f" CASE WHEN e.student_id IN ({listed_before}) THEN :yes ELSE :no END"
-                " FROM enrollments e JOIN analysis_sections a ON a.section_id = e.section_id"
-                " AND a.analysis_id = :analysis WHERE e.grade IN :qualifying"
+                f"{_LIST_HISTORY} INSERT INTO performances"
+                " (section_id, student_id, grade, category, analysis_id, appeared_before,"
+                " earlier_terms_on_work_list, earlier_terms_on_good_list, first_term_listed)"
+                " SELECT en.section_id, en.student_id, en.grade, en.category, :analysis,"
+                f" CASE WHEN en.student_id IN ({_LISTED_ELSEWHERE})"
+                " OR h.first_any < h.latest THEN :yes ELSE :no END,"
+                " COALESCE(h.work_terms, 0), COALESCE(h.good_terms, 0), lb.term"
+                " FROM entries en LEFT JOIN history h"
+                " ON h.student_id = en.student_id AND h.category = en.category"
+                " LEFT JOIN term_labels lb ON lb.term_order = h.first_listed"
                 # In the enrollments' key order SQLite appends to the unique index (the
                 # student index is built after a large load); PostgreSQL would only sort.
-                + ("" if self.is_postgres else " ORDER BY e.section_id, e.student_id")
+                + ("" if self.is_postgres else " ORDER BY en.section_id, en.student_id")
             ).bindparams(
-                bindparam("good", expanding=True), bindparam("qualifying", expanding=True)
+                bindparam("good", expanding=True),
+                bindparam("work", expanding=True),
+                bindparam("qualifying", expanding=True),
             ),
             {
                 "good": list(good_grades),
-                "qualifying": qualifying,
+                "work": list(work_grades),
+                "qualifying": [*good_grades, *work_grades],
                 "analysis": analysis_id,
                 "good_list": ListKind.GOOD.stored,
                 "work_list": ListKind.WORK.stored,
@@ -277,3 +276,56 @@ class AnalysisStore(SqlStore):
                 "no": False,
             },
         )
+
+
+# The design.md rule: students with a qualifying grade outside the analysis' sections, or an
+# earlier list appearance (.lst) in a section outside them.
+_LISTED_ELSEWHERE = (
+    "SELECT o.student_id FROM enrollments o WHERE o.grade IN :qualifying"
+    " AND NOT EXISTS (SELECT 1 FROM analysis_sections a"
+    " WHERE a.analysis_id = :analysis AND a.section_id = o.section_id)"
+    " UNION SELECT la.student_id FROM list_appearances la"
+    " WHERE NOT EXISTS (SELECT 1 FROM analysis_sections a"
+    " JOIN sections s ON s.id = a.section_id"
+    " WHERE a.analysis_id = :analysis AND s.name = la.section_name)"
+)
+
+# History by term, set-based (docs/history.md). entries: the analysis' qualifying grades and
+# their list; latest: per student and list, the latest recognised term of those entries;
+# student_terms: per student and recognised term, whether they had a grade of each list (every
+# qualifying grade read once, in the enrollments' key order from the sections, up to the
+# latest term of the analysis); history: per student and list, over their terms up to the
+# latest: the earlier terms with a grade of each list, the first term with a grade of this
+# list, and their first term with any qualifying grade (before the latest: appeared before);
+# term_labels: one label per term (spellings of one term share it: the first as written).
+_LIST_HISTORY = (
+    "WITH entries AS (SELECT e.section_id, e.student_id, e.grade,"
+    " CASE WHEN e.grade IN :good THEN :good_list ELSE :work_list END AS category"
+    " FROM enrollments e JOIN analysis_sections a ON a.section_id = e.section_id"
+    " AND a.analysis_id = :analysis WHERE e.grade IN :qualifying),"
+    " latest AS (SELECT en.student_id, en.category, MAX(s.term_order) AS term_order"
+    " FROM entries en JOIN sections s ON s.id = en.section_id"
+    " GROUP BY en.student_id, en.category),"
+    # CROSS JOIN: SQLite then reads sections first and each one's grades by the key (the
+    # student index would cost a look-up of every grade); PostgreSQL plans it as any join.
+    " student_terms AS (SELECT g.student_id, s.term_order,"
+    " MAX(CASE WHEN g.grade IN :work THEN 1 ELSE 0 END) AS work,"
+    " MAX(CASE WHEN g.grade IN :good THEN 1 ELSE 0 END) AS good"
+    " FROM sections s CROSS JOIN enrollments g"
+    " WHERE g.section_id = s.id AND g.grade IN :qualifying"
+    " AND s.term_order <= (SELECT MAX(term_order) FROM latest)"
+    " GROUP BY g.student_id, s.term_order),"
+    " history AS (SELECT l.student_id, l.category, l.term_order AS latest,"
+    " SUM(CASE WHEN t.work = 1 AND t.term_order < l.term_order THEN 1 ELSE 0 END)"
+    " AS work_terms,"
+    " SUM(CASE WHEN t.good = 1 AND t.term_order < l.term_order THEN 1 ELSE 0 END)"
+    " AS good_terms,"
+    " MIN(CASE WHEN (l.category = :good_list AND t.good = 1)"
+    " OR (l.category = :work_list AND t.work = 1) THEN t.term_order END) AS first_listed,"
+    " MIN(t.term_order) AS first_any"
+    " FROM latest l JOIN student_terms t ON t.student_id = l.student_id"
+    " AND t.term_order <= l.term_order"
+    " GROUP BY l.student_id, l.category, l.term_order),"
+    " term_labels AS (SELECT term_order, MIN(term) AS term FROM sections"
+    " WHERE term_order IS NOT NULL GROUP BY term_order)"
+)

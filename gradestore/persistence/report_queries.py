@@ -237,24 +237,37 @@ class ReportQueries(SqlStore):
         )
 
     def list_rows(
-        self, analysis_id: int, kind: ListKind, *, section: str | None = None
+        self,
+        analysis_id: int,
+        kind: ListKind,
+        *,
+        section: str | None = None,
+        repeat_first: bool = False,
     ) -> Iterator[ListRow]:
         """A list's rows (of one section, if given), ordered by student name then section;
-        streamed (a server-side cursor on PostgreSQL): lists can hold 100,000s of rows."""
+        ``repeat_first``: students on the work list in most earlier terms first (a student's
+        rows all carry the same count, so they stay together). Streamed (a server-side cursor
+        on PostgreSQL): lists can hold 100,000s of rows."""
         section_filter = " AND sec.name = :section" if section is not None else ""
+        order = LIST_ORDER
+        if repeat_first:
+            order = f"COALESCE(p.earlier_terms_on_work_list, 0) DESC, {order}"
         rows = self.connection.execute(
             text(
-                "SELECT st.student_id, st.fname, st.lname, sec.name, p.grade, p.appeared_before"
+                "SELECT st.student_id, st.fname, st.lname, sec.name, p.grade, p.appeared_before,"
+                " p.earlier_terms_on_work_list, p.earlier_terms_on_good_list, p.first_term_listed"
                 " FROM performances p JOIN students st ON st.id = p.student_id"
                 " JOIN sections sec ON sec.id = p.section_id"
                 f" WHERE p.analysis_id = :analysis AND p.category = :category{section_filter}"
-                f" ORDER BY {LIST_ORDER}"
+                f" ORDER BY {order}"
             ),
             {"analysis": analysis_id, "category": kind.stored, "section": section},
             execution_options={"yield_per": 5000},
         )
-        for student_id, first, last, name, grade, appeared_before in rows:
-            yield ListRow(student_id, first, last, name, grade, bool(appeared_before))
+        for student_id, first, last, name, grade, appeared_before, work, good, first_term in rows:
+            yield ListRow(
+                student_id, first, last, name, grade, bool(appeared_before), work, good, first_term
+            )
 
     # --- sections and students ----------------------------------------------------------------
 

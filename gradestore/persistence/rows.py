@@ -258,6 +258,10 @@ class ListRow(NamedTuple):
     section: str
     grade: str
     appeared_before: bool
+    # The student's history by term (docs/history.md); None in analyses stored before it.
+    earlier_terms_on_work_list: int | None = None
+    earlier_terms_on_good_list: int | None = None
+    first_term_listed: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

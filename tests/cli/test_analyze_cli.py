@@ -67,7 +67,17 @@ GROUP_KEYS = {
     "significant",
     *TEST_FIGURE_KEYS,
 }
-STUDENT_KEYS = {"student_id", "first_name", "last_name", "entries", "appeared_before"}
+STUDENT_KEYS = {
+    "student_id",
+    "first_name",
+    "last_name",
+    "entries",
+    "appeared_before",
+    # history by term (issue 14)
+    "earlier_terms_on_work_list",
+    "earlier_terms_on_good_list",
+    "first_term_listed",
+}
 
 
 def ok(*args: str) -> str:
@@ -150,6 +160,10 @@ def independent_sample_figures(threshold: float = 0.05) -> dict[str, Any]:
     good: dict[str, set[tuple[str, str]]] = defaultdict(set)
     work: dict[str, set[tuple[str, str]]] = defaultdict(set)
     names: dict[str, tuple[str, str]] = {}
+    # The sample's two terms, S25 before F25: a student with a qualifying grade in S25 and an
+    # entry of a list in F25 appeared before on that list (history by term, docs/history.md).
+    spring_qualifying: set[str] = set()
+    fall_on: dict[str, set[str]] = {"good": set(), "work": set()}
     for row in rows:
         grade = row["grade"].strip().upper()
         names[row["student_id"]] = (row["first_name"], row["last_name"])
@@ -157,7 +171,20 @@ def independent_sample_figures(threshold: float = 0.05) -> dict[str, Any]:
             good[row["student_id"]].add((row["section"], grade))
         if grade in WORK:
             work[row["student_id"]].add((row["section"], grade))
-    return {"sections": sections, "groups": groups, "good": good, "work": work, "names": names}
+        if grade in GOOD or grade in WORK:
+            if row["term"] == "S25":
+                spring_qualifying.add(row["student_id"])
+            else:
+                fall_on["good" if grade in GOOD else "work"].add(row["student_id"])
+    before = {which: students & spring_qualifying for which, students in fall_on.items()}
+    return {
+        "sections": sections,
+        "groups": groups,
+        "good": good,
+        "work": work,
+        "names": names,
+        "appeared_before": before,
+    }
 
 
 # --- JSON shape -----------------------------------------------------------------------------------
@@ -228,10 +255,14 @@ def test_analyze_json_numbers_on_the_sample_data(sample_db: str) -> None:
             s["student_id"]: {(e["section"], e["grade"]) for e in s["entries"]} for s in result[key]
         }
         assert got == want
+        before = expected["appeared_before"][key.removesuffix("_list")]
         for student in result[key]:
             first, last = expected["names"][student["student_id"]]
             assert (student["first_name"], student["last_name"]) == (first, last)
-            assert student["appeared_before"] is False
+            # Nothing is outside the analysis and there is no .lst: only an earlier term counts.
+            assert student["appeared_before"] is (student["student_id"] in before)
+        assert sum(s["appeared_before"] for s in result[key]) == len(before)
+    assert expected["appeared_before"]["good"]  # the sample has such students
     # Leading zeros are kept in listed ids.
     assert any(s["student_id"].startswith("0") for s in result["good_list"])
 

@@ -353,10 +353,13 @@ ANALYSIS_FIGURES = ("adjust", "overdispersion", "tests", "expected_false_flags")
 
 
 def without_test_figures(report: str, *, nulled: bool = False) -> dict[str, Any]:
-    """The report's JSON without what migration 0005 added (checked null when ``nulled``)."""
+    """The report's JSON without what migrations 0005 and 0008 added (checked null when
+    ``nulled``): the test figures, and the listed students' history by term."""
     data = json.loads(report)
-    for entry in [data, *data["sections"], *data["groups"]]:
-        for key in (*TEST_FIGURES, *ANALYSIS_FIGURES):
+    history = ("earlier_terms_on_work_list", "earlier_terms_on_good_list", "first_term_listed")
+    students = [*data["good_list"], *data["work_list"]]
+    for entry in [data, *data["sections"], *data["groups"], *students]:
+        for key in (*TEST_FIGURES, *ANALYSIS_FIGURES, *history):
             if key in entry:
                 value = entry.pop(key)
                 assert not nulled or value is None, (key, value)
