@@ -1,3 +1,3 @@
-from gradestore.cli import main
+from gradestore.entry import main
 
 main()

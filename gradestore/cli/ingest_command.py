@@ -17,7 +17,6 @@ from gradestore.cli.common import (
     stderr_console,
     stdout_console,
 )
-from gradestore.render import visible
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -27,6 +26,14 @@ if TYPE_CHECKING:
     from gradestore.readers import Problem
 
 MAX_PROBLEMS_SHOWN = 20
+
+
+def visible(text: str) -> str:
+    """render.visible, imported when used: render imports the results model, which
+    `gradestore --help` does not need."""
+    from gradestore.render import visible as render_visible
+
+    return render_visible(text)
 
 
 def register(app: typer.Typer) -> None:
