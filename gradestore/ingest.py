@@ -31,6 +31,12 @@ from gradestore.readers import (
     read_run_file,
     read_section_file,
 )
+from gradestore.readers.plain_csv import (
+    NotPlainCsv,
+    PlainBlock,
+    is_plain_candidate,
+    read_plain_csv,
+)
 from gradestore.readers.records import GradeRecord, ListEntry, Problem, Reference
 from gradestore.scales import current_scale
 from gradestore.terms import is_recognised, term_in_section_name, term_key
@@ -554,6 +560,8 @@ class _Stager:
         elif kind is FileKind.LST:
             entries, problems = read_list_file(path, display, scale=self.scale)
             rows = iter([*problems, *entries])
+        elif self._stage_plain(path, display, source_id):
+            return
         else:
             rows = read_grade_csv(
                 path, display, max_errors=self.options.max_errors_per_file, scale=self.scale
@@ -561,76 +569,94 @@ class _Stager:
         staged = self._stage_records(rows, source_id, display)
         self.repository.set_source_row_count(source_id, staged)
 
+    def _stage_plain(self, path: Path, display: str, source_id: int) -> bool:
+        """The fast path (readers.plain_csv) for a plain CSV file read first in its unit.
+
+        False when the file needs the careful reader: what was staged of it is undone first,
+        so that the careful reader's rows, messages and counts are all there is.
+        """
+        if self.sections or self.students or not is_plain_candidate(path):
+            return False
+        result = self.result
+        mark = (len(result.warnings), result.warnings_not_kept, self._seq)
+        staged = 0
+        try:
+            for item in read_plain_csv(path, display, MAX_LENGTHS, scale=self.scale):
+                if isinstance(item, Problem):
+                    result.warn(item)
+                else:
+                    staged += self._stage_block(item, source_id, display)
+        except NotPlainCsv:
+            self.repository.unstage_file(source_id)
+            self.sections.clear()
+            self.students.clear()
+            del result.warnings[mark[0] :]
+            result.warnings_not_kept, self._seq = mark[1], mark[2]
+            return False
+        self.repository.set_source_row_count(source_id, staged)
+        return True
+
+    def _stage_block(self, block: PlainBlock, source_id: int, display: str) -> int:
+        """One block of the fast path: the students and sections it adds, then its rows.
+        Raises NotPlainCsv where the careful reader would warn (a student's other name, a
+        section's other term)."""
+        students = self.students
+        for student_id, last, first, line in block.students:
+            known = students.get(student_id)
+            if known is None:
+                students[student_id] = (last, first, source_id, line)
+            elif known[0] != last or known[1] != first:
+                raise NotPlainCsv("a student with two names")
+        for summary in block.section_summaries:
+            seen = self.sections.get(summary.name)
+            if seen is None:
+                seen = self.sections[summary.name] = _SeenSection(source_id, summary.line)
+            seen.rows += summary.rows
+            if seen.credit_hours is None:
+                seen.credit_hours = summary.credit_hours
+            if seen.term is None and summary.term is not None:
+                if not is_recognised(summary.term):
+                    raise NotPlainCsv("an unrecognised term")  # the careful reader warns
+                seen.term = summary.term
+            elif summary.term is not None and summary.term != seen.term:
+                raise NotPlainCsv("a section with two terms")
+        for section, group in block.memberships:
+            self.sections[section].groups.add(group)
+        count = len(block.lines)
+        self.repository.stage_grade_columns(
+            self._seq + 1, source_id, block.lines, block.sections, block.student_ids, block.grades
+        )
+        self._seq += count
+        if self.progress is not None:
+            self.progress(display, count, "reading")
+        return count
+
     def _stage_records(
         self, records: Iterator[GradeRecord | ListEntry | Problem], source_id: int, display: str
     ) -> int:
-        """Stage a file's records in chunks; return how many were staged.
-
-        Lengths are checked where a student, section or group is first seen: later rows repeat
-        the same values (a name that differs is only warned about, never stored).
-        """
+        """Stage a file's records in chunks; return how many were staged."""
         batch: list[StagedRow] = []
         staged = 0
-        sections, students, errors = self.sections, self.students, self.result.errors
         for record in records:
             if isinstance(record, Problem):
                 if record.is_warning:
                     self.result.warn(record)
                 else:
-                    errors.append(record)
+                    self.result.errors.append(record)
                 continue
-            line, student_id = record.line, record.student_id
-            known = students.get(student_id)
-            if known is None:
-                too_long = _too_long(
-                    display,
-                    line,
-                    student_id=student_id,
-                    last_name=record.last_name,
-                    first_name=record.first_name,
-                )
-                if too_long is not None:
-                    errors.append(too_long)
-                    continue
-                students[student_id] = (record.last_name, record.first_name, source_id, line)
-            elif known[0] != record.last_name or known[1] != record.first_name:
-                self._warn_other_name(record, display)
-            if isinstance(record, ListEntry):
-                too_long = _too_long(display, line, section=record.section)
-                if too_long is not None:
-                    errors.append(too_long)
-                    continue
-                kind = RowKind.LIST
-            else:
-                kind = RowKind.GRADE
-                seen = sections.get(record.section)
-                if seen is None:
-                    too_long = _too_long(display, line, section=record.section)
-                    if too_long is not None:
-                        errors.append(too_long)
-                        continue
-                    seen = sections[record.section] = _SeenSection(source_id, line)
-                seen.rows += 1
-                if seen.credit_hours is None:
-                    seen.credit_hours = record.credit_hours
-                if seen.term is None and record.term is not None:
-                    too_long = _too_long(display, line, term=record.term)
-                    if too_long is not None:
-                        errors.append(too_long)
-                        continue
-                    seen.term = record.term
-                    self._check_term(record.term, source_id, display, line)
-                group = record.group
-                if group and group not in seen.groups:
-                    too_long = _too_long(display, line, group=group)
-                    if too_long is not None:
-                        errors.append(too_long)
-                        continue
-                    seen.groups.add(group)
+            kind = self._check_record(record, source_id, display)
+            if kind is None:
+                continue
             self._seq += 1
             batch.append(
                 StagedRow(
-                    self._seq, source_id, line, kind, record.section, student_id, record.grade
+                    self._seq,
+                    source_id,
+                    record.line,
+                    kind,
+                    record.section,
+                    record.student_id,
+                    record.grade,
                 )
             )
             if len(batch) >= STAGING_CHUNK_ROWS:
@@ -644,6 +670,76 @@ class _Stager:
             return
         self._term_warned.add(source_id)
         self.result.warn(Problem(display, line, unrecognised_term_message(term), is_warning=True))
+
+    def _check_record(
+        self, record: GradeRecord | ListEntry, source_id: int, display: str
+    ) -> RowKind | None:
+        """Note the record's student (and section); its row kind, or None for a bad row.
+
+        Lengths are checked where a student, section or group is first seen: later rows repeat
+        the same values (a name that differs is only warned about, never stored).
+        """
+        problem = self._check_student(record, source_id, display)
+        if problem is None and isinstance(record, ListEntry):
+            problem = _too_long(display, record.line, section=record.section)
+            kind = RowKind.LIST
+        elif problem is None:
+            assert isinstance(record, GradeRecord)
+            problem = self._check_section(record, source_id, display)
+            kind = RowKind.GRADE
+        if problem is not None:
+            self.result.errors.append(problem)
+            return None
+        return kind
+
+    def _check_student(
+        self, record: GradeRecord | ListEntry, source_id: int, display: str
+    ) -> Problem | None:
+        known = self.students.get(record.student_id)
+        if known is None:
+            too_long = _too_long(
+                display,
+                record.line,
+                student_id=record.student_id,
+                last_name=record.last_name,
+                first_name=record.first_name,
+            )
+            if too_long is None:
+                self.students[record.student_id] = (
+                    record.last_name,
+                    record.first_name,
+                    source_id,
+                    record.line,
+                )
+            return too_long
+        if known[0] != record.last_name or known[1] != record.first_name:
+            self._warn_other_name(record, display)
+        return None
+
+    def _check_section(self, record: GradeRecord, source_id: int, display: str) -> Problem | None:
+        line = record.line
+        seen = self.sections.get(record.section)
+        if seen is None:
+            too_long = _too_long(display, line, section=record.section)
+            if too_long is not None:
+                return too_long
+            seen = self.sections[record.section] = _SeenSection(source_id, line)
+        seen.rows += 1
+        if seen.credit_hours is None:
+            seen.credit_hours = record.credit_hours
+        if seen.term is None and record.term is not None:
+            too_long = _too_long(display, line, term=record.term)
+            if too_long is not None:
+                return too_long
+            seen.term = record.term
+            self._check_term(record.term, source_id, display, line)
+        group = record.group
+        if group and group not in seen.groups:
+            too_long = _too_long(display, line, group=group)
+            if too_long is not None:
+                return too_long
+            seen.groups.add(group)
+        return None
 
     def _warn_other_name(self, record: GradeRecord | ListEntry, display: str) -> None:
         last, first, source_id, line = self.students[record.student_id]

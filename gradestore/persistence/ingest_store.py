@@ -8,6 +8,7 @@ statements. No query runs once per row or per student.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import repeat
 
 from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -109,6 +110,36 @@ class IngestStore(SqlStore):
 
     def stage_rows(self, rows: Sequence[StagedRow]) -> None:
         self._bulk_insert("staging_grades", STAGING_COLUMNS, rows)
+
+    def stage_grade_columns(
+        self,
+        first_seq: int,
+        source_file_id: int,
+        lines: Sequence[int],
+        sections: Sequence[str],
+        student_ids: Sequence[str],
+        grades: Sequence[str],
+    ) -> None:
+        """Stage grade rows given column by column (the plain CSV's fast path), numbered from
+        ``first_seq``: no row object is made per grade."""
+        rows = zip(
+            range(first_seq, first_seq + len(lines)),
+            repeat(source_file_id),
+            lines,
+            repeat(RowKind.GRADE.value),
+            sections,
+            student_ids,
+            grades,
+            strict=False,
+        )
+        self._bulk_insert_iter("staging_grades", STAGING_COLUMNS, rows)
+
+    def unstage_file(self, source_file_id: int) -> None:
+        """Take a file's rows out of the staging table (the fast path gave up on it)."""
+        self._execute(
+            "DELETE FROM staging_grades WHERE source_file_id = :source",
+            {"source": source_file_id},
+        )
 
     def index_staging(self) -> bool:
         """Index the staged rows; True when no (section, student) pair is staged twice.

@@ -65,6 +65,28 @@ class SqlStore:
                 f"INSERT INTO {table} ({names}) VALUES ({placeholders})", list(map(tuple, rows))
             )
 
+    def _bulk_insert_iter(
+        self, table: str, columns: Sequence[str], rows: Iterable[tuple[SqlValue, ...]]
+    ) -> None:
+        """As _bulk_insert, for rows made as they are written (no list of them is held)."""
+        names = ", ".join(columns)
+        driver_connection = self.connection.connection.driver_connection
+        assert driver_connection is not None
+        if self.is_postgres:
+            with (
+                driver_connection.cursor() as cursor,
+                cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
+            ):
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            placeholders = ", ".join("?" for _ in columns)
+            cursor = driver_connection.cursor()
+            try:
+                cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", rows)
+            finally:
+                cursor.close()
+
     def _execute_many(self, sql: str, rows: Sequence[tuple[SqlValue, ...]]) -> None:
         """One statement (written with ? placeholders) for many rows, through the driver."""
         if rows:

@@ -1,0 +1,258 @@
+"""The plain-CSV fast path (readers.plain_csv) stores what the careful reader stores.
+
+Every test ingests the same file twice, into two new stores of the same backend: once with the
+fast path (taken for any file size, blocks of a few KiB so that a file has many), once with it
+off. The two stores must hold the same rows in every table (provenance included, the time of
+ingest aside) and the two reports the same counts and the same messages, word for word. Each
+test also says which path the file took: a file that the fast path gives up on, in a late
+block, is read again by the careful reader, and nothing of the first attempt may remain.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, inspect, text
+
+import gradestore.ingest as ingest_module
+import gradestore.readers.plain_csv as plain_csv
+from gradestore.ingest import IngestOptions, IngestReport, ingest_paths
+from gradestore.persistence import db
+from gradestore.persistence.db import Database
+from tests.conftest import PostgresServer
+
+HEADER = "section,student_id,last_name,first_name,grade,group,credit_hours,term\n"
+LETTERS = ["A", "A-", "B+", "B", "B-", "C+", "C", "D", "F", "W", "I"]
+ROWS = 3000
+# The time a file was ingested differs between the two stores; every other value must not.
+VOLATILE_COLUMNS = {"ingested_at"}
+
+
+def plain_rows(count: int = ROWS, seed: int = 16) -> list[str]:
+    """Data lines of a plain file: sections of 20-40 students, about 6 grades a student."""
+    rng = random.Random(seed)
+    students = [f"{n:07d}" for n in range(count // 6)]
+    names = {sid: (f"Last{rng.randrange(900)}", f"First{rng.randrange(300)}") for sid in students}
+    lines: list[str] = []
+    section = 0
+    while len(lines) < count:
+        section += 1
+        name, term = f"CS{section:04d}.01", f"F{20 + section % 5}"
+        for sid in rng.sample(students, rng.randrange(20, 41)):
+            last, first = names[sid]
+            grade = rng.choice(LETTERS)
+            lines.append(f"{name},{sid},{last},{first},{grade},G{section // 4},3,{term}\n")
+    return lines[:count]
+
+
+def write(path: Path, lines: list[str], header: str = HEADER) -> Path:
+    path.write_text(header + "".join(lines), encoding="utf-8")
+    return path
+
+
+@dataclass
+class Outcome:
+    report: IngestReport
+    tables: dict[str, list[tuple[Any, ...]]]
+    careful_reads: int
+
+
+class Stores:
+    """New stores of one backend, and ingest into them with the fast path on or off."""
+
+    def __init__(self, new_url: Callable[[], str], monkeypatch: pytest.MonkeyPatch) -> None:
+        self.new_url = new_url
+        self.monkeypatch = monkeypatch
+        self.careful_reads = 0
+        careful = ingest_module.read_grade_csv
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            self.careful_reads += 1
+            return careful(*args, **kwargs)
+
+        monkeypatch.setattr(ingest_module, "read_grade_csv", counted)
+        monkeypatch.setattr(plain_csv, "BLOCK_BYTES", 8 << 10)  # many blocks per file
+
+    def ingest(self, fast: bool, *files: Path, url: str | None = None, **options: Any) -> Outcome:
+        self.monkeypatch.setattr(plain_csv, "MIN_FILE_BYTES", 0 if fast else 1 << 62)
+        self.careful_reads = 0
+        engine = db.open_database(url or self.new_url())
+        try:
+            report = ingest_paths(Database(engine), list(files), IngestOptions(**options))
+            return Outcome(report, dump(engine), self.careful_reads)
+        finally:
+            engine.dispose()
+
+    def both(self, *files: Path, before: tuple[Path, ...] = (), **options: Any) -> Outcome:
+        """Ingest ``files`` (after ``before``, careful, in each store) both ways; assert the
+        same outcome; return the fast one."""
+        outcomes = []
+        for fast in (True, False):
+            url = self.new_url()
+            for earlier in before:
+                self.ingest(False, earlier, url=url)
+            outcomes.append(self.ingest(fast, *files, url=url, **options))
+        fast_run, careful_run = outcomes
+        assert fast_run.report.as_json() == careful_run.report.as_json()
+        assert fast_run.tables == careful_run.tables
+        return fast_run
+
+
+def dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table, sorted (ids included: both stores insert in one order)."""
+    inspector = inspect(engine)
+    tables: dict[str, list[tuple[Any, ...]]] = {}
+    with engine.connect() as connection:
+        for table in sorted(inspector.get_table_names()):
+            columns = [
+                column["name"]
+                for column in inspector.get_columns(table)
+                if column["name"] not in VOLATILE_COLUMNS
+            ]
+            result = connection.execute(text(f"SELECT {', '.join(columns)} FROM {table}"))
+            tables[table] = sorted((tuple(row) for row in result), key=repr)
+    return tables
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def stores(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Stores]:
+    made = iter(range(1_000))
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+
+        def new_url() -> str:
+            path = tmp_path / f"store-{next(made)}.db"
+            shutil.copyfile(template, path)
+            return f"sqlite:///{path}"
+
+        yield Stores(new_url, monkeypatch)
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    leased: list[str] = []
+
+    def new_pg_url() -> str:
+        leased.append(server.lease_migrated_database())
+        return leased[-1]
+
+    yield Stores(new_pg_url, monkeypatch)
+    for url in leased:
+        server.give_back(url)
+
+
+def messages(outcome: Outcome) -> list[str]:
+    unit = outcome.report.units[0]
+    return [str(problem) for problem in [*unit.errors, *unit.warnings]]
+
+
+def test_a_plain_file_takes_the_fast_path_and_stores_the_same(
+    stores: Stores, tmp_path: Path
+) -> None:
+    file = write(tmp_path / "plain.csv", plain_rows())
+    fast = stores.both(file)
+    assert fast.careful_reads == 0
+    unit = fast.report.units[0]
+    assert (unit.status, unit.grades_added, messages(fast)) == ("stored", ROWS, [])
+    assert len(fast.tables["enrollments"]) == ROWS
+    assert len(fast.tables["source_files"]) == 1
+
+
+def test_header_warnings_blank_lines_and_crlf_stay_fast(stores: Stores, tmp_path: Path) -> None:
+    rows = [f"{row.rstrip()},x\r\n" for row in plain_rows()]
+    rows[1000] = "\r\n"
+    rows[2000] = "   ,  ,,,,,,,\r\n"  # every field blank: skipped, as the careful reader does
+    rows[2500] = "  \r\n"
+    file = write(tmp_path / "crlf.csv", rows, header=HEADER.rstrip() + ", Notes \r\n")
+    fast = stores.both(file)
+    assert fast.careful_reads == 0
+    assert messages(fast) == [f"{file}:1: warning: ignoring unknown columns: 'Notes'"]
+    assert fast.report.units[0].grades_added == ROWS - 3
+
+
+@pytest.mark.parametrize(
+    ("change", "message", "careful"),
+    [
+        (lambda cells: cells.__setitem__(4, "Q"), "unknown grade", True),
+        (lambda cells: cells.__setitem__(4, "b+"), None, True),  # the careful reader: B+
+        (lambda cells: cells.__setitem__(2, "Other"), "the first name is kept", True),
+        (lambda cells: cells.__setitem__(7, "S99"), None, True),  # a second term
+        (lambda cells: cells.__setitem__(6, "1_0"), None, False),  # float() reads it, as both do
+        (lambda cells: cells.__setitem__(6, "-1"), "credit_hours", True),
+        (lambda cells: cells.__setitem__(5, f'"{cells[5]}"'), None, True),  # a quote
+        (lambda cells: cells.__setitem__(3, " "), "empty first_name", True),
+        (lambda cells: cells.__setitem__(0, "S" * 300), "section is longer than", True),
+        (lambda cells: cells.pop(), "expected 8 fields, found 7", True),
+        (lambda cells: cells.append("extra"), "expected 8 fields, found 9", True),
+        (lambda cells: cells.__setitem__(1, cells[1] + "\x01"), "control character", True),
+        (lambda cells: cells.__setitem__(2, f" {cells[2]}\u00a0"), None, False),  # trimmed
+    ],
+)
+def test_a_row_the_fast_path_cannot_take_sends_the_file_to_the_careful_reader(
+    stores: Stores,
+    tmp_path: Path,
+    change: Callable[[list[str]], None],
+    message: str | None,
+    careful: bool,
+) -> None:
+    rows = plain_rows()
+    cells = rows[-100].rstrip("\n").split(",")  # in the file's last blocks
+    change(cells)
+    rows[-100] = ",".join(cells) + "\n"
+    file = write(tmp_path / "late.csv", rows)
+    fast = stores.both(file)
+    assert fast.careful_reads == int(careful)
+    found = messages(fast)
+    if message is None:
+        assert found == [] and fast.report.units[0].status == "stored"
+    else:
+        line = len(rows) - 100 + 2
+        assert len(found) == 1 and found[0].startswith(f"{file}:{line}: "), found
+        assert message in found[0]
+
+
+def test_a_student_twice_in_a_section_is_found_in_staging_on_either_path(
+    stores: Stores, tmp_path: Path
+) -> None:
+    rows = plain_rows()
+    same, other = rows[10], rows[20].split(",")
+    other[4] = "F" if other[4] != "F" else "A"
+    file = write(tmp_path / "twice.csv", [*rows, same])
+    fast = stores.both(file)
+    assert fast.careful_reads == 0
+    assert messages(fast) == [
+        f"{file}:{ROWS + 2}: warning: student {same.split(',')[1]} is in section "
+        f"{same.split(',')[0]} twice (also on line 12); kept once"
+    ]
+    bad = write(tmp_path / "twice-bad.csv", [*rows, ",".join(other)])
+    rejected = stores.both(bad)
+    assert rejected.report.units[0].status == "rejected"
+    assert "twice with different grades" in messages(rejected)[0]
+    assert rejected.tables["enrollments"] == []
+
+
+def test_into_a_store_holding_the_sections_keep_refuse_and_replace(
+    stores: Stores, tmp_path: Path
+) -> None:
+    rows = plain_rows()
+    cut = next(n for n in range(1500, ROWS) if rows[n][:7] != rows[n - 1][:7])  # whole sections
+    first = write(tmp_path / "first.csv", rows[:cut])
+    write(tmp_path / "whole.csv", rows)
+    changed = rows.copy()
+    cells = changed[5].split(",")
+    cells[4] = "F" if cells[4] != "F" else "A"
+    changed[5] = ",".join(cells)
+    other = write(tmp_path / "changed.csv", changed)
+    kept = stores.both(tmp_path / "whole.csv", before=(first,))
+    assert kept.report.units[0].sections_unchanged > 0
+    refused = stores.both(other, before=(first,))
+    assert "already stored with different grades" in messages(refused)[0]
+    replaced = stores.both(other, before=(first,), replace=True)
+    assert replaced.report.units[0].sections_replaced == 1
+    assert replaced.careful_reads == 0
