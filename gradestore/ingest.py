@@ -361,6 +361,17 @@ def _ingest_unit(
             result.files = 1
             result.sections_unchanged, result.grades_unchanged = unchanged
             return result, [path]
+    plain: bool | None = None
+    if kind is FileKind.CSV and len(str(path)) <= MAX_LENGTHS["path"]:
+        plain = is_plain_candidate(path)
+        if plain:
+            from gradestore.ingest_direct import ingest_plain_directly
+
+            direct, plain = ingest_plain_directly(
+                unit, path, options, progress, current_scale(unit)
+            )
+            if direct is not None:
+                return direct, [path]
     files = _collect_unit_files(path, kind)
     _sort_problems(result, files.problems)
     result.files = len(files.all_files) + (0 if kind.is_single_file else 1)
@@ -368,6 +379,7 @@ def _ingest_unit(
         return _rejected(result), []
     repository.create_staging()
     stager = _Stager(repository, options, result, progress, current_scale(unit))
+    stager.plain = plain
     for file in files.all_files:
         stager.stage_file(file)
     if result.errors:
@@ -516,6 +528,8 @@ class _Stager:
         self._seq = 0
         # Files already warned about a term that is not recognised (one warning a file).
         self._term_warned: set[int] = set()
+        # Whether the unit's CSV file is plain (readers.plain_csv), when known already.
+        self.plain: bool | None = None
 
     def display_path(self, source_file_id: int) -> str:
         return self._display_paths[source_file_id]
@@ -575,7 +589,9 @@ class _Stager:
         False when the file needs the careful reader: what was staged of it is undone first,
         so that the careful reader's rows, messages and counts are all there is.
         """
-        if self.sections or self.students or not is_plain_candidate(path):
+        if self.plain is False or self.sections or self.students:
+            return False
+        if self.plain is None and not is_plain_candidate(path):
             return False
         result = self.result
         mark = (len(result.warnings), result.warnings_not_kept, self._seq)

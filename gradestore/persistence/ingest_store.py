@@ -134,6 +134,75 @@ class IngestStore(SqlStore):
         )
         self._bulk_insert_iter("staging_grades", STAGING_COLUMNS, rows)
 
+    # --- the direct load of a plain CSV into new sections (no staging of grades) -------------
+
+    def create_student_staging(self) -> None:
+        """A temporary table for one block's new students at a time (the direct load)."""
+        on_commit = " ON COMMIT DROP" if self.is_postgres else ""
+        self._execute("DROP TABLE IF EXISTS staging_students")
+        self._execute(
+            "CREATE TEMPORARY TABLE staging_students (seq INTEGER PRIMARY KEY,"
+            f" student_id TEXT NOT NULL, fname TEXT NOT NULL, lname TEXT NOT NULL){on_commit}"
+        )
+
+    def known_students(self, students: Sequence[NewStudent]) -> dict[str, tuple[int, str, str]]:
+        """Of these students, those the store holds: student_id -> (key, last, first). They
+        are left in the student staging table for add_block_students."""
+        self._execute("DELETE FROM staging_students")
+        self._bulk_insert(
+            "staging_students",
+            ("seq", "student_id", "fname", "lname"),
+            [(n, s.student_id, s.first_name, s.last_name) for n, s in enumerate(students)],
+        )
+        rows = self._execute(
+            "SELECT st.student_id, st.id, st.lname, st.fname FROM staging_students s"
+            " JOIN students st ON st.student_id = s.student_id"
+        )
+        return {student_id: (pk, last, first) for student_id, pk, last, first in rows}
+
+    def add_block_students(self) -> dict[str, int]:
+        """Insert the staged students the store does not hold, in their order; return the
+        key of every staged student."""
+        self._execute(
+            "INSERT INTO students (student_id, fname, lname)"
+            " SELECT s.student_id, s.fname, s.lname FROM staging_students s"
+            " WHERE NOT EXISTS (SELECT 1 FROM students st WHERE st.student_id = s.student_id)"
+            " ORDER BY s.seq"
+        )
+        rows = self._execute(
+            "SELECT s.student_id, st.id FROM staging_students s"
+            " JOIN students st ON st.student_id = s.student_id"
+        )
+        return {student_id: pk for student_id, pk in rows}
+
+    def add_sections_with_ids(self, sections: Sequence[NewSection]) -> dict[str, int]:
+        """Insert new sections (the caller knows none is stored); name -> id."""
+        from gradestore.persistence.models import Section
+
+        self.add_sections(sections)
+        return self._ids_by_name(Section, [section.name for section in sections])
+
+    def set_section_details(self, sections: Sequence[NewSection]) -> None:
+        """Credit hours and term of sections that a later block gave them."""
+        self._execute_many(
+            "UPDATE sections SET credit_hours = ?, term = ? WHERE name = ?",
+            [(s.credit_hours, s.term, s.name) for s in sections],
+        )
+
+    def add_grades(self, rows: Iterable[tuple[int, int, str, int]]) -> bool:
+        """Insert (section id, student key, grade, source file id) rows straight into
+        enrollments; False when a (section, student) pair is there already (the unit must
+        then be rolled back to its savepoint: PostgreSQL's transaction is aborted)."""
+        dbapi = self.connection.dialect.dbapi
+        assert dbapi is not None
+        try:
+            self._bulk_insert_iter(
+                "enrollments", ("section_id", "student_id", "grade", "source_file_id"), rows
+            )
+        except dbapi.IntegrityError:
+            return False
+        return True
+
     def unstage_file(self, source_file_id: int) -> None:
         """Take a file's rows out of the staging table (the fast path gave up on it)."""
         self._execute(

@@ -61,6 +61,7 @@ class Outcome:
     report: IngestReport
     tables: dict[str, list[tuple[Any, ...]]]
     careful_reads: int
+    staged_plain_reads: int  # the fast reader into staging (the direct load gave up)
 
 
 class Stores:
@@ -69,23 +70,28 @@ class Stores:
     def __init__(self, new_url: Callable[[], str], monkeypatch: pytest.MonkeyPatch) -> None:
         self.new_url = new_url
         self.monkeypatch = monkeypatch
-        self.careful_reads = 0
-        careful = ingest_module.read_grade_csv
+        self.careful_reads = self.staged_plain_reads = 0
+        careful, staged = ingest_module.read_grade_csv, ingest_module.read_plain_csv
 
         def counted(*args: Any, **kwargs: Any) -> Any:
             self.careful_reads += 1
             return careful(*args, **kwargs)
 
+        def counted_plain(*args: Any, **kwargs: Any) -> Any:
+            self.staged_plain_reads += 1
+            return staged(*args, **kwargs)
+
         monkeypatch.setattr(ingest_module, "read_grade_csv", counted)
+        monkeypatch.setattr(ingest_module, "read_plain_csv", counted_plain)
         monkeypatch.setattr(plain_csv, "BLOCK_BYTES", 8 << 10)  # many blocks per file
 
     def ingest(self, fast: bool, *files: Path, url: str | None = None, **options: Any) -> Outcome:
         self.monkeypatch.setattr(plain_csv, "MIN_FILE_BYTES", 0 if fast else 1 << 62)
-        self.careful_reads = 0
+        self.careful_reads = self.staged_plain_reads = 0
         engine = db.open_database(url or self.new_url())
         try:
             report = ingest_paths(Database(engine), list(files), IngestOptions(**options))
-            return Outcome(report, dump(engine), self.careful_reads)
+            return Outcome(report, dump(engine), self.careful_reads, self.staged_plain_reads)
         finally:
             engine.dispose()
 
@@ -157,7 +163,7 @@ def test_a_plain_file_takes_the_fast_path_and_stores_the_same(
 ) -> None:
     file = write(tmp_path / "plain.csv", plain_rows())
     fast = stores.both(file)
-    assert fast.careful_reads == 0
+    assert (fast.careful_reads, fast.staged_plain_reads) == (0, 0)  # the direct load
     unit = fast.report.units[0]
     assert (unit.status, unit.grades_added, messages(fast)) == ("stored", ROWS, [])
     assert len(fast.tables["enrollments"]) == ROWS
@@ -171,7 +177,7 @@ def test_header_warnings_blank_lines_and_crlf_stay_fast(stores: Stores, tmp_path
     rows[2500] = "  \r\n"
     file = write(tmp_path / "crlf.csv", rows, header=HEADER.rstrip() + ", Notes \r\n")
     fast = stores.both(file)
-    assert fast.careful_reads == 0
+    assert (fast.careful_reads, fast.staged_plain_reads) == (0, 0)
     assert messages(fast) == [f"{file}:1: warning: ignoring unknown columns: 'Notes'"]
     assert fast.report.units[0].grades_added == ROWS - 3
 
@@ -207,7 +213,7 @@ def test_a_row_the_fast_path_cannot_take_sends_the_file_to_the_careful_reader(
     rows[-100] = ",".join(cells) + "\n"
     file = write(tmp_path / "late.csv", rows)
     fast = stores.both(file)
-    assert fast.careful_reads == int(careful)
+    assert (fast.careful_reads, fast.staged_plain_reads) == (int(careful), 0)
     found = messages(fast)
     if message is None:
         assert found == [] and fast.report.units[0].status == "stored"
@@ -225,7 +231,7 @@ def test_a_student_twice_in_a_section_is_found_in_staging_on_either_path(
     other[4] = "F" if other[4] != "F" else "A"
     file = write(tmp_path / "twice.csv", [*rows, same])
     fast = stores.both(file)
-    assert fast.careful_reads == 0
+    assert (fast.careful_reads, fast.staged_plain_reads) == (0, 1)
     assert messages(fast) == [
         f"{file}:{ROWS + 2}: warning: student {same.split(',')[1]} is in section "
         f"{same.split(',')[0]} twice (also on line 12); kept once"
@@ -255,4 +261,44 @@ def test_into_a_store_holding_the_sections_keep_refuse_and_replace(
     assert "already stored with different grades" in messages(refused)[0]
     replaced = stores.both(other, before=(first,), replace=True)
     assert replaced.report.units[0].sections_replaced == 1
-    assert replaced.careful_reads == 0
+    assert (replaced.careful_reads, replaced.staged_plain_reads) == (0, 1)
+
+
+def test_students_of_the_store_new_sections_and_a_dry_run_load_directly(
+    stores: Stores, tmp_path: Path
+) -> None:
+    rows = plain_rows()
+    students = {row.split(",")[1]: row.split(",")[2:4] for row in rows}
+    known = sorted(students)[:50]
+    others = [f"OLD9999.01,{sid},{students[sid][0]},{students[sid][1]},B,,,\n" for sid in known]
+    earlier = write(tmp_path / "earlier.csv", others)
+    # The first sections give their hours and term only in a later block.
+    late = [
+        ",".join([*row.split(",")[:6], "", "\n"]) if row.startswith("CS0001.") else row
+        for row in rows
+    ]
+    late.append(rows[0])  # CS0001's hours and term, at the end
+    late[0] = late[0].replace(rows[0].split(",")[1], "9999999")
+    file = write(tmp_path / "late-hours.csv", late)
+    loaded = stores.both(file, before=(earlier,))
+    assert (loaded.careful_reads, loaded.staged_plain_reads) == (0, 0)
+    unit = loaded.report.units[0]
+    assert unit.students_added == len(students) + 1 - 50
+    dry = stores.both(file, before=(earlier,), dry_run=True)
+    assert dry.report.units[0].status == "would store"
+    assert len(dry.tables["enrollments"]) == 50
+
+
+def test_a_stored_student_under_another_name_is_warned_about_on_the_usual_path(
+    stores: Stores, tmp_path: Path
+) -> None:
+    rows = plain_rows()
+    sid = rows[7].split(",")[1]
+    earlier = write(tmp_path / "earlier.csv", [f"OLD9999.01,{sid},Someone,Else,B,,,\n"])
+    file = write(tmp_path / "plain.csv", rows)
+    fast = stores.both(file, before=(earlier,))
+    assert (fast.careful_reads, fast.staged_plain_reads) == (0, 1)
+    assert messages(fast) == [
+        f"{file}:9: warning: student {sid} is stored as 'Someone, Else', not "
+        f"'{rows[7].split(',')[2]}, {rows[7].split(',')[3]}'; the stored name is kept"
+    ]
