@@ -60,8 +60,10 @@ class DirectLoad:
         self.scale = scale
         self.sections: dict[str, _Section] = {}
         self.section_ids: dict[str, int] = {}
-        # student_id -> (key, last name, first name): every student of the file.
-        self.students: dict[str, tuple[int, str, str]] = {}
+        # Every student of the file: student_id -> (last name, first name), and -> key.
+        self.names: dict[str, tuple[str, str]] = {}
+        self.keys: dict[str, int] = {}
+        self.store_had_students = False
         self.students_added = 0
         self.rows = 0
         self.source_id = 0
@@ -70,7 +72,9 @@ class DirectLoad:
         """Load the file (raises NotPlainCsv or NotDirect, having stored part of it)."""
         repository = self.repository
         self.source_id = repository.add_source_file(self.display, file_sha256(self.path), 0)
-        repository.create_student_staging()
+        self.store_had_students = repository.has_students()
+        if self.store_had_students:
+            repository.create_student_staging()
         estimate = self._estimated_rows()
         with repository.indexes_built_after("enrollments", estimate):
             for item in read_plain_csv(self.path, self.display, MAX_LENGTHS, scale=self.scale):
@@ -103,13 +107,13 @@ class DirectLoad:
 
     def _load_block(self, block: PlainBlock) -> None:
         self._add_sections(block)
-        keys = self._add_students(block)
+        self._add_students(block)
         sections = self.sections
         for section, group in block.memberships:
             sections[section].groups.add(group)
         rows = zip(
             map(self.section_ids.__getitem__, block.sections),
-            map(keys.__getitem__, block.student_ids),
+            map(self.keys.__getitem__, block.student_ids),
             block.grades,
             [self.source_id] * len(block.grades),
             strict=True,
@@ -144,31 +148,28 @@ class DirectLoad:
                 ids[section.name], rows[section.name], section.credit_hours, section.term
             )
 
-    def _add_students(self, block: PlainBlock) -> dict[str, int]:
-        """The key of every student of the block, the new ones inserted."""
-        known = self.students
+    def _add_students(self, block: PlainBlock) -> None:
+        """Note the block's students; insert the new ones and keep every key."""
+        names = self.names
         new: list[NewStudent] = []
         for student_id, last, first, _ in block.students:
-            seen = known.get(student_id)
+            seen = names.get(student_id)
             if seen is None:
+                names[student_id] = (last, first)
                 new.append(NewStudent(student_id, first, last))
-            elif seen[1] != last or seen[2] != first:
+            elif seen[0] != last or seen[1] != first:
                 raise NotPlainCsv("a student with two names")
-        if new:
+        if not new:
+            return
+        if self.store_had_students:
             stored = self.repository.known_students(new)
-            for student in new:
-                names = stored.get(student.student_id)
-                if names is not None and names[1:] != (student.last_name, student.first_name):
+            for student_id, (key, last, first) in stored.items():
+                if names[student_id] != (last, first):
                     raise NotDirect("a stored student with another name")
-            keys = self.repository.add_block_students()
-            self.students_added += len(new) - len(stored)
-            for student in new:
-                known[student.student_id] = (
-                    keys[student.student_id],
-                    student.last_name,
-                    student.first_name,
-                )
-        return {student_id: known[student_id][0] for student_id, *_ in block.students}
+                self.keys[student_id] = key
+            new = [student for student in new if student.student_id not in stored]
+        self.keys.update(self.repository.add_students_with_keys(new))
+        self.students_added += len(new)
 
 
 def ingest_plain_directly(

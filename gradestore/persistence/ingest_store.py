@@ -146,8 +146,7 @@ class IngestStore(SqlStore):
         )
 
     def known_students(self, students: Sequence[NewStudent]) -> dict[str, tuple[int, str, str]]:
-        """Of these students, those the store holds: student_id -> (key, last, first). They
-        are left in the student staging table for add_block_students."""
+        """Of these students, those the store holds: student_id -> (key, last, first)."""
         self._execute("DELETE FROM staging_students")
         self._bulk_insert(
             "staging_students",
@@ -160,20 +159,35 @@ class IngestStore(SqlStore):
         )
         return {student_id: (pk, last, first) for student_id, pk, last, first in rows}
 
-    def add_block_students(self) -> dict[str, int]:
-        """Insert the staged students the store does not hold, in their order; return the
-        key of every staged student."""
-        self._execute(
-            "INSERT INTO students (student_id, fname, lname)"
-            " SELECT s.student_id, s.fname, s.lname FROM staging_students s"
-            " WHERE NOT EXISTS (SELECT 1 FROM students st WHERE st.student_id = s.student_id)"
-            " ORDER BY s.seq"
+    def add_students_with_keys(self, students: Sequence[NewStudent]) -> dict[str, int]:
+        """Insert students the caller knows are new, with keys taken here (the unit is the
+        only writer: BEGIN IMMEDIATE on SQLite, the sequence on PostgreSQL); student_id ->
+        key. No query reads them back."""
+        if not students:
+            return {}
+        if self.is_postgres:
+            keys = list(
+                self._execute(
+                    "SELECT nextval(pg_get_serial_sequence('students', 'id'))"
+                    " FROM generate_series(1, :n)",
+                    {"n": len(students)},
+                ).scalars()
+            )
+        else:
+            first = self._execute("SELECT COALESCE(MAX(id), 0) + 1 FROM students").scalar_one()
+            keys = list(range(first, first + len(students)))
+        self._bulk_insert_iter(
+            "students",
+            ("id", "student_id", "fname", "lname"),
+            (
+                (key, s.student_id, s.first_name, s.last_name)
+                for key, s in zip(keys, students, strict=True)
+            ),
         )
-        rows = self._execute(
-            "SELECT s.student_id, st.id FROM staging_students s"
-            " JOIN students st ON st.student_id = s.student_id"
-        )
-        return {student_id: pk for student_id, pk in rows}
+        return dict(zip((s.student_id for s in students), keys, strict=True))
+
+    def has_students(self) -> bool:
+        return self.connection.execute(select(Student.id).limit(1)).first() is not None
 
     def add_sections_with_ids(self, sections: Sequence[NewSection]) -> dict[str, int]:
         """Insert new sections (the caller knows none is stored); name -> id."""
