@@ -38,13 +38,13 @@ class NotDirect(Exception):
     """The file must be ingested the usual way (its reason is for tests and profiles)."""
 
 
-@dataclass
+@dataclass(slots=True)
 class _Section:
-    id: int
     rows: int
     credit_hours: float | None
     term: str | None
-    groups: set[str] = field(default_factory=set)
+    # A list, not a set: a section has a group or two, and an empty set costs 216 bytes.
+    groups: list[str] = field(default_factory=list)
     changed: bool = False  # hours or term given after the section was inserted
 
 
@@ -60,9 +60,8 @@ class DirectLoad:
         self.scale = scale
         self.sections: dict[str, _Section] = {}
         self.section_ids: dict[str, int] = {}
-        # Every student of the file: student_id -> (last name, first name), and -> key.
-        self.names: dict[str, tuple[str, str]] = {}
-        self.keys: dict[str, int] = {}
+        # Every student of the file: student_id -> key << 64 | the hash of the name.
+        self.students: dict[str, int] = {}
         self.store_had_students = False
         self.students_added = 0
         self.rows = 0
@@ -110,10 +109,12 @@ class DirectLoad:
         self._add_students(block)
         sections = self.sections
         for section, group in block.memberships:
-            sections[section].groups.add(group)
+            groups = sections[section].groups
+            if group not in groups:
+                groups.append(group)
         rows = zip(
             map(self.section_ids.__getitem__, block.sections),
-            map(self.keys.__getitem__, block.student_ids),
+            map(self._key, block.student_ids),
             block.grades,
             [self.source_id] * len(block.grades),
             strict=True,
@@ -145,31 +146,47 @@ class DirectLoad:
         self.section_ids.update(ids)
         for section in new:
             self.sections[section.name] = _Section(
-                ids[section.name], rows[section.name], section.credit_hours, section.term
+                rows[section.name], section.credit_hours, section.term
             )
 
     def _add_students(self, block: PlainBlock) -> None:
         """Note the block's students; insert the new ones and keep every key."""
-        names = self.names
+        students = self.students
         new: list[NewStudent] = []
         for student_id, last, first, _ in block.students:
-            seen = names.get(student_id)
+            seen = students.get(student_id)
             if seen is None:
-                names[student_id] = (last, first)
+                students[student_id] = _NO_KEY | _name_hash(last, first)
                 new.append(NewStudent(student_id, first, last))
-            elif seen[0] != last or seen[1] != first:
+            elif seen & _HASH_BITS != _name_hash(last, first):
                 raise NotPlainCsv("a student with two names")
         if not new:
             return
         if self.store_had_students:
             stored = self.repository.known_students(new)
             for student_id, (key, last, first) in stored.items():
-                if names[student_id] != (last, first):
+                if students[student_id] & _HASH_BITS != _name_hash(last, first):
                     raise NotDirect("a stored student with another name")
-                self.keys[student_id] = key
+                students[student_id] = key << 64 | _name_hash(last, first)
             new = [student for student in new if student.student_id not in stored]
-        self.keys.update(self.repository.add_students_with_keys(new))
+        keys = self.repository.add_students_with_keys(new)
+        for student_id, key in keys.items():
+            students[student_id] = key << 64 | (students[student_id] & _HASH_BITS)
         self.students_added += len(new)
+
+    def _key(self, student_id: str) -> int:
+        return self.students[student_id] >> 64
+
+
+_HASH_BITS = (1 << 64) - 1
+_NO_KEY = -1 << 64  # replaced by the key as soon as the student is stored
+
+
+def _name_hash(last: str, first: str) -> int:
+    """A student's name in 64 bits: the direct load keeps one integer per student (key and
+    name), so that millions of students fit in memory; two names whose hashes are equal
+    (one chance in 2**64) would be taken as the same."""
+    return hash((last, first)) & _HASH_BITS
 
 
 def ingest_plain_directly(
