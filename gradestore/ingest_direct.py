@@ -139,7 +139,7 @@ class DirectLoad:
                 raise NotPlainCsv("a section with two terms")
         if not new:
             return
-        if self.repository.stored_sections([section.name for section in new]):
+        if self.repository.any_stored_section([section.name for section in new]):
             raise NotDirect("a stored section")
         ids = self.repository.add_sections_with_ids(new)
         rows = {summary.name: summary.rows for summary in block.section_summaries}

@@ -196,6 +196,13 @@ class IngestStore(SqlStore):
         self.add_sections(sections)
         return self._ids_by_name(Section, [section.name for section in sections])
 
+    def any_stored_section(self, names: Sequence[str]) -> bool:
+        """Whether the store holds any of these sections (by name alone: the direct load's
+        question, asked per block while enrollments grows)."""
+        from gradestore.persistence.models import Section
+
+        return bool(self._ids_by_name(Section, list(names)))
+
     def set_section_details(self, sections: Sequence[NewSection]) -> None:
         """Credit hours and term of sections that a later block gave them."""
         self._execute_many(
