@@ -446,13 +446,18 @@ def _write_unit(
 
 
 def _new_section(name: str, seen: _SeenSection, header_name: str | None) -> NewSection:
+    return section_to_store(name, seen.credit_hours, seen.term, header_name)
+
+
+def section_to_store(
+    name: str, credit_hours: float | None, term: str | None, header_name: str | None
+) -> NewSection:
     """A section to store, with its term's place in time (docs/history.md). A CSV that gives
     it no term leaves the term its name ends with, when that is a recognised one."""
-    term = seen.term
     if term is None:
         from_name = term_in_section_name(name)
         term = from_name if from_name is not None and is_recognised(from_name) else None
-    return NewSection(name, seen.credit_hours, term, header_name, term_order=term_key(term))
+    return NewSection(name, credit_hours, term, header_name, term_order=term_key(term))
 
 
 def _count_sections(

@@ -23,6 +23,7 @@ from gradestore.ingest import (
     IngestOptions,
     ProgressCallback,
     UnitResult,
+    section_to_store,
 )
 from gradestore.kinds import FileKind, FileStatus
 from gradestore.persistence.db import UnitOfWork
@@ -32,6 +33,7 @@ from gradestore.persistence.rows import NewSection, NewStudent
 from gradestore.readers import file_sha256
 from gradestore.readers.plain_csv import NotPlainCsv, PlainBlock, read_plain_csv
 from gradestore.readers.records import Problem
+from gradestore.terms import is_recognised
 
 
 class NotDirect(Exception):
@@ -86,7 +88,7 @@ class DirectLoad:
         if not self.rows:
             raise NotDirect("no grade")
         changed = [
-            NewSection(name, seen.credit_hours, seen.term, None)
+            section_to_store(name, seen.credit_hours, seen.term, None)
             for name, seen in self.sections.items()
             if seen.changed
         ]
@@ -128,12 +130,14 @@ class DirectLoad:
         for summary in block.section_summaries:
             seen = self.sections.get(summary.name)
             if seen is None:
-                new.append(NewSection(summary.name, summary.credit_hours, summary.term, None))
+                _check_term(summary.term)
+                new.append(section_to_store(summary.name, summary.credit_hours, summary.term, None))
                 continue
             seen.rows += summary.rows
             if seen.credit_hours is None and summary.credit_hours is not None:
                 seen.credit_hours, seen.changed = summary.credit_hours, True
             if seen.term is None and summary.term is not None:
+                _check_term(summary.term)
                 seen.term, seen.changed = summary.term, True
             elif summary.term is not None and summary.term != seen.term:
                 raise NotPlainCsv("a section with two terms")
@@ -143,10 +147,11 @@ class DirectLoad:
             raise NotDirect("a stored section")
         ids = self.repository.add_sections_with_ids(new)
         rows = {summary.name: summary.rows for summary in block.section_summaries}
+        terms = {summary.name: summary.term for summary in block.section_summaries}
         self.section_ids.update(ids)
         for section in new:
             self.sections[section.name] = _Section(
-                rows[section.name], section.credit_hours, section.term
+                rows[section.name], section.credit_hours, terms[section.name]
             )
 
     def _add_students(self, block: PlainBlock) -> None:
@@ -176,6 +181,11 @@ class DirectLoad:
 
     def _key(self, student_id: str) -> int:
         return self.students[student_id] >> 64
+
+
+def _check_term(term: str | None) -> None:
+    if term is not None and not is_recognised(term):
+        raise NotPlainCsv("an unrecognised term")  # the careful reader warns, once a file
 
 
 _HASH_BITS = (1 << 64) - 1

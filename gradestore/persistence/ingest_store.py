@@ -206,8 +206,8 @@ class IngestStore(SqlStore):
     def set_section_details(self, sections: Sequence[NewSection]) -> None:
         """Credit hours and term of sections that a later block gave them."""
         self._execute_many(
-            "UPDATE sections SET credit_hours = ?, term = ? WHERE name = ?",
-            [(s.credit_hours, s.term, s.name) for s in sections],
+            "UPDATE sections SET credit_hours = ?, term = ?, term_order = ? WHERE name = ?",
+            [(s.credit_hours, s.term, s.term_order, s.name) for s in sections],
         )
 
     def add_grades(self, rows: Iterable[tuple[int, int, str, int]]) -> bool:
