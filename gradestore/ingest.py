@@ -21,7 +21,13 @@ from gradestore.kinds import FileKind, FileStatus, RowKind, SectionAction
 from gradestore.persistence.db import UnitOfWork, UnitOfWorkFactory
 from gradestore.persistence.ingest_store import IngestStore
 from gradestore.persistence.models import MAX_LENGTHS
-from gradestore.persistence.rows import NewSection, NewStudent, StagedRow, StoredName
+from gradestore.persistence.rows import (
+    NewMembership,
+    NewSection,
+    NewStudent,
+    StagedRow,
+    StoredName,
+)
 from gradestore.readers import (
     file_sha256,
     grade_file_kind,
@@ -90,6 +96,7 @@ class UnitResult:
     grades_unchanged: int = 0
     grades_replaced: int = 0
     memberships_added: int = 0
+    memberships_removed: int = 0
     list_entries_added: int = 0
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
@@ -124,6 +131,7 @@ class UnitResult:
             "grades_unchanged": self.grades_unchanged,
             "grades_replaced": self.grades_replaced,
             "memberships_added": self.memberships_added,
+            "memberships_removed": self.memberships_removed,
             "list_entries_added": self.list_entries_added,
             "rows_rejected": self.rows_rejected,
             "errors": [str(problem) for problem in self.errors],
@@ -139,6 +147,7 @@ class UnitResult:
                 self.sections_replaced,
                 self.students_added,
                 self.memberships_added,
+                self.memberships_removed,
                 self.list_entries_added,
             )
         )
@@ -420,8 +429,8 @@ def _write_unit(
     _warn_about_other_names(stager, stored_names, result)
     result.students_added = repository.add_students(
         [
-            NewStudent(student_id, first, last)
-            for student_id, (last, first, _, _) in stager.students.items()
+            NewStudent(student_id, first, last, source_id)
+            for student_id, (last, first, source_id, _) in stager.students.items()
             if student_id not in stored_names
         ]
     )
@@ -431,33 +440,67 @@ def _write_unit(
             for name, seen in stager.sections.items()
             if actions.get(name) is SectionAction.NEW
         ]
-    )
+    )  # fmt: skip
     repository.set_section_actions(actions)
     repository.store_staged_grades(
         deduplicate=bool(duplicates), every_section=SectionAction.KEEP not in actions.values()
     )
-    memberships = [*files.memberships, *stager.memberships()]
-    if options.group:
-        memberships.extend((options.group, name) for name in stager.sections)
-    result.memberships_added = repository.add_memberships(memberships)
-    result.memberships_added += repository.add_run_groups(files.run_groups)
+    _write_memberships(repository, files, stager, options, result)
     result.list_entries_added = repository.store_staged_list_entries()
     repository.drop_unused_source_files(stager.source_ids)
 
 
 def _new_section(name: str, seen: _SeenSection, header_name: str | None) -> NewSection:
-    return section_to_store(name, seen.credit_hours, seen.term, header_name)
+    return section_to_store(
+        name, seen.credit_hours, seen.term, header_name, source_file_id=seen.source_file_id
+    )
 
 
 def section_to_store(
-    name: str, credit_hours: float | None, term: str | None, header_name: str | None
+    name: str,
+    credit_hours: float | None,
+    term: str | None,
+    header_name: str | None,
+    source_file_id: int | None = None,
 ) -> NewSection:
     """A section to store, with its term's place in time (docs/history.md). A CSV that gives
     it no term leaves the term its name ends with, when that is a recognised one."""
     if term is None:
         from_name = term_in_section_name(name)
         term = from_name if from_name is not None and is_recognised(from_name) else None
-    return NewSection(name, credit_hours, term, header_name, term_order=term_key(term))
+    return NewSection(
+        name, credit_hours, term, header_name, term_order=term_key(term),
+        source_file_id=source_file_id,
+    )  # fmt: skip
+
+
+def _write_memberships(
+    repository: IngestStore,
+    files: _UnitFiles,
+    stager: _Stager,
+    options: IngestOptions,
+    result: UnitResult,
+) -> None:
+    """Groups and runs, each membership with the file that gave it; with --replace, the
+    sections the unit gives a group lose the memberships it does not give."""
+    unit_source = stager.source_ids[0] if stager.source_ids else None
+    pairs = [*files.memberships, *stager.memberships()]
+    if options.group:
+        pairs.extend((options.group, name) for name in stager.sections)
+    memberships = [
+        NewMembership(group, section, _source_of(stager, section, unit_source))
+        for group, section in pairs
+    ]
+    if options.replace:
+        result.memberships_removed = repository.replace_memberships(memberships)
+    result.memberships_added = repository.add_memberships(memberships)
+    result.memberships_added += repository.add_run_groups(files.run_groups, unit_source)
+
+
+def _source_of(stager: _Stager, section: str, unit_source: int | None) -> int | None:
+    """The file that gave a section (a .GRP names sections its .SEC files hold)."""
+    seen = stager.sections.get(section)
+    return seen.source_file_id if seen is not None else unit_source
 
 
 def _count_sections(

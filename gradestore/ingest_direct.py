@@ -29,7 +29,7 @@ from gradestore.kinds import FileKind, FileStatus
 from gradestore.persistence.db import UnitOfWork
 from gradestore.persistence.ingest_store import IngestStore
 from gradestore.persistence.models import MAX_LENGTHS
-from gradestore.persistence.rows import NewSection, NewStudent
+from gradestore.persistence.rows import NewMembership, NewSection, NewStudent
 from gradestore.readers import file_sha256
 from gradestore.readers.plain_csv import NotPlainCsv, PlainBlock, read_plain_csv
 from gradestore.readers.records import Problem
@@ -131,7 +131,11 @@ class DirectLoad:
             seen = self.sections.get(summary.name)
             if seen is None:
                 _check_term(summary.term)
-                new.append(section_to_store(summary.name, summary.credit_hours, summary.term, None))
+                new.append(
+                    section_to_store(
+                        summary.name, summary.credit_hours, summary.term, None, self.source_id
+                    )
+                )
                 continue
             seen.rows += summary.rows
             if seen.credit_hours is None and summary.credit_hours is not None:
@@ -162,7 +166,7 @@ class DirectLoad:
             seen = students.get(student_id)
             if seen is None:
                 students[student_id] = _NO_KEY | _name_hash(last, first)
-                new.append(NewStudent(student_id, first, last))
+                new.append(NewStudent(student_id, first, last, self.source_id))
             elif seen & _HASH_BITS != _name_hash(last, first):
                 raise NotPlainCsv("a student with two names")
         if not new:
@@ -221,7 +225,9 @@ def ingest_plain_directly(
         memberships = load.memberships()
         if options.group:
             memberships.extend((options.group, name) for name in load.sections)
-        result.memberships_added = unit.ingest.add_memberships(memberships)
+        result.memberships_added = unit.ingest.add_memberships(
+            NewMembership(group, section, load.source_id) for group, section in memberships
+        )
     result.sections_added = len(load.sections)
     result.students_added = load.students_added
     result.grades_added = load.rows

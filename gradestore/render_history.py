@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from gradestore.kinds import FlagChange
-from gradestore.render import fmt, new_table, to_csv
+from gradestore.render import fmt, new_table, to_csv, visible
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -15,7 +15,8 @@ if TYPE_CHECKING:
     from rich.table import Table
 
     from gradestore.history import Alert, AnalysisDetail, AnalysisDiff, AnalysisEntry, Deletion
-    from gradestore.persistence.rows import AnalysisRow, FlaggedTest, TableRows
+    from gradestore.persistence.rows import AnalysisRow, FlaggedTest, SourceFileRow, TableRows
+    from gradestore.sources import Removal
 
 # Free-text columns that may wrap between words at 80 columns (a scope's group names).
 _WRAP = frozenset({"scope", "removed"})
@@ -90,8 +91,8 @@ def analyses_csv(entries: Sequence[AnalysisEntry]) -> str:
 
 def flagged_table(tests: Sequence[FlaggedTest], plain: bool, title: str | None = None) -> Table:
     table = new_table(
-        "test", "name", "against", "p", "adj. p", "flagged", plain=plain, numeric=_NUMERIC,
-        title=title,
+        "test", "name", "against", "p", "adj. p", "flagged", plain=plain,
+        numeric=_NUMERIC - {"flagged"}, title=title,
     )  # fmt: skip
     for test in tests:
         from gradestore.history import headline_flag
@@ -245,3 +246,65 @@ def diff_csv(diff: AnalysisDiff) -> str:
             for t in diff.changes
         ),
     )  # fmt: skip
+
+
+# --- ingested files ---------------------------------------------------------------------------
+
+_REMOVED_LABELS = {
+    "enrollments": ("grade", "grades"),
+    "list_appearances": (".lst entry", ".lst entries"),
+    "group_sections": ("membership", "memberships"),
+    "run_groups": ("run entry", "run entries"),
+    "sections": ("section", "sections"),
+    "students": ("student", "students"),
+    "groups": ("group", "groups"),
+    "runs": ("run", "runs"),
+}
+
+
+def sources_renderables(sources: Sequence[SourceFileRow], plain: bool) -> list[Any]:
+    if not sources:
+        return ["No ingested files are stored: `gradestore ingest FILE...` stores some."]
+    table = new_table(
+        "id", "ingested (UTC)", "grades", ".lst", "groups", "sha256", "file", plain=plain,
+        numeric=_NUMERIC | {"grades", ".lst", "groups"},
+    )  # fmt: skip
+    for row in sources:
+        table.add_row(
+            str(row.id), f"{row.ingested_at:%Y-%m-%d %H:%M}", str(row.grades),
+            str(row.list_entries), str(row.memberships + row.run_groups), row.sha256[:12],
+            visible(row.path),
+        )  # fmt: skip
+    return [
+        "Ingested files, oldest first; what the store still holds from each "
+        "(grades, .lst entries, memberships and run entries)",
+        table,
+    ]
+
+
+SOURCES_CSV_HEADER = (
+    "source_id", "path", "sha256", "ingested_at", "grades", "list_entries", "memberships",
+    "run_groups",
+)  # fmt: skip
+
+
+def sources_csv(sources: Sequence[SourceFileRow]) -> str:
+    return to_csv(
+        SOURCES_CSV_HEADER,
+        (
+            (r.id, r.path, r.sha256, r.ingested_at.isoformat(), r.grades, r.list_entries,
+             r.memberships, r.run_groups)
+            for r in sources
+        ),
+    )  # fmt: skip
+
+
+def removal_line(removal: Removal) -> str:
+    verb = "would remove" if removal.dry_run else "removed"
+    parts = [
+        f"{row.rows} {_REMOVED_LABELS[row.table][row.rows != 1]}"
+        for row in removal.rows
+        if row.rows and row.table in _REMOVED_LABELS
+    ]
+    held = ", ".join(parts) if parts else "nothing but its record (it held no rows)"
+    return f"{verb} source file {removal.source.id} ({visible(removal.source.path)}): {held}"

@@ -13,9 +13,11 @@ from gradestore.cli import (
     analyses_command,
     analyze_command,
     db_command,
+    groups_command,
     ingest_command,
     report_command,
     scale_command,
+    sources_command,
     terms_command,
 )
 from gradestore.cli.common import AppState
@@ -64,6 +66,8 @@ def root(
 app.add_typer(db_command.app, name="db")
 app.add_typer(scale_command.app, name="scale")
 app.add_typer(analyses_command.app, name="analyses")
+app.add_typer(sources_command.app, name="sources")
+app.add_typer(groups_command.app, name="groups")
 ingest_command.register(app)
 analyze_command.register(app)
 report_command.register(app)

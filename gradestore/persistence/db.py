@@ -62,10 +62,11 @@ if TYPE_CHECKING:
     from gradestore.persistence.report_queries import ReportQueries
     from gradestore.persistence.scale_store import ScaleStore
     from gradestore.persistence.seed_store import SeedStore
+    from gradestore.persistence.sources_store import SourcesStore
 
 # The newest migration. Kept here so that the everyday check of the schema needs neither
 # Alembic nor the migration scripts (start-up time); a test keeps it equal to Alembic's head.
-HEAD_REVISION = "0008"
+HEAD_REVISION = "0009"
 SQLITE_BUSY_TIMEOUT_MS = 120_000
 # Any constant works; it only has to be the same in every gradestore process.
 POSTGRES_WRITE_LOCK_KEY = 0x6772_6164
@@ -185,7 +186,7 @@ class UnitOfWork:
 
     ``write=True`` serialises writers across processes (BEGIN IMMEDIATE on SQLite, an advisory
     lock on PostgreSQL); readers never wait for writers. The stores (``ingest``, ``analysis``,
-    ``reports``, ``seed``, ``scales``, ``history``) share the unit's one connection.
+    ``reports``, ``seed``, ``scales``, ``history``, ``sources``) share the unit's one connection.
     """
 
     def __init__(self, engine: Engine, *, write: bool, foreign_keys: bool = True) -> None:
@@ -246,6 +247,12 @@ class UnitOfWork:
         from gradestore.persistence.history_store import HistoryStore
 
         return HistoryStore(self.connection)
+
+    @cached_property
+    def sources(self) -> SourcesStore:
+        from gradestore.persistence.sources_store import SourcesStore
+
+        return SourcesStore(self.connection)
 
     @contextmanager
     def savepoint(self) -> Iterator[Savepoint]:

@@ -12,9 +12,11 @@ from itertools import repeat
 
 from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import InstrumentedAttribute
 
 from gradestore.kinds import RowKind, SectionAction
 from gradestore.persistence.models import (
+    Group,
     GroupSection,
     Run,
     RunGroup,
@@ -24,6 +26,7 @@ from gradestore.persistence.models import (
     utc_now,
 )
 from gradestore.persistence.rows import (
+    NewMembership,
     NewSection,
     NewStudent,
     StagedDuplicate,
@@ -86,6 +89,11 @@ class IngestStore(SqlStore):
                     " WHERE e.source_file_id = source_files.id)"
                     " AND NOT EXISTS (SELECT 1 FROM list_appearances a"
                     " WHERE a.source_file_id = source_files.id)"
+                    # A file that only put sections into groups (or runs) is kept for them.
+                    " AND NOT EXISTS (SELECT 1 FROM group_sections gs"
+                    " WHERE gs.source_file_id = source_files.id)"
+                    " AND NOT EXISTS (SELECT 1 FROM run_groups rg"
+                    " WHERE rg.source_file_id = source_files.id)"
                 ).bindparams(bindparam("ids", expanding=True)),
                 {"ids": list(source_file_ids)},
             )
@@ -178,9 +186,9 @@ class IngestStore(SqlStore):
             keys = list(range(first, first + len(students)))
         self._bulk_insert_iter(
             "students",
-            ("id", "student_id", "fname", "lname"),
+            ("id", "student_id", "fname", "lname", "source_file_id"),
             (
-                (key, s.student_id, s.first_name, s.last_name)
+                (key, s.student_id, s.first_name, s.last_name, s.source_file_id)
                 for key, s in zip(keys, students, strict=True)
             ),
         )
@@ -325,14 +333,17 @@ class IngestStore(SqlStore):
 
     def add_students(self, students: Sequence[NewStudent]) -> int:
         """Insert students the caller knows are new."""
-        self._bulk_insert("students", ("student_id", "fname", "lname"), students)
+        self._bulk_insert("students", ("student_id", "fname", "lname", "source_file_id"), students)
         return len(students)
 
     def add_sections(self, sections: Sequence[NewSection]) -> int:
         self._bulk_insert(
             "sections",
-            ("name", "credit_hours", "term", "term_order", "header_name"),
-            [(s.name, s.credit_hours, s.term, s.term_order, s.header_name) for s in sections],
+            ("name", "credit_hours", "term", "term_order", "header_name", "source_file_id"),
+            [
+                (s.name, s.credit_hours, s.term, s.term_order, s.header_name, s.source_file_id)
+                for s in sections
+            ],
         )
         return len(sections)
 
@@ -408,53 +419,104 @@ class IngestStore(SqlStore):
 
     # --- groups and runs ----------------------------------------------------------------------
 
-    def add_memberships(self, pairs: Iterable[tuple[str, str]]) -> int:
-        """Put sections into groups; pairs are (group, section) names. Returns how many are new."""
-        wanted = set(pairs)
+    def add_memberships(self, memberships: Iterable[NewMembership]) -> int:
+        """Put sections into groups (a group is created by the first file that names it);
+        each new membership keeps the file that gave it. Returns how many are new."""
+        wanted = {(m.group, m.section): m.source_file_id for m in memberships}
         if not wanted:
             return 0
-        group_ids = self.ensure_groups(group for group, _ in wanted)
+        group_ids = self._ensure_groups_from(
+            {group: source for (group, _), source in wanted.items()}
+        )
         section_ids = self._ids_by_name(Section, sorted({section for _, section in wanted}))
         rows = {
-            (group_ids[group], section_ids[section])
-            for group, section in wanted
+            (group_ids[group], section_ids[section]): source
+            for (group, section), source in wanted.items()
             if section in section_ids
         }
-        existing = {
-            (group_id, section_id)
-            for group_id, section_id in self.connection.execute(
-                select(GroupSection.group_id, GroupSection.section_id).where(
-                    GroupSection.group_id.in_(sorted({group for group, _ in rows}))
-                )
-            )
-        }
-        new_rows = sorted(rows - existing)
+        existing = self._existing_pairs(GroupSection.group_id, GroupSection.section_id, rows)
+        new_rows = sorted(set(rows) - existing)
         if new_rows:
             self.connection.execute(
                 insert(GroupSection),
-                [{"group_id": group, "section_id": section} for group, section in new_rows],
+                [
+                    {
+                        "group_id": group,
+                        "section_id": section,
+                        "source_file_id": rows[group, section],
+                    }
+                    for group, section in new_rows
+                ],
             )
         return len(new_rows)
 
-    def add_run_groups(self, pairs: Iterable[tuple[str, str]]) -> int:
-        """Record legacy runs; pairs are (run name, group name). Returns how many are new."""
+    def replace_memberships(self, memberships: Sequence[NewMembership]) -> int:
+        """`--replace`: the sections these memberships name leave every other group. Returns
+        how many memberships went."""
+        sections: dict[str, set[str]] = {}
+        for membership in memberships:
+            sections.setdefault(membership.section, set()).add(membership.group)
+        removed = 0
+        statement = text(
+            "DELETE FROM group_sections WHERE section_id = (SELECT id FROM sections"
+            " WHERE name = :section) AND group_id NOT IN (SELECT id FROM groups"
+            " WHERE name IN :groups)"
+        ).bindparams(bindparam("groups", expanding=True))
+        for section, groups in sorted(sections.items()):
+            result = self.connection.execute(
+                statement, {"section": section, "groups": sorted(groups)}
+            )
+            removed += max(result.rowcount, 0)
+        return removed
+
+    def _ensure_groups_from(self, sources: Mapping[str, int | None]) -> dict[str, int]:
+        """Group ids by name; a missing group is created with the file that names it."""
+        existing = self._ids_by_name(Group, sorted(sources))
+        missing = [name for name in sorted(sources) if name not in existing]
+        if missing:
+            self.connection.execute(
+                insert(Group), [{"name": name, "source_file_id": sources[name]} for name in missing]
+            )
+            existing.update(self._ids_by_name(Group, missing))
+        return existing
+
+    def _existing_pairs(
+        self,
+        first: InstrumentedAttribute[int],
+        second: InstrumentedAttribute[int],
+        rows: Iterable[tuple[int, int]],
+    ) -> set[tuple[int, int]]:
+        firsts = sorted({pair[0] for pair in rows})
+        found = self.connection.execute(select(first, second).where(first.in_(firsts)))
+        return {(a, b) for a, b in found}
+
+    def add_run_groups(self, pairs: Iterable[tuple[str, str]], source_file_id: int | None) -> int:
+        """Record legacy runs; pairs are (run name, group name), given by one file (a .RUN).
+        Returns how many are new."""
         wanted = set(pairs)
         if not wanted:
             return 0
-        run_ids = self._ensure_named(Run, (run for run, _ in wanted))
-        group_ids = self.ensure_groups(group for _, group in wanted)
+        run_ids = self._ensure_runs({run for run, _ in wanted}, source_file_id)
+        group_ids = self._ensure_groups_from({group: source_file_id for _, group in wanted})
         rows = {(run_ids[run], group_ids[group]) for run, group in wanted}
-        existing = {
-            (run_id, group_id)
-            for run_id, group_id in self.connection.execute(
-                select(RunGroup.run_id, RunGroup.group_id).where(
-                    RunGroup.run_id.in_(sorted(run_ids.values()))
-                )
-            )
-        }
+        existing = self._existing_pairs(RunGroup.run_id, RunGroup.group_id, rows)
         new_rows = sorted(rows - existing)
         if new_rows:
             self.connection.execute(
-                insert(RunGroup), [{"run_id": run, "group_id": group} for run, group in new_rows]
+                insert(RunGroup),
+                [
+                    {"run_id": run, "group_id": group, "source_file_id": source_file_id}
+                    for run, group in new_rows
+                ],
             )
         return len(new_rows)
+
+    def _ensure_runs(self, names: set[str], source_file_id: int | None) -> dict[str, int]:
+        existing = self._ids_by_name(Run, sorted(names))
+        missing = sorted(names - set(existing))
+        if missing:
+            self.connection.execute(
+                insert(Run), [{"name": name, "source_file_id": source_file_id} for name in missing]
+            )
+            existing.update(self._ids_by_name(Run, missing))
+        return existing

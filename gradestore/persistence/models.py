@@ -45,6 +45,11 @@ class Student(Base):
     fname: Mapped[str] = mapped_column(String(200), default="")
     lname: Mapped[str] = mapped_column(String(200), default="")
     student_id: Mapped[str] = mapped_column(String(64), unique=True)
+    # Provenance: the file whose ingest created the student (`sources remove` takes it back);
+    # null: made before provenance was kept, or by the seed API.
+    source_file_id: Mapped[int | None] = mapped_column(
+        ForeignKey("source_files.id", ondelete="SET NULL")
+    )
 
 
 class Section(Base):
@@ -62,6 +67,11 @@ class Section(Base):
     term_order: Mapped[int | None] = mapped_column(Integer, index=True)
     # A legacy .SEC header that names another section is kept here.
     header_name: Mapped[str | None] = mapped_column(String(200))
+    # Provenance: the file whose ingest created the section (`sources remove` takes it back);
+    # null: made before provenance was kept, or by the seed API.
+    source_file_id: Mapped[int | None] = mapped_column(
+        ForeignKey("source_files.id", ondelete="SET NULL")
+    )
 
 
 class Group(Base):
@@ -71,6 +81,11 @@ class Group(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     mean_gpa: Mapped[float | None] = mapped_column(Float)
     stddev: Mapped[float | None] = mapped_column(Float)
+    # Provenance: the file whose ingest created the group (`sources remove` takes it back);
+    # null: made before provenance was kept, or by the seed API.
+    source_file_id: Mapped[int | None] = mapped_column(
+        ForeignKey("source_files.id", ondelete="SET NULL")
+    )
 
 
 class GroupSection(Base):
@@ -84,6 +99,11 @@ class GroupSection(Base):
     section_id: Mapped[int] = mapped_column(
         ForeignKey("sections.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+    # Provenance: the file whose ingest added the membership (`sources remove` takes it back);
+    # null: made before provenance was kept, or by the seed API.
+    source_file_id: Mapped[int | None] = mapped_column(
+        ForeignKey("source_files.id", ondelete="SET NULL")
+    )
 
 
 class Run(Base):
@@ -93,6 +113,11 @@ class Run(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    # Provenance: the file whose ingest created the run (`sources remove` takes it back);
+    # null: made before provenance was kept, or by the seed API.
+    source_file_id: Mapped[int | None] = mapped_column(
+        ForeignKey("source_files.id", ondelete="SET NULL")
+    )
 
 
 class RunGroup(Base):
@@ -101,6 +126,11 @@ class RunGroup(Base):
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
     group_id: Mapped[int] = mapped_column(
         ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    # Provenance: the file whose ingest added the group to the run (`sources remove` takes it back);
+    # null: made before provenance was kept, or by the seed API.
+    source_file_id: Mapped[int | None] = mapped_column(
+        ForeignKey("source_files.id", ondelete="SET NULL")
     )
 
 

@@ -55,12 +55,24 @@ class NewSection:
     header_name: str | None
     # The term's place in time (gradestore.terms.term_key); None: no term, or unrecognised.
     term_order: int | None = None
+    # The file whose ingest creates it (provenance, for `sources remove`).
+    source_file_id: int | None = None
 
 
 class NewStudent(NamedTuple):
     student_id: str
     first_name: str
     last_name: str
+    # The file whose ingest creates the student (provenance; None: the seed API).
+    source_file_id: int | None = None
+
+
+class NewMembership(NamedTuple):
+    """A section put into a group by names, with the file that says so."""
+
+    group: str
+    section: str
+    source_file_id: int | None
 
 
 class StoredName(NamedTuple):
@@ -341,3 +353,16 @@ class TermCountRow(NamedTuple):
     term_order: int | None
     sections: int
     grades: int
+
+
+class SourceFileRow(NamedTuple):
+    """An ingested file and what the store still holds from it."""
+
+    id: int
+    path: str
+    sha256: str
+    ingested_at: datetime
+    grades: int
+    list_entries: int
+    memberships: int
+    run_groups: int
