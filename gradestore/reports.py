@@ -40,7 +40,8 @@ def resolve_analysis_id(queries: ReportQueries, analysis_id: int | None) -> int:
         if latest is None:
             raise NotFoundError(NOTHING_ANALYSED if queries.has_grades() else NOTHING_STORED)
         return latest
-    if queries.analysis(analysis_id) is None:
+    # An id no database column can hold is simply not there (SQLite would refuse to bind it).
+    if not 0 < analysis_id < 2**63 or queries.analysis(analysis_id) is None:
         known = queries.analysis_ids()
         listed = ", ".join(map(str, known[-10:])) if known else "none"
         raise NotFoundError(f"unknown analysis {analysis_id}; stored analyses: {listed}")

@@ -60,7 +60,8 @@ def remove_source(
     created that nothing holds or refers to (analyses keep theirs), then the file's record."""
     with units(write=True) as unit:
         store = unit.sources
-        found = store.source_files(source_file_id)
+        # An id no column can hold is simply not there (SQLite would refuse to bind it).
+        found = store.source_files(source_file_id) if 0 < source_file_id < 2**63 else []
         if not found:
             known = store.source_file_ids()
             listed = ", ".join(map(str, known[-10:])) if known else "none"

@@ -237,14 +237,19 @@ def test_analyses_show(first_store: str, tmp_path: Path) -> None:
     assert first["previous_analysis_id"] is None and first["flagged"] == []
 
 
-@pytest.mark.parametrize("command", [("show", "9"), ("delete", "9"), ("delete", "1", "9")])
+@pytest.mark.parametrize(
+    "command",
+    [("show", "9"), ("delete", "9"), ("delete", "1", "9"), ("diff", "1", "9"), ("show", "--", "-9"),
+     ("show", "99999999999999999999")],
+)  # fmt: skip
 def test_an_unknown_analysis_is_one_line_and_nothing_changes(
     first_store: str, command: tuple[str, ...]
 ) -> None:
     ok("--db", first_store, "analyze")
     result = run_cli("--db", first_store, "analyses", *command)
     assert result.exit_code == 66
-    assert one_line_error(result) == "gradestore: unknown analysis 9; stored analyses: 1"
+    wrong = command[-1]
+    assert one_line_error(result) == f"gradestore: unknown analysis {wrong}; stored analyses: 1"
     assert analysis_ids(first_store) == [1]
 
 

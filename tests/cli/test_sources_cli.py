@@ -172,7 +172,7 @@ def test_sources_lists_what_each_file_still_holds(db_url: str, tmp_path: Path) -
     assert rows_csv[0]["path"] == str(tmp_path / "first.csv")
 
 
-@pytest.mark.parametrize("wrong", ["9", "0", "-1"])
+@pytest.mark.parametrize("wrong", ["9", "0", "-1", "99999999999999999999"])
 def test_an_unknown_source_is_one_line_and_removes_nothing(
     db_url: str, tmp_path: Path, wrong: str
 ) -> None:
