@@ -132,6 +132,12 @@ def dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
     def plain(row: dict[str, Any]) -> tuple[Any, ...]:
         return tuple(v for k, v in row.items() if keep_ids or k != "id")
 
+    if not keep_ids:  # provenance first, so that a row another one points to shows its file
+        files = {row["id"]: plain(row) for row in raw.get("source_files", [])}
+        for rows in raw.values():
+            for row in rows:
+                if row.get("source_file_id") is not None:
+                    row["source_file_id"] = files.get(row["source_file_id"], row["source_file_id"])
     by_id = {
         table: {row["id"]: plain(row) for row in rows if "id" in row} for table, rows in raw.items()
     }
