@@ -49,9 +49,11 @@ else:
     else:
         if config.config_file_name is not None:
             fileConfig(config.config_file_name, disable_existing_loggers=False)
-        from gradestore.persistence.db import connect, create_engine_for
+        from gradestore.persistence.db import create_engine_for, migrating
 
+        # As `gradestore db upgrade` does: on SQLite with foreign keys off while tables are
+        # copied (a copied parent table would otherwise cascade to its children).
         engine = create_engine_for(database_url())
-        with connect(engine, write=True) as connection:
+        with migrating(engine) as connection:
             run_migrations(connection)
         engine.dispose()

@@ -21,9 +21,10 @@ def test_figures_migrate_down_and_up_on_a_store_with_analyses(db_url: str) -> No
     # The whole analysis as stored (run_analysis returns a summary without the lists).
     before = reports.analysis_report(units, run_analysis(units).analysis_id).as_json()
     assert before["adjust"] == "bh"
-    with db.connect(engine, write=True) as connection:
+    # As `gradestore db downgrade` and `db upgrade` run (SQLite: foreign keys off, checked after).
+    with db.migrating(engine) as connection:
         db.downgrade(connection, "0004")
-    with db.connect(engine, write=True) as connection:
+    with db.migrating(engine) as connection:
         db.upgrade(connection)
     after = reports.analysis_report(units).as_json()
     engine.dispose()
