@@ -625,8 +625,9 @@ def list_table(
         *risk,
         title=title,
         plain=plain,
-        # A term may be 32 characters: it folds before any column is lost at 80 columns.
-        wrap=WRAPPING_COLUMNS | {"first term"},
+        # Their headers fold to two lines (and a term of 32 characters folds) before the
+        # entries are squeezed or any column is lost at 80 columns.
+        wrap=WRAPPING_COLUMNS | {"first term", "appeared before"},
     )
     for student in itertools.islice(students, MAX_LIST_ROWS):
         table.add_row(

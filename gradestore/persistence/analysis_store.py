@@ -290,8 +290,8 @@ _LISTED_ELSEWHERE = (
     " WHERE a.analysis_id = :analysis AND s.name = la.section_name)"
 )
 
-# History by term, set-based (docs/history.md). entries: the analysis' qualifying grades and
-# their list; latest: per student and list, the latest recognised term of those entries;
+# History by term, set-based (docs/history.md). entries: the analysis' qualifying grades, their
+# term and their list; latest: per student and list, the latest recognised term of those entries;
 # student_terms: per student and recognised term, whether they had a grade of each list (every
 # qualifying grade read once, in the enrollments' key order from the sections, up to the
 # latest term of the analysis); history: per student and list, over their terms up to the
@@ -299,13 +299,13 @@ _LISTED_ELSEWHERE = (
 # list, and their first term with any qualifying grade (before the latest: appeared before);
 # term_labels: one label per term (spellings of one term share it: the first as written).
 _LIST_HISTORY = (
-    "WITH entries AS (SELECT e.section_id, e.student_id, e.grade,"
+    "WITH entries AS (SELECT e.section_id, e.student_id, e.grade, s.term_order,"
     " CASE WHEN e.grade IN :good THEN :good_list ELSE :work_list END AS category"
-    " FROM enrollments e JOIN analysis_sections a ON a.section_id = e.section_id"
-    " AND a.analysis_id = :analysis WHERE e.grade IN :qualifying),"
-    " latest AS (SELECT en.student_id, en.category, MAX(s.term_order) AS term_order"
-    " FROM entries en JOIN sections s ON s.id = en.section_id"
-    " GROUP BY en.student_id, en.category),"
+    " FROM analysis_sections a JOIN sections s ON s.id = a.section_id"
+    " JOIN enrollments e ON e.section_id = a.section_id"
+    " WHERE a.analysis_id = :analysis AND e.grade IN :qualifying),"
+    " latest AS (SELECT student_id, category, MAX(term_order) AS term_order"
+    " FROM entries GROUP BY student_id, category),"
     # CROSS JOIN: SQLite then reads sections first and each one's grades by the key (the
     # student index would cost a look-up of every grade); PostgreSQL plans it as any join.
     " student_terms AS (SELECT g.student_id, s.term_order,"

@@ -136,3 +136,17 @@ def test_the_work_list_at_80_columns_keeps_every_column(db_url: str, tmp_path: P
     # A term that is not recognised has no place in time: no first term, risk 1.
     kim = next(line for line in shown.splitlines() if "Kim" in line)
     assert kim.split()[-2:] == ["-", "1"]
+
+
+def test_terms_read_from_legacy_file_names_give_history(db_url: str, tmp_path: Path) -> None:
+    """The same must-show through .SEC files, whose terms come from their names (no column)."""
+    sections = tmp_path / "Sections"
+    write(sections / "CS1.01S25.SEC", 'CS1.01S25 3\n"Kim, Bo","1","F"\n"Oh, Di","4","B"\n')
+    write(sections / "CS1.01F25.SEC", 'CS1.01F25 3\n"Kim, Bo","1","D"\n"Oh, Di","4","C"\n')
+    ok("--db", db_url, "ingest", str(sections))
+    data = json.loads(ok("--db", db_url, "analyze", "--format", "json"))
+    (kim,) = data["work_list"]
+    assert (kim["student_id"], kim["appeared_before"], kim["earlier_terms_on_work_list"]) == (
+        "1", True, 1,
+    )  # fmt: skip
+    assert kim["first_term_listed"] == "S25"
