@@ -290,7 +290,11 @@ def all_groups_stddev(sections: Iterable[SectionTest], scale: GradeScale) -> flo
 def section_bars(
     name: str, grade_counts: dict[str, int], scale: GradeScale, hide: Suppression | None,
     ids: _Ids,
-) -> Chart:  # fmt: skip
+) -> Chart | None:  # fmt: skip
+    """A section's bars; none when every count is withheld (an empty chart says nothing)."""
+    if hide is not None and all(hide.hides(grade_counts.get(x, 0)) for x in scale.letters):
+        return None
+
     def shown(letter: str) -> tuple[str, int | None]:
         count = grade_counts.get(letter, 0)
         return letter, None if _hidden(count, hide) else count

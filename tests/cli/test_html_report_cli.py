@@ -230,8 +230,15 @@ def test_suppressed_page_holds_no_small_count_and_no_student(store: Store, tmp_p
     for label in figures.labels:
         numbers = [int(n) for n in re.findall(r"\b[A-Z+-]{1,2} (\d+)\b", label)]
         assert all(n >= 6 for n in numbers), label
-    assert not any(label.startswith(f"Section {S2}:") for label in figures.labels)
-    assert f"{S3}: grade counts" in " ".join(figures.labels)
+    # Every section has all its letters below 6: no bars, a line saying so.
+    assert not any(label.startswith("Section ") for label in figures.labels)
+    assert f"{S3}: every grade count is below 6, withheld." in html
+    # Below 3, S1's three As keep their bar and the rest are marked <3.
+    page = html_of(store, tmp_path, "--section", S1, "--analysis", analysis,
+                   "--suppress-below", "3")  # fmt: skip
+    label = next(label for label in parse(page).labels if label.startswith(f"Section {S1}:"))
+    assert label.endswith(": grade counts, A+ <3, A 3, A- <3, B+ <3, B <3, B- <3, C+ <3, C <3, "
+                          "C- <3, D+ <3, D <3, D- <3, F <3, I <3, W <3, P <3, NP <3")  # fmt: skip
 
 
 def test_section_and_group_pages(store: Store, tmp_path: Path) -> None:
