@@ -480,6 +480,13 @@ def _lists(result: AnalysisResult, options: HtmlOptions, ids: _Ids) -> list[List
     ]
 
 
+# A list's columns (without whom a row is of; docs/history.md says what the terms mean).
+LIST_COLUMNS = ("entries", "sections", "appeared before", "first term listed",
+                "earlier terms on work list", "earlier terms on good list")  # fmt: skip
+NUMERIC_LIST_COLUMNS = frozenset({"sections", "earlier terms on work list",
+                                  "earlier terms on good list"})  # fmt: skip
+
+
 def list_view(
     title: str, students: Iterable[ListedStudent] | None, size: int, options: HtmlOptions,
     ids: _Ids,
@@ -489,14 +496,16 @@ def list_view(
     size_text = str(size) if hide is None else str(hide.count_cell(size))
     if hide is not None:
         return ListView(title, size_text, [], [], 0, ids.new("list"))
-    columns = ["entries", "sections", "appeared before"]
+    columns = list(LIST_COLUMNS)
     if options.include_students:
         columns = ["student id", "last name", "first name", *columns]
     rows = [
         ([s.student_id, s.last_name, s.first_name] if options.include_students else [])
-        + [entries_text(s), str(len(s.entries)), "yes" if s.appeared_before else "no"]
+        + [entries_text(s), str(len(s.entries)), "yes" if s.appeared_before else "no",
+           s.first_term_listed or "-", fmt(s.earlier_terms_on_work_list),
+           fmt(s.earlier_terms_on_good_list)]
         for s in itertools.islice(students or [], MAX_LIST_ROWS)
-    ]
+    ]  # fmt: skip
     return ListView(title, size_text, columns, rows, max(0, size - len(rows)), ids.new("list"))
 
 
@@ -570,5 +579,6 @@ def _render(page: Page, options: HtmlOptions) -> Iterator[str]:
         "hide": options.hide,
         "include_students": options.include_students,
         "open_groups": OPEN_GROUPS,
+        "numeric_list_columns": NUMERIC_LIST_COLUMNS,
     }
     return template.generate(context)

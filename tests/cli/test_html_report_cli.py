@@ -342,3 +342,56 @@ def test_many_groups_flagged_first_the_rest_folded(
         if figure["field"] in ("mean_gpa", "z_score", "p_value"):
             assert close_to_text(core[figure["field"]], figure["text"]), figure
     assert "Group CORE: funnel plot" not in html  # no charts for a folded group
+
+
+class ListRows(HTMLParser):
+    """The cells of each row of the page's list tables, in order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[list[list[str]]] = []
+        self.inside = False
+        self.cell: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table" and ("class", "sortable list") in attrs:
+            self.tables.append([])
+            self.inside = True
+        elif self.inside and tag == "tr":
+            self.tables[-1].append([])
+        elif self.inside and tag == "td":
+            self.cell = ""
+
+    def handle_data(self, data: str) -> None:
+        if self.cell is not None:
+            self.cell += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "td" and self.cell is not None:
+            self.tables[-1][-1].append(self.cell)
+            self.cell = None
+        elif tag == "table":
+            self.inside = False
+
+
+def test_list_rows_are_the_json_lists(store: Store, tmp_path: Path) -> None:
+    analysis = str(store.first["analysis_id"])
+    report = json.loads(store.ok("report", "--analysis", analysis, "--format", "json"))
+    parser = ListRows()
+    parser.feed(html_of(store, tmp_path, "--analysis", analysis))
+    good, work = (rows[1:] for rows in parser.tables)  # less the header row
+    for rows, students in ((good, report["good_list"]), (work, report["work_list"])):
+        assert rows == [
+            [
+                ", ".join(f"{e['section']} ({e['grade']})" for e in s["entries"]),
+                str(len(s["entries"])),
+                "yes" if s["appeared_before"] else "no",
+                s["first_term_listed"] or "-",
+                "-" if s["earlier_terms_on_work_list"] is None
+                else str(s["earlier_terms_on_work_list"]),
+                "-" if s["earlier_terms_on_good_list"] is None
+                else str(s["earlier_terms_on_good_list"]),
+            ]
+            for s in students
+        ]  # fmt: skip
+    assert any(s["appeared_before"] for s in report["work_list"])
