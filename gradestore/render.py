@@ -8,7 +8,7 @@ import itertools
 import json
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, is_dataclass
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
@@ -393,10 +393,13 @@ class FittedTable:
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         from rich.measure import Measurement
 
-        def too_wide(table: Table, at_most: bool = False) -> bool:
+        def needed(table: Table) -> Measurement:
             # Measured unbounded: Rich clamps a measurement to the width it is given.
-            needed = Measurement.get(console, options.update_width(10**6), table)
-            return (needed.maximum if at_most else needed.minimum) > options.max_width
+            return Measurement.get(console, options.update_width(10**6), table)
+
+        def too_wide(table: Table, at_most: bool = False) -> bool:
+            measured = needed(table)
+            return (measured.maximum if at_most else measured.minimum) > options.max_width
 
         left_out: list[str] = []
         table = self.table()
@@ -406,7 +409,7 @@ class FittedTable:
             table = self.table(left_out)
         # (Names too long for the terminal even so: Rich folds them, the last resort.)
         if too_wide(table, at_most=True) and not too_wide(table):
-            _narrow_to_words(table)
+            _narrow_to_words(table, options.max_width, lambda table: needed(table).maximum)
         if self.title:  # a line of its own, wrapped at the terminal, not at the table's width
             from rich.text import Text
 
@@ -417,20 +420,32 @@ class FittedTable:
             yield f"({names} left out to fit {options.max_width} columns: see --format json)"
 
 
-def _narrow_to_words(table: Table) -> None:
-    """Fix every column at its longest word (a number is one word; a name that must not wrap,
-    its whole length), so that only headers and free text wrap, between words: Rich's own
-    narrowing would fold the widest column, a number, in two."""
+def _narrow_to_words(table: Table, width: int, measure: Callable[[Table], int]) -> None:
+    """Fix each column's width: first at its longest word (a number is one word; a name that
+    must not wrap, its whole length), then, while ``width`` allows, widen the columns whose
+    cells wrap (one line more per row), then those whose header does (one line in all). So
+    only headers and free text wrap, between words: Rich's own narrowing would fold the
+    widest column, often a number, in two."""
     from rich.cells import cell_len
 
     def longest_word(text: str) -> int:
         return max((cell_len(word) for word in text.split()), default=0)
 
+    least, cells_full, full = [], [], []
     for column in table.columns:
-        cells = [str(cell) for cell in column.cells]
-        widths = [cell_len(c) if column.no_wrap else longest_word(c) for c in cells]
-        header = str(column.header)
-        column.width = max([cell_len(header) if column.no_wrap else longest_word(header), *widths])
+        header, cells = str(column.header), [str(cell) for cell in column.cells]
+        cells_full.append(max((cell_len(cell) for cell in cells), default=0))
+        full.append(max(cells_full[-1], cell_len(header)))
+        words = max([longest_word(header), *(longest_word(cell) for cell in cells)])
+        least.append(full[-1] if column.no_wrap else words)
+        column.width = least[-1]
+    slack = width - measure(table)  # what the table's dividers and padding leave
+    for target in (cells_full, full):
+        for i in sorted(range(len(least)), key=lambda i: target[i] - least[i]):
+            current = table.columns[i].width or 0
+            extra = max(0, min(slack, target[i] - current))
+            table.columns[i].width = current + extra
+            slack -= extra
 
 
 def section_tests_table(

@@ -53,7 +53,7 @@ class Suppression:
     @property
     def reason(self) -> str:
         """What stands in the z column of a table for a section whose figures are withheld."""
-        return f"withheld (fewer than {self.below} counted grades)"
+        return "withheld"  # short: its count shows <K, and the line above the table says why
 
     def hides(self, count: int | None) -> bool:
         """A count that is not shown: below K (zero too: 'nobody got an F' is about everyone)."""

@@ -169,3 +169,37 @@ def test_a_legacy_list_file_from_a_list_report() -> None:
         == 2
     )
     assert out.getvalue() == ('"9","Kim, Bo", 2\n"S1","D"\n"S2","F"\n"8","O\'Neil", 1\n"S1","F"\n')
+
+
+def shown_at(width: int, renderable: object) -> list[str]:
+    out = io.StringIO()
+    Console(file=out, width=width, no_color=True, highlight=False).print(renderable)
+    return out.getvalue().splitlines()
+
+
+def test_a_narrow_table_wraps_words_and_leaves_out_columns_but_never_splits_a_number() -> None:
+    columns = ("section", "group", "n", "mean GPA", *render.test_columns("z"))
+    figures = ["0.123456", "-0.98", "-4.14512", "3.40e-05", "0.000374", "YES", "YES"]
+    reason = ["", "", "only section of its group", "", "", "-", "-"]
+    rows = [
+        ["SECTION.01", "GROUP", "12345", "2.800", *figures],
+        ["SECTION.02", "G", "9", "-", *reason],
+    ]
+    table = render.FittedTable(columns, rows, title="Sections of a long title", plain=False)
+    for width, left_out in ((200, []), (84, []), (76, ["d"]), (68, ["d", "diff"])):
+        lines = shown_at(width, table)
+        assert max(len(line) for line in lines) <= width
+        assert lines[0] == "Sections of a long title"
+        row = next(line for line in lines if line.startswith("SECTION.01"))
+        kept = [
+            cell
+            for column, cell in zip(columns[4:], figures, strict=True)
+            if column not in left_out
+        ]
+        assert row.split() == ["SECTION.01", "GROUP", "12345", "2.800", *kept], (width, lines)
+        notes = [line for line in lines if "left out" in line]
+        if left_out:
+            said = " and ".join(left_out)
+            assert notes == [f"({said} left out to fit {width} columns: see --format json)"]
+        else:
+            assert notes == []
