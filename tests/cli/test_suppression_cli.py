@@ -93,10 +93,7 @@ def test_table_shows_less_than_k_and_withheld_tests(store: Store) -> None:
     assert (S4, "-", "<6") in rows
     assert (S1, "COMSC210", "16") in rows and (S3, "CORE", "6") in rows
     s2 = [line for line in text.splitlines() if line.startswith(S2)]
-    assert all(
-        line.split()[3:] == ["-", "withheld"]
-        for line in s2
-    ), s2
+    assert all(line.split()[3:] == ["-", "withheld"] for line in s2), s2
     lists = expected_lists({S1, S2, S3, S4})
     assert len(lists["work"]) == 7 and len(lists["good"]) == 9
     assert "Work list (D+, D, D-, F): 7 students (not listed: names are withheld)" in text
