@@ -283,6 +283,7 @@ class Alert:
     analysis_id: int
     compared_with: int | None
     flags: list[AlertFlag] = field(default_factory=list)
+    unchanged: bool = False  # nothing was stored: the analysis that stands was judged before
 
     @property
     def raised(self) -> list[AlertFlag]:
@@ -301,6 +302,7 @@ class Alert:
             "fail_on": self.condition,
             "failed": bool(self.raised),
             "compared_with": self.compared_with,
+            "unchanged": self.unchanged,
             "flags": [
                 {**flagged_json(flag.test), "flagged": flag.flagged, "new": flag.new}
                 for flag in self.flags
@@ -308,9 +310,11 @@ class Alert:
         }
 
 
-def judge(unit: UnitOfWork, analysis_id: int, condition: FailOn) -> Alert:
+def judge(unit: UnitOfWork, analysis_id: int, condition: FailOn, unchanged: bool = False) -> Alert:
     """The analysis' flags against ``condition``; a flag is new when the previous analysis of
-    the same scope and options did not have it (flagged), or when there is none."""
+    the same scope and options did not have it (flagged), or when there is none. On an
+    ``unchanged`` store (the analysis stands, nothing was stored) no flag is new: it was new,
+    if ever, when that analysis was stored, so a nightly job alerts once, not every night."""
     entries = _entries(unit)
     previous = previous_of(entries, analysis_id)
     before: set[TestIdentity] = set()
@@ -323,22 +327,25 @@ def judge(unit: UnitOfWork, analysis_id: int, condition: FailOn) -> Alert:
     flags = [
         AlertFlag(
             test,
-            headline_flag(test.significant, test.significant_adjusted)
+            not unchanged
+            and headline_flag(test.significant, test.significant_adjusted)
             and _identity(test) not in before,
         )
         for test in unit.history.flagged_tests(analysis_id)
     ]
-    return Alert(condition, analysis_id, previous.id if previous else None, flags)
+    return Alert(condition, analysis_id, previous.id if previous else None, flags, unchanged)
 
 
 def _identity(test: FlaggedTest) -> TestIdentity:
     return (test.test, test.name, test.against)
 
 
-def alert_for(units: UnitOfWorkFactory, analysis_id: int, condition: FailOn) -> Alert:
+def alert_for(
+    units: UnitOfWorkFactory, analysis_id: int, condition: FailOn, unchanged: bool = False
+) -> Alert:
     """`analyze --fail-on`: the stored analysis judged (read in a unit of its own)."""
     with units(write=False) as unit:
-        return judge(unit, analysis_id, condition)
+        return judge(unit, analysis_id, condition, unchanged)
 
 
 # --- diff -------------------------------------------------------------------------------------

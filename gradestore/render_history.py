@@ -162,7 +162,9 @@ def unchanged_line(analysis_id: int, created_at: datetime) -> str:
 def alert_renderables(alert: Alert, plain: bool) -> list[Any]:
     """What --fail-on found: one line, and the flags that set it off."""
     against = (
-        f"against analysis {alert.compared_with}"
+        f"since analysis {alert.analysis_id} was stored (the store is unchanged)"
+        if alert.unchanged
+        else f"against analysis {alert.compared_with}"
         if alert.compared_with is not None
         else "(no earlier analysis of the same scope and options)"
     )

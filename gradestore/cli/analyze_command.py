@@ -127,16 +127,18 @@ def analyze(
         else nullcontext()
     )
     with guard:
-        alert = _judge(units, analysis_id, fail_on)
+        alert = _judge(units, analysis_id, fail_on, unchanged=not done.stored)
         _show(units, done, output_format, alert)
     if alert is not None and alert.exit_code:
         raise typer.Exit(alert.exit_code)
 
 
-def _judge(units: Database, analysis_id: int, fail_on: FailOn | None) -> Alert | None:
+def _judge(
+    units: Database, analysis_id: int, fail_on: FailOn | None, unchanged: bool
+) -> Alert | None:
     from gradestore.history import alert_for
 
-    return None if fail_on is None else alert_for(units, analysis_id, fail_on)
+    return None if fail_on is None else alert_for(units, analysis_id, fail_on, unchanged)
 
 
 def _show(

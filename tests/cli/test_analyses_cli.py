@@ -150,9 +150,16 @@ def test_fail_on_new_exits_with_its_own_code_only_when_a_new_flag_appears(
     listed = alert.stdout[alert.stdout.index("--fail-on new:") :]
     assert "new flags against analysis 1" in listed
     assert FAILING in listed and "G.01F25" not in listed
-    # The store is unchanged: the standing analysis is judged again, the same way.
+    # The store is unchanged: nothing is new since analysis 2 raised the alert (a nightly job
+    # alerts once), while --fail-on adjusted still sees the flag that stands.
     again = run_cli("--db", first_store, "analyze", "--fail-on", "new")
-    assert again.exit_code == 3 and again.stdout.startswith("unchanged: analysis 2 ")
+    assert again.exit_code == 0 and again.stdout.startswith("unchanged: analysis 2 ")
+    assert (
+        "--fail-on new: no new flag since analysis 2 was stored (the store is unchanged)."
+        in again.stdout
+    )
+    still = run_cli("--db", first_store, "analyze", "--fail-on", "adjusted", "--format", "json")
+    assert still.exit_code == 3 and json.loads(still.stdout)["fail_on"]["unchanged"] is True
     # A new analysis with the same flags as the one before it has no new flag.
     forced = run_cli("--db", first_store, "analyze", "--force", "--fail-on", "new")
     assert forced.exit_code == 0, forced.stdout
