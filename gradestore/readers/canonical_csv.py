@@ -69,6 +69,10 @@ class _Columns:
     def split_names(self) -> bool:
         return "name" not in self.index
 
+    def positions(self, *columns: str) -> tuple[int, ...]:
+        """Where each of these columns sits; -1 for one the file does not have."""
+        return tuple(self.index.get(column, -1) for column in columns)
+
 
 def read_grade_csv(
     path: Path, display_path: str | None = None, max_errors: int = 20, *, scale: GradeScale
@@ -250,16 +254,10 @@ def _clean_record_maker(
     """A function that makes the record of a plainly good row (the common case), or returns
     None so that the row gets the full check and its messages. Built once per file: the
     column positions are bound as locals, which matters at a million rows."""
-    width = columns.width
-    index = columns.index
-    i_section, i_student, i_grade = index["section"], index["student_id"], index["grade"]
-    split_names = columns.split_names
-    i_last = index.get("last_name", -1)
-    i_first = index.get("first_name", -1)
-    i_name = index.get("name", -1)
-    i_hours = index.get("credit_hours")
-    i_group = index.get("group")
-    i_term = index.get("term")
+    width, split_names = columns.width, columns.split_names
+    i_section, i_student, i_grade = columns.positions("section", "student_id", "grade")
+    i_last, i_first, i_name = columns.positions("last_name", "first_name", "name")
+    i_hours, i_group, i_term = columns.positions("credit_hours", "group", "term")
 
     def make(line: int, row: list[str]) -> GradeRecord | None:
         if len(row) != width:
@@ -280,22 +278,26 @@ def _clean_record_maker(
             if not comma or not last_name:
                 return None
         credit_hours = None
-        if i_hours is not None:
-            text = row[i_hours].strip()
-            if text:
-                try:
-                    credit_hours = float(text)
-                except ValueError:
-                    return None
-                if not (math.isfinite(credit_hours) and credit_hours >= 0):
-                    return None
-        group = (row[i_group].strip() or None) if i_group is not None else None
-        term = (row[i_term].strip() or None) if i_term is not None else None
+        if i_hours >= 0 and (text := row[i_hours].strip()):
+            credit_hours = _plain_credit_hours(text)
+            if credit_hours is None:
+                return None
+        group = (row[i_group].strip() or None) if i_group >= 0 else None
+        term = (row[i_term].strip() or None) if i_term >= 0 else None
         return GradeRecord(
             line, section, student_id, last_name, first_name, grade, group, credit_hours, term
         )
 
     return make
+
+
+def _plain_credit_hours(text: str) -> float | None:
+    """Credit hours that need no message (a finite number >= 0), or None."""
+    try:
+        credit_hours = float(text)
+    except ValueError:
+        return None
+    return credit_hours if math.isfinite(credit_hours) and credit_hours >= 0 else None
 
 
 def _csv_error_reason(exc: csv.Error, start: int, line: int) -> str:
@@ -319,17 +321,27 @@ def column_for_header(name: str) -> str | None:
 
 def _read_header(row: list[str], shown: str) -> tuple[_Columns | None, list[Problem]]:
     """Map header cells to known columns; ``None`` when the file cannot be read with it."""
-
-    def error(message: str) -> tuple[None, list[Problem]]:
-        return None, [Problem(shown, 1, message)]
-
     cells = [cell.strip() for cell in row]
+    index, unknown, unreadable = _index_header(cells)
+    if unreadable is not None:
+        return None, [Problem(shown, 1, unreadable)]
+    warnings = [f"ignoring unknown columns: {', '.join(unknown)}"] if unknown else []
+    warnings += _choose_name_columns(index)
+    missing = _missing_columns_message(index)
+    if missing is not None:
+        return None, [Problem(shown, 1, missing)]
+    return _Columns(index, len(cells)), [Problem(shown, 1, text, True) for text in warnings]
+
+
+def _index_header(cells: list[str]) -> tuple[dict[str, int], list[str], str | None]:
+    """Each known column's position, the unknown cells as shown, and why the header cannot be
+    read at all (a blank line, another delimiter, a column given twice), if it cannot."""
     if not any(cells):
-        return error("missing header row (line 1 is blank)")
+        return {}, [], "missing header row (line 1 is blank)"
     if len(cells) == 1:
         found = [(cells[0].count(char), char) for char in _OTHER_DELIMITERS if char in cells[0]]
         if found:
-            return error(f"header is not comma-delimited (found {max(found)[1]!r})")
+            return {}, [], f"header is not comma-delimited (found {max(found)[1]!r})"
     index: dict[str, int] = {}
     unknown: list[str] = []
     for position, cell in enumerate(cells):
@@ -338,23 +350,28 @@ def _read_header(row: list[str], shown: str) -> tuple[_Columns | None, list[Prob
             unknown.append(repr(cell) if cell else f"column {position + 1} (no name)")
         elif column in index:
             first = cells[index[column]]
-            return error(f"duplicate column {cell!r}: {first!r} already gives {column}")
+            return {}, [], f"duplicate column {cell!r}: {first!r} already gives {column}"
         else:
             index[column] = position
-    warnings = []
-    if unknown:
-        warnings.append(Problem(shown, 1, f"ignoring unknown columns: {', '.join(unknown)}", True))
+    return index, unknown, None
+
+
+def _choose_name_columns(index: dict[str, int]) -> list[str]:
+    """Keep either 'name' or last_name and first_name (the pair wins when both are whole);
+    the warnings that say which columns are ignored."""
     if "name" in index and {"last_name", "first_name"} <= index.keys():
         del index["name"]
-        warnings.append(
-            Problem(shown, 1, "column 'name' ignored: last_name and first_name are used", True)
-        )
-    elif "name" in index:
-        for column in ("last_name", "first_name"):
-            if index.pop(column, None) is not None:
-                warnings.append(
-                    Problem(shown, 1, f"column {column!r} ignored: 'name' is used", True)
-                )
+        return ["column 'name' ignored: last_name and first_name are used"]
+    if "name" not in index:
+        return []
+    return [
+        f"column {column!r} ignored: 'name' is used"
+        for column in ("last_name", "first_name")
+        if index.pop(column, None) is not None
+    ]
+
+
+def _missing_columns_message(index: dict[str, int]) -> str | None:
     missing = [repr(column) for column in ("section", "student_id") if column not in index]
     if "name" not in index:
         missing += [
@@ -364,10 +381,10 @@ def _read_header(row: list[str], shown: str) -> tuple[_Columns | None, list[Prob
         ]
     if "grade" not in index:
         missing.append("'grade'")
-    if missing:
-        plural = "s" if len(missing) > 1 else ""
-        return error(f"missing required column{plural} {', '.join(missing)}")
-    return _Columns(index, len(cells)), warnings
+    if not missing:
+        return None
+    plural = "s" if len(missing) > 1 else ""
+    return f"missing required column{plural} {', '.join(missing)}"
 
 
 def _read_row(

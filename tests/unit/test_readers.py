@@ -343,6 +343,44 @@ def test_csv_duplicate_column(tmp_path: Path) -> None:
     assert errors(problems) == [(1, "duplicate column 'ID': 'student_id' already gives student_id")]
 
 
+@pytest.mark.parametrize(
+    ("header", "row", "expected"),
+    [
+        (
+            "section,student_id,name,last_name,first_name,grade",
+            'S,1,"X, Y",L,F,A',
+            [(1, "column 'name' ignored: last_name and first_name are used")],
+        ),
+        (
+            "section,student_id,name,last_name,grade",
+            'S,1,"L, F",X,A',
+            [(1, "column 'last_name' ignored: 'name' is used")],
+        ),
+        (
+            "section,student_id,first_name,name,grade,",
+            'S,1,X,"L, F",A,',
+            [
+                (1, "ignoring unknown columns: column 6 (no name)"),
+                (1, "column 'first_name' ignored: 'name' is used"),
+            ],
+        ),
+    ],
+)
+def test_csv_header_says_which_name_columns_it_reads(
+    tmp_path: Path, header: str, row: str, expected: list[tuple[int, str]]
+) -> None:
+    records, problems = read_csv(write(tmp_path / "g.csv", f"{header}\n{row}\n"))
+    assert warnings(problems) == expected
+    assert errors(problems) == []
+    assert [(r.last_name, r.first_name) for r in records] == [("L", "F")]
+
+
+def test_csv_blank_first_line_is_a_missing_header(tmp_path: Path) -> None:
+    records, problems = read_csv(write(tmp_path / "g.csv", " , \n" + HEADER + "S,1,L,F,A\n"))
+    assert records == []
+    assert errors(problems) == [(1, "missing header row (line 1 is blank)")]
+
+
 def test_csv_empty_file_has_no_header(tmp_path: Path) -> None:
     assert errors(read_csv(write(tmp_path / "g.csv", b""))[1]) == [
         (1, "empty file: a header row is required")
