@@ -361,26 +361,59 @@ def _ingest_unit(
     progress: ProgressCallback | None,
 ) -> tuple[UnitResult, list[Path]]:
     """Stage, check and store one unit in the caller's transaction; the caller commits."""
+    unchanged = _unchanged_unit(unit.ingest, path, kind, options)
+    if unchanged is not None:
+        return unchanged, [path]
+    direct, plain = _load_directly(unit, path, kind, options, progress)
+    if direct is not None:
+        return direct, [path]
+    return _stage_and_store(unit, path, kind, options, progress, plain)
+
+
+def _unchanged_unit(
+    repository: IngestStore, path: Path, kind: FileKind, options: IngestOptions
+) -> UnitResult | None:
+    """The answer for a file whose very bytes were stored whole and that nothing has replaced
+    since (read from source_files, the file is not read), or None."""
+    if kind not in (FileKind.CSV, FileKind.SEC) or options.group is not None:
+        return None
+    unchanged = repository.unchanged_source(file_sha256(path))
+    if unchanged is None:
+        return None
+    result = UnitResult(path=str(path), kind=kind, files=1)
+    result.sections_unchanged, result.grades_unchanged = unchanged
+    return result
+
+
+def _load_directly(
+    unit: UnitOfWork,
+    path: Path,
+    kind: FileKind,
+    options: IngestOptions,
+    progress: ProgressCallback | None,
+) -> tuple[UnitResult | None, bool | None]:
+    """A plain CSV's direct load (ingest_direct): its result, or None and whether the file is
+    plain (None: not asked), which tells the usual path's stager which reader to use."""
+    if kind is not FileKind.CSV or len(str(path)) > MAX_LENGTHS["path"]:
+        return None, None
+    if not is_plain_candidate(path):
+        return None, False
+    from gradestore.ingest_direct import ingest_plain_directly
+
+    return ingest_plain_directly(unit, path, options, progress, current_scale(unit))
+
+
+def _stage_and_store(
+    unit: UnitOfWork,
+    path: Path,
+    kind: FileKind,
+    options: IngestOptions,
+    progress: ProgressCallback | None,
+    plain: bool | None,
+) -> tuple[UnitResult, list[Path]]:
+    """The usual path: read the unit's files into staging, check them, write what passed."""
     repository = unit.ingest
     result = UnitResult(path=str(path), kind=kind)
-    if kind in (FileKind.CSV, FileKind.SEC) and options.group is None:
-        unchanged = repository.unchanged_source(file_sha256(path))
-        if unchanged is not None:
-            # These very bytes were stored whole and nothing has replaced them since.
-            result.files = 1
-            result.sections_unchanged, result.grades_unchanged = unchanged
-            return result, [path]
-    plain: bool | None = None
-    if kind is FileKind.CSV and len(str(path)) <= MAX_LENGTHS["path"]:
-        plain = is_plain_candidate(path)
-        if plain:
-            from gradestore.ingest_direct import ingest_plain_directly
-
-            direct, plain = ingest_plain_directly(
-                unit, path, options, progress, current_scale(unit)
-            )
-            if direct is not None:
-                return direct, [path]
     files = _collect_unit_files(path, kind)
     _sort_problems(result, files.problems)
     result.files = len(files.all_files) + (0 if kind.is_single_file else 1)
@@ -402,17 +435,29 @@ def _ingest_unit(
         return _rejected(result), []
     _write_unit(repository, files, stager, actions, duplicates, options, result)
     _count_sections(stager, actions, duplicates, result)
+    _note_source_grades(repository, stager, actions, result)
+    result.status = _status(result, options)
+    return result, files.all_files
+
+
+def _note_source_grades(
+    repository: IngestStore,
+    stager: _Stager,
+    actions: dict[str, SectionAction],
+    result: UnitResult,
+) -> None:
+    """A unit of one file whose every section was written (none kept or only checked): how
+    many grades it stored, so that the same bytes are answered by `_unchanged_unit`."""
     written = {SectionAction.NEW, SectionAction.FILL, SectionAction.REPLACE}
     if len(stager.source_ids) == 1 and set(actions.values()) <= written:
         stored = result.grades_added + result.grades_replaced
         repository.set_source_grades_stored(stager.source_ids[0], stored)
+
+
+def _status(result: UnitResult, options: IngestOptions) -> FileStatus:
     if not result.changes_store:
-        result.status = FileStatus.UNCHANGED
-    elif options.dry_run:
-        result.status = FileStatus.WOULD_STORE
-    else:
-        result.status = FileStatus.STORED
-    return result, files.all_files
+        return FileStatus.UNCHANGED
+    return FileStatus.WOULD_STORE if options.dry_run else FileStatus.STORED
 
 
 def _write_unit(
