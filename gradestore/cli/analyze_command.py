@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -44,67 +44,100 @@ def _threshold(value: float) -> float:
         ) from None
 
 
-@handle_errors
-def analyze(
-    ctx: typer.Context,
-    threshold: float = typer.Option(
-        0.05, "--threshold", callback=_threshold, help="Significance level alpha: p < threshold."
+_Threshold = Annotated[
+    float,
+    typer.Option(
+        "--threshold", callback=_threshold, help="Significance level alpha: p < threshold."
     ),
-    groups: list[str] | None = typer.Option(
-        None, "--group", metavar="G", help="Analyse this group (repeat for several)."
-    ),
-    run: str | None = typer.Option(
-        None, "--run", metavar="R", help="Analyse the groups of a legacy run (a .RUN file)."
-    ),
-    terms: list[str] | None = typer.Option(
-        None,
+]
+_Groups = Annotated[
+    list[str] | None,
+    typer.Option("--group", metavar="G", help="Analyse this group (repeat for several)."),
+]
+_Run = Annotated[
+    str | None,
+    typer.Option("--run", metavar="R", help="Analyse the groups of a legacy run (a .RUN file)."),
+]
+_Terms = Annotated[
+    list[str] | None,
+    typer.Option(
         "--term",
         metavar="T",
         help="Only the sections of this term (repeat for several; with --group or --run: "
         "their sections of these terms). `gradestore terms` lists them.",
     ),
-    method: TestMethod = typer.Option(
-        TestMethod.Z,
+]
+_Method = Annotated[
+    TestMethod,
+    typer.Option(
         "--method",
         help="z: design.md's z-test against the group; welch: Welch's t-test against the rest "
         "of the group.",
     ),
-    adjust: Adjustment = typer.Option(
-        Adjustment.BH,
+]
+_Adjust = Annotated[
+    Adjustment,
+    typer.Option(
         "--adjust",
         help="Multiplicity adjustment of p: bh, by (false discovery rate), holm, bonferroni "
         "(family-wise), none.",
     ),
-    min_n: int = typer.Option(
-        1,
+]
+_MinN = Annotated[
+    int,
+    typer.Option(
         "--min-n",
         min=1,
         metavar="N",
         help="Test only sections with at least N counted grades (the others keep their figures).",
     ),
-    output_format: SummaryFormat = typer.Option(
-        SummaryFormat.table, "--format", help="table (for people) or json (design.md shape)."
-    ),
-    scale_name: str | None = typer.Option(
-        None,
+]
+_Format = Annotated[
+    SummaryFormat,
+    typer.Option("--format", help="table (for people) or json (design.md shape)."),
+]
+_Scale = Annotated[
+    str | None,
+    typer.Option(
         "--scale",
         metavar="NAME|FILE",
         help="Analyse under this grade scale (built-in name or TOML file) instead of the "
         "store's; the store's scale is not changed.",
     ),
-    force: bool = typer.Option(
-        False,
+]
+_Force = Annotated[
+    bool,
+    typer.Option(
         "--force",
         help="Store a new analysis even when the store holds what the latest analysis of the "
         "same scope and options read.",
     ),
-    fail_on: FailOn | None = typer.Option(
-        None,
+]
+_FailOn = Annotated[
+    FailOn | None,
+    typer.Option(
         "--fail-on",
         help="Exit 3 when the analysis has tests significant by p (significant), flagged after "
         "adjustment (adjusted), or flagged where the previous analysis of the same scope and "
         "options was not (new); they are listed.",
     ),
+]
+
+
+@handle_errors
+def analyze(
+    ctx: typer.Context,
+    threshold: _Threshold = 0.05,
+    groups: _Groups = None,
+    run: _Run = None,
+    terms: _Terms = None,
+    method: _Method = TestMethod.Z,
+    adjust: _Adjust = Adjustment.BH,
+    min_n: _MinN = 1,
+    output_format: _Format = SummaryFormat.table,
+    scale_name: _Scale = None,
+    force: _Force = False,
+    fail_on: _FailOn = None,
 ) -> None:
     """Compute section and group statistics, z-tests and the good and work lists; store them
     as a new analysis and print it. Default scope: everything in the store. On a store that
@@ -119,6 +152,15 @@ def analyze(
     units = state(ctx).units()
     options = TestOptions(threshold=threshold, method=method, adjust=adjust, min_n=min_n)
     done = analyze_store(units, scope, options=options, scale=scale, force=force)
+    alert = _judge_and_show(units, done, output_format, fail_on)
+    if alert is not None and alert.exit_code:
+        raise typer.Exit(alert.exit_code)
+
+
+def _judge_and_show(
+    units: Database, done: AnalysisRun, output_format: SummaryFormat, fail_on: FailOn | None
+) -> Alert | None:
+    """What --fail-on finds (None without it), and the analysis shown with it."""
     analysis_id = done.result.analysis_id
     # Only a new analysis needs saying that it is stored when showing it fails.
     guard = (
@@ -129,8 +171,7 @@ def analyze(
     with guard:
         alert = _judge(units, analysis_id, fail_on, unchanged=not done.stored)
         _show(units, done, output_format, alert)
-    if alert is not None and alert.exit_code:
-        raise typer.Exit(alert.exit_code)
+    return alert
 
 
 def _judge(
