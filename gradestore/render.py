@@ -367,11 +367,12 @@ def test_cells(
 
 
 class FittedTable:
-    """A table that, on a terminal too narrow for it, leaves out the columns of ``NARROW_FIRST``
+    """A table that, on a terminal too narrow for it, leaves out the columns of ``narrow_first``
     one by one (and says so under it) rather than fold a number or a name across lines.
 
-    Rich measures the table at the width it is printed at, so the choice is made there: piped
-    text and JSON are never affected."""
+    Rich measures the table at the width it is printed at, so the choice is made there: JSON
+    and CSV are never affected, and piped text only when ``$COLUMNS`` is narrower than the
+    table (piped text is laid out at ``$COLUMNS``, 200 when unset)."""
 
     def __init__(
         self,
@@ -380,12 +381,18 @@ class FittedTable:
         *,
         title: str | None,
         plain: bool,
+        narrow_first: Sequence[str] = NARROW_FIRST,
+        wrap: frozenset[str] = WRAPPING_COLUMNS,
+        numeric: frozenset[str] = NUMERIC_COLUMNS,
     ) -> None:
         self.columns, self.rows, self.title, self.plain = tuple(columns), rows, title, plain
+        self.narrow_first, self.wrap, self.numeric = tuple(narrow_first), wrap, numeric
 
-    def table(self, left_out: Sequence[str] = ()) -> Table:
+    def table(self, left_out: Sequence[str] = (), fold_names: bool = False) -> Table:
         kept = [i for i, column in enumerate(self.columns) if column not in left_out]
-        table = new_table(*(self.columns[i] for i in kept), plain=self.plain)
+        wrap = self.wrap | set(self.columns) if fold_names else self.wrap
+        columns = (self.columns[i] for i in kept)
+        table = new_table(*columns, plain=self.plain, wrap=wrap, numeric=self.numeric)
         for row in self.rows:
             table.add_row(*(row[i] for i in kept))
         return table
@@ -401,15 +408,27 @@ class FittedTable:
             measured = needed(table)
             return (measured.maximum if at_most else measured.minimum) > options.max_width
 
+        def fits(table: Table) -> bool:
+            """Whether ``table`` fits with only headers and free text wrapped (it is narrowed
+            to do so)."""
+            if too_wide(table):
+                return False
+            if not too_wide(table, at_most=True):
+                return True
+            return _narrow_to_words(table, options.max_width, lambda t: needed(t).maximum)
+
         left_out: list[str] = []
         table = self.table()
-        optional = [column for column in NARROW_FIRST if column in self.columns]
-        while optional and too_wide(table):
+        optional = [column for column in self.narrow_first if column in self.columns]
+        fitted = fits(table)
+        while optional and not fitted:
             left_out.append(optional.pop(0))
             table = self.table(left_out)
-        # (Names too long for the terminal even so: Rich folds them, the last resort.)
-        if too_wide(table, at_most=True) and not too_wide(table):
-            _narrow_to_words(table, options.max_width, lambda table: needed(table).maximum)
+            fitted = fits(table)
+        if not fitted:
+            # Names too long for the terminal even so: folded whole (the last resort), never
+            # cut short, which would show a name that is not the student's.
+            table = self.table(left_out, fold_names=True)
         if self.title:  # a line of its own, wrapped at the terminal, not at the table's width
             from rich.text import Text
 
@@ -420,12 +439,12 @@ class FittedTable:
             yield f"({names} left out to fit {options.max_width} columns: see --format json)"
 
 
-def _narrow_to_words(table: Table, width: int, measure: Callable[[Table], int]) -> None:
+def _narrow_to_words(table: Table, width: int, measure: Callable[[Table], int]) -> bool:
     """Fix each column's width: first at its longest word (a number is one word; a name that
     must not wrap, its whole length), then, while ``width`` allows, widen the columns whose
     cells wrap (one line more per row), then those whose header does (one line in all). So
     only headers and free text wrap, between words: Rich's own narrowing would fold the
-    widest column, often a number, in two."""
+    widest column, often a number, in two. False when the names alone do not fit."""
     from rich.cells import cell_len
 
     def longest_word(text: str) -> int:
@@ -440,12 +459,15 @@ def _narrow_to_words(table: Table, width: int, measure: Callable[[Table], int]) 
         least.append(full[-1] if column.no_wrap else words)
         column.width = least[-1]
     slack = width - measure(table)  # what the table's dividers and padding leave
+    if slack < 0:  # names that must not wrap are too long for the width
+        return False
     for target in (cells_full, full):
         for i in sorted(range(len(least)), key=lambda i: target[i] - least[i]):
             current = table.columns[i].width or 0
             extra = max(0, min(slack, target[i] - current))
             table.columns[i].width = current + extra
             slack -= extra
+    return True
 
 
 def section_tests_table(
@@ -624,13 +646,18 @@ def entries_text(student: ListedStudent) -> str:
     return ", ".join(f"{entry.section} ({entry.grade})" for entry in student.entries)
 
 
+# What a narrow terminal leaves out of a list, first to last, rather than cut a name short:
+# the student's id and names always stay.
+LIST_NARROW_FIRST = ("first term", "appeared before", "risk", "entries")
+
+
 def list_table(
     students: Iterable[ListedStudent], title: str, plain: bool, *, work: bool = False
-) -> Table:
+) -> FittedTable:
     """The first MAX_LIST_ROWS students of a list; the work list has the risk column (terms
     on the work list, this one included: docs/history.md)."""
     risk = ("risk",) if work else ()
-    table = new_table(
+    columns = (
         "student id",
         "last name",
         "first name",
@@ -638,14 +665,9 @@ def list_table(
         "appeared before",
         "first term",
         *risk,
-        title=title,
-        plain=plain,
-        # Their headers fold to two lines (and a term of 32 characters folds) before the
-        # entries are squeezed or any column is lost at 80 columns.
-        wrap=WRAPPING_COLUMNS | {"first term", "appeared before"},
     )
-    for student in itertools.islice(students, MAX_LIST_ROWS):
-        table.add_row(
+    rows = [
+        (
             student.student_id,
             student.last_name,
             student.first_name,
@@ -654,7 +676,19 @@ def list_table(
             fmt(student.first_term_listed),
             *((fmt(student.terms_on_work_list),) if work else ()),
         )
-    return table
+        for student in itertools.islice(students, MAX_LIST_ROWS)
+    ]
+    # Their headers fold to two lines (and a term of 32 characters folds) before the entries
+    # are squeezed or any column is left out. Entries are text here (elsewhere, a count).
+    return FittedTable(
+        columns,
+        rows,
+        title=title,
+        plain=plain,
+        narrow_first=LIST_NARROW_FIRST,
+        wrap=WRAPPING_COLUMNS | {"first term", "appeared before"},
+        numeric=NUMERIC_COLUMNS - {"entries"},
+    )
 
 
 def _list_parts(

@@ -291,6 +291,23 @@ def test_section_names_never_wrap_at_80_columns(long_names_store: str) -> None:
             assert f"COMSC210.02F25-EVENING-{n}" in shown, shown
 
 
+def test_a_list_of_long_names_at_80_columns_keeps_them_whole(db_url: str, tmp_path: Path) -> None:
+    """Names too long for the history columns: those are left out and said so; a name
+    longer than the terminal allows folds whole. Rich alone would cut it short silently."""
+    last, first = "Wolfeschlegelsteinhausenbergerdorff-Montgomery", "Maximiliana-Alexandrina"
+    rows = [f"S1,{i},{last},{first},{'AF'[i % 2]},G\nS2,{i + 100},Li,Bo,B,G\n" for i in range(6)]
+    ok("--db", db_url, "ingest", str(write(tmp_path / "long.csv", HEADER + "".join(rows))))
+    ok("--db", db_url, "analyze")
+    shown = in_terminal("--db", db_url, "report", "--list", "work", columns=80)
+    lines = shown.splitlines()
+    assert max(len(line) for line in lines) <= 80, shown
+    assert "(first term, appeared before, risk and entries left out to fit 80 columns: see" in shown
+    for i in (1, 3, 5):
+        row = next(n for n, line in enumerate(lines) if line.split()[:1] == [str(i)])
+        assert lines[row].split()[1] + lines[row + 1].strip() == last, shown
+        assert lines[row].split()[2] == first, shown
+
+
 def test_the_ingest_table_keeps_every_column_at_80_columns(db_url: str, tmp_path: Path) -> None:
     deep = tmp_path.joinpath(*["a-rather-long-folder-name"] * 4)
     write(deep / "grades-exported-from-the-registrar.csv", HEADER + "S1,1,Lee,Ann,Q,G\n")

@@ -203,3 +203,63 @@ def test_a_narrow_table_wraps_words_and_leaves_out_columns_but_never_splits_a_nu
             assert notes == [f"({said} left out to fit {width} columns: see --format json)"]
         else:
             assert notes == []
+
+
+def column_text(lines: list[str], row_start: int, header: str, column: str, after: str) -> str:
+    """The text of one column of one row, its folded lines joined (columns located by header)."""
+    start, end = header.index(column), header.index(after)
+    row = [lines[row_start]]
+    for line in lines[row_start + 1 :]:
+        if line[: header.index(column)].strip():  # the next row begins
+            break
+        row.append(line)
+    return "".join(line[start:end].strip() for line in row)
+
+
+def test_a_list_too_wide_leaves_out_history_then_entries_and_never_cuts_a_name() -> None:
+    last, first = "Wolfeschlegelsteinhausenbergerdorff-Montgomery", "Maximiliana-Alexandrina"
+    students = [
+        ListedStudent("1006", first, last, [ListEntry("SEC1", "F")], False, 0, 0, "F25"),
+        ListedStudent("7", "Bo", "Li", [ListEntry("SEC2", "D"), ListEntry("SEC3", "F")]),
+    ]
+    expected = {
+        200: [],
+        100: ["first term", "appeared before"],
+        92: ["first term", "appeared before", "risk"],
+        84: ["first term", "appeared before", "risk", "entries"],
+        80: ["first term", "appeared before", "risk", "entries"],  # and the name folds
+    }
+    for width, left_out in expected.items():
+        table = render.list_table(students, "Work list: 2 students", plain=False, work=True)
+        lines = shown_at(width, table)
+        assert max(len(line) for line in lines) <= width, lines
+        assert lines[0] == "Work list: 2 students"
+        header = next(line for line in lines if line.startswith("student id"))
+        for column in ("entries", "risk"):
+            assert (column in header) == (column not in left_out), (width, lines)
+        note = " ".join(
+            line.strip() for line in lines if line.startswith("(") or "--format" in line
+        )
+        if left_out:
+            said = ", ".join(left_out[:-1]) + " and " * (len(left_out) > 1) + left_out[-1]
+            assert note == f"({said} left out to fit {width} columns: see --format json)"
+        else:
+            assert note == ""
+        row = next(i for i, line in enumerate(lines) if line.startswith("1006"))
+        # Whole, on one line or folded over two: never cut short.
+        assert column_text(lines, row, header, "last name", "first name") == last, lines
+        if "entries" not in left_out:
+            assert lines[row][header.index("entries") :].startswith("SEC1 (F)"), lines
+
+
+def test_list_entries_are_text_aligned_left() -> None:
+    students = [
+        ListedStudent("1", "A", "B", [ListEntry("S1", "A")]),
+        ListedStudent("2", "C", "D", [ListEntry("S1", "A"), ListEntry("LONGER.NAME", "A-")]),
+    ]
+    lines = shown_at(200, render.list_table(students, "Good list", plain=True))
+    start = lines[1].index("entries")
+    assert [line[start:].split(" no")[0].rstrip() for line in lines[2:]] == [
+        "S1 (A)",
+        "S1 (A), LONGER.NAME (A-)",
+    ]
