@@ -226,16 +226,49 @@ def ingest_paths(
                         dry_run_unit, path, kind, options, progress
                     )
                 else:
-                    with units(write=True) as unit:
-                        result, files = _ingest_unit(unit, path, kind, options, progress)
-                        if result.status is FileStatus.STORED:
-                            unit.commit()
+                    result, files = _ingest_argument(units, path, kind, options, progress)
             except OSError as error:  # this unit is rolled back; the others go on
                 result, files = _unreadable(path, kind, error), []
             report.units.append(result)
             if result.status is not FileStatus.REJECTED:
                 done_files.update(file.resolve() for file in files)
     return report
+
+
+def _ingest_argument(
+    units: UnitOfWorkFactory,
+    path: Path,
+    kind: FileKind,
+    options: IngestOptions,
+    progress: ProgressCallback | None,
+) -> tuple[UnitResult, list[Path]]:
+    """One argument in its own unit, committed when stored.
+
+    A CSV file is first answered from source_files or loaded directly in a unit that, on
+    SQLite, does not check foreign keys: every key the direct load writes is one it has just
+    inserted or read in that transaction (a section, a student, its file, a group), and the
+    check of three keys per grade was a quarter of the load. When the direct load gives up,
+    that unit is rolled back whole and the usual path, which also deletes and needs the keys'
+    actions, runs in a new unit with them."""
+    plain: bool | None = None
+    if kind is FileKind.CSV:
+        with units(write=True, foreign_keys=False) as unit:
+            unchanged = _unchanged_unit(unit.ingest, path, kind, options)
+            if unchanged is not None:
+                return unchanged, [path]
+            direct, plain = _load_directly(unit, path, kind, options, progress)
+            if direct is not None:
+                if direct.status is FileStatus.STORED:
+                    unit.commit()
+                return direct, [path]
+    with units(write=True) as unit:
+        if kind is FileKind.CSV:  # answered above: not unchanged, not loaded directly
+            result, files = _stage_and_store(unit, path, kind, options, progress, plain)
+        else:
+            result, files = _ingest_unit(unit, path, kind, options, progress)
+        if result.status is FileStatus.STORED:
+            unit.commit()
+    return result, files
 
 
 def _ingest_in_savepoint(

@@ -15,8 +15,10 @@ the exact messages; nothing of the attempt remains.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gradestore.grades import GradeScale
 from gradestore.ingest import (
@@ -29,11 +31,15 @@ from gradestore.kinds import FileKind, FileStatus
 from gradestore.persistence.db import UnitOfWork
 from gradestore.persistence.ingest_store import IngestStore
 from gradestore.persistence.models import MAX_LENGTHS
-from gradestore.persistence.rows import NewMembership, NewSection, NewStudent
+from gradestore.persistence.rows import NewSection, NewStudent
 from gradestore.readers import file_sha256
 from gradestore.readers.plain_csv import NotPlainCsv, PlainBlock, read_plain_csv
 from gradestore.readers.records import Problem
 from gradestore.terms import is_recognised
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
 
 class NotDirect(Exception):
@@ -42,11 +48,9 @@ class NotDirect(Exception):
 
 @dataclass(slots=True)
 class _Section:
-    rows: int
+    key: int
     credit_hours: float | None
     term: str | None
-    # A list, not a set: a section has a group or two, and an empty set costs 216 bytes.
-    groups: list[str] = field(default_factory=list)
     changed: bool = False  # hours or term given after the section was inserted
 
 
@@ -61,10 +65,9 @@ class DirectLoad:
         self.display = display
         self.scale = scale
         self.sections: dict[str, _Section] = {}
-        self.section_ids: dict[str, int] = {}
-        # Every student of the file: student_id -> key << 64 | the hash of the name.
-        self.students: dict[str, int] = {}
+        self.students = StudentKeys()
         self.store_had_students = False
+        self.store_had_sections = False
         self.students_added = 0
         self.rows = 0
         self.source_id = 0
@@ -74,10 +77,14 @@ class DirectLoad:
         repository = self.repository
         self.source_id = repository.add_source_file(self.display, file_sha256(self.path), 0)
         self.store_had_students = repository.has_students()
-        if self.store_had_students:
-            repository.create_student_staging()
+        self.store_had_sections = repository.has_sections()
+        repository.create_membership_staging()
         estimate = self._estimated_rows()
-        with repository.indexes_built_after("enrollments", estimate):
+        with (
+            repository.indexes_built_after("students", estimate),
+            repository.indexes_built_after("sections", estimate),
+            repository.indexes_built_after("enrollments", estimate),
+        ):
             for item in read_plain_csv(self.path, self.display, MAX_LENGTHS, scale=self.scale):
                 if isinstance(item, Problem):
                     result.warn(item)
@@ -96,9 +103,6 @@ class DirectLoad:
         repository.set_source_row_count(self.source_id, self.rows)
         repository.set_source_grades_stored(self.source_id, self.rows)
 
-    def memberships(self) -> list[tuple[str, str]]:
-        return [(group, name) for name, seen in self.sections.items() for group in seen.groups]
-
     def _estimated_rows(self) -> int:
         """Rows of the file, from its size and its first lines (for the index rebuild)."""
         with open(self.path, "rb") as stream:
@@ -107,25 +111,25 @@ class DirectLoad:
         return self.path.stat().st_size * lines // max(len(head), 1)
 
     def _load_block(self, block: PlainBlock) -> None:
-        self._add_sections(block)
-        self._add_students(block)
+        section_keys = self._add_sections(block)
+        student_keys = self._add_students(block)
         sections = self.sections
-        for section, group in block.memberships:
-            groups = sections[section].groups
-            if group not in groups:
-                groups.append(group)
-        rows = zip(
-            map(self.section_ids.__getitem__, block.sections),
-            map(self._key, block.student_ids),
+        pairs = [(group, sections[section].key) for section, group in block.memberships]
+        self.repository.stage_memberships(pairs)
+        added = self.repository.add_grade_columns(
+            section_keys[block.section_codes].tolist(),
+            student_keys[block.student_codes].tolist(),
             block.grades,
-            [self.source_id] * len(block.grades),
-            strict=True,
+            self.source_id,
         )
-        if not self.repository.add_grades(rows):
+        if not added:
             raise NotDirect("a student twice in a section")
         self.rows += len(block.lines)
 
-    def _add_sections(self, block: PlainBlock) -> None:
+    def _add_sections(self, block: PlainBlock) -> npt.NDArray[np.int64]:
+        """Insert the block's new sections; the key of each of its sections, in order."""
+        import numpy as np
+
         new: list[NewSection] = []
         for summary in block.section_summaries:
             seen = self.sections.get(summary.name)
@@ -137,7 +141,6 @@ class DirectLoad:
                     )
                 )
                 continue
-            seen.rows += summary.rows
             if seen.credit_hours is None and summary.credit_hours is not None:
                 seen.credit_hours, seen.changed = summary.credit_hours, True
             if seen.term is None and summary.term is not None:
@@ -145,46 +148,110 @@ class DirectLoad:
                 seen.term, seen.changed = summary.term, True
             elif summary.term is not None and summary.term != seen.term:
                 raise NotPlainCsv("a section with two terms")
-        if not new:
-            return
-        if self.repository.any_stored_section([section.name for section in new]):
-            raise NotDirect("a stored section")
-        ids = self.repository.add_sections_with_ids(new)
-        rows = {summary.name: summary.rows for summary in block.section_summaries}
-        terms = {summary.name: summary.term for summary in block.section_summaries}
-        self.section_ids.update(ids)
-        for section in new:
-            self.sections[section.name] = _Section(
-                rows[section.name], section.credit_hours, terms[section.name]
-            )
+        if new:
+            if self.store_had_sections and self.repository.any_stored_section(
+                [section.name for section in new]
+            ):
+                raise NotDirect("a stored section")
+            keys = self.repository.add_sections_with_keys(new)
+            terms = {summary.name: summary.term for summary in block.section_summaries}
+            for section, key in zip(new, keys, strict=True):
+                # The term as the file gives it (section_to_store may take one from the name).
+                term = terms[section.name]
+                self.sections[section.name] = _Section(
+                    key, section.credit_hours, None if term is None else sys.intern(term)
+                )
+        sections = self.sections
+        return np.array(
+            [sections[summary.name].key for summary in block.section_summaries], dtype=np.int64
+        )
 
-    def _add_students(self, block: PlainBlock) -> None:
-        """Note the block's students; insert the new ones and keep every key."""
-        students = self.students
-        new: list[NewStudent] = []
-        for student_id, last, first, _ in block.students:
-            seen = students.get(student_id)
-            if seen is None:
-                students[student_id] = _NO_KEY | _name_hash(last, first)
-                new.append(NewStudent(student_id, first, last, self.source_id))
-            elif seen & _HASH_BITS != _name_hash(last, first):
-                raise NotPlainCsv("a student with two names")
-        if not new:
-            return
+    def _add_students(self, block: PlainBlock) -> npt.NDArray[np.int64]:
+        """Insert the block's new students; the key of each of its students, in order."""
+        students = block.students
+        keys, missing = self.students.look_up(students)
+        if not missing:
+            return keys
+        new = [
+            NewStudent(students[i][0], students[i][2], students[i][1], self.source_id)
+            for i in missing.values()
+        ]
         if self.store_had_students:
-            stored = self.repository.known_students(new)
-            for student_id, (key, last, first) in stored.items():
-                if students[student_id] & _HASH_BITS != _name_hash(last, first):
-                    raise NotDirect("a stored student with another name")
-                students[student_id] = key << 64 | _name_hash(last, first)
-            new = [student for student in new if student.student_id not in stored]
-        keys = self.repository.add_students_with_keys(new)
-        for student_id, key in keys.items():
-            students[student_id] = key << 64 | (students[student_id] & _HASH_BITS)
+            new = self._stored_students(new, missing, keys)
+        new_keys = self.repository.add_students_with_keys(new)
+        for student, key in zip(new, new_keys, strict=True):
+            keys[missing[student.student_id]] = key
+        self.students.add(students, missing, keys)
         self.students_added += len(new)
+        return keys
 
-    def _key(self, student_id: str) -> int:
-        return self.students[student_id] >> 64
+    def _stored_students(
+        self, new: list[NewStudent], missing: dict[str, int], keys: npt.NDArray[np.int64]
+    ) -> list[NewStudent]:
+        """Of students not seen before in the file, those the store holds get their keys (a
+        stored student under another name: the usual path warns); the others are new."""
+        names = {student.student_id: (student.last_name, student.first_name) for student in new}
+        stored = self.repository.known_students(list(names))
+        for student_id, key, last, first in stored:
+            if names[student_id] != (last, first):
+                raise NotDirect("a stored student with another name")
+            keys[missing[student_id]] = key
+        known = {row[0] for row in stored}
+        return [student for student in new if student.student_id not in known]
+
+
+class StudentKeys:
+    """Every student of the file so far: its id, key and a 64-bit hash of its name, in three
+    arrays sorted by id (a few dozen bytes a student, where a dictionary entry took about
+    300). Each block looks its students up with one binary search."""
+
+    def __init__(self) -> None:
+        import numpy as np
+
+        self.ids: npt.NDArray[np.str_] = np.empty(0, dtype="U1")
+        self.keys: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
+        self.names: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
+
+    def look_up(
+        self, students: list[tuple[str, str, str, int]]
+    ) -> tuple[npt.NDArray[np.int64], dict[str, int]]:
+        """The key of each student (0 where not seen yet), and those not seen yet: id ->
+        position. A student seen under another name is not plain (the careful reader warns)."""
+        import numpy as np
+
+        ids = np.array([student[0] for student in students], dtype=np.str_)
+        names = _name_hashes(students)
+        keys = np.zeros(len(students), dtype=np.int64)
+        found = np.zeros(len(students), dtype=bool)
+        if len(self.ids):
+            at = np.minimum(np.searchsorted(self.ids, ids), len(self.ids) - 1)
+            found = self.ids[at] == ids
+            if (self.names[at[found]] != names[found]).any():
+                raise NotPlainCsv("a student with two names")
+            keys[found] = self.keys[at[found]]
+        missing = np.flatnonzero(~found).tolist()
+        return keys, {students[i][0]: i for i in missing}
+
+    def add(
+        self,
+        students: list[tuple[str, str, str, int]],
+        positions: dict[str, int],
+        keys: npt.NDArray[np.int64],
+    ) -> None:
+        """Note these students (at ``positions`` of ``students`` and ``keys``)."""
+        import numpy as np
+
+        chosen = np.fromiter(positions.values(), dtype=np.intp, count=len(positions))
+        ids = np.array([students[i][0] for i in chosen.tolist()], dtype=np.str_)
+        order = np.argsort(ids, kind="stable")
+        ids, chosen = ids[order], chosen[order]
+        names = _name_hashes([students[i] for i in chosen.tolist()])
+        if ids.dtype.itemsize > self.ids.dtype.itemsize:  # a longer id than any before
+            self.ids = self.ids.astype(ids.dtype)
+        at = np.searchsorted(self.ids, ids)
+        self.ids = np.insert(self.ids, at, ids)
+        self.keys = np.insert(self.keys, at, keys[chosen])
+        self.names = np.insert(self.names, at, names)
 
 
 def _check_term(term: str | None) -> None:
@@ -192,15 +259,16 @@ def _check_term(term: str | None) -> None:
         raise NotPlainCsv("an unrecognised term")  # the careful reader warns, once a file
 
 
-_HASH_BITS = (1 << 64) - 1
-_NO_KEY = -1 << 64  # replaced by the key as soon as the student is stored
+def _name_hashes(students: list[tuple[str, str, str, int]]) -> npt.NDArray[np.int64]:
+    """Students' names in 64 bits each: two names whose hashes are equal (one chance in
+    2**64) would be taken as the same."""
+    import numpy as np
 
-
-def _name_hash(last: str, first: str) -> int:
-    """A student's name in 64 bits: the direct load keeps one integer per student (key and
-    name), so that millions of students fit in memory; two names whose hashes are equal
-    (one chance in 2**64) would be taken as the same."""
-    return hash((last, first)) & _HASH_BITS
+    return np.fromiter(
+        (hash((student[1], student[2])) for student in students),
+        dtype=np.int64,
+        count=len(students),
+    )
 
 
 def ingest_plain_directly(
@@ -222,11 +290,8 @@ def ingest_plain_directly(
             return None, isinstance(error, NotDirect)
         if progress is not None:
             progress(str(path), 0, "storing")
-        memberships = load.memberships()
-        if options.group:
-            memberships.extend((options.group, name) for name in load.sections)
-        result.memberships_added = unit.ingest.add_memberships(
-            NewMembership(group, section, load.source_id) for group, section in memberships
+        result.memberships_added = unit.ingest.store_staged_memberships(
+            load.source_id, options.group
         )
     result.sections_added = len(load.sections)
     result.students_added = load.students_added

@@ -298,7 +298,7 @@ class Savepoint:
 class UnitOfWorkFactory(Protocol):
     """What use cases take: ``units(write=...)`` opens a unit of work on the store."""
 
-    def __call__(self, *, write: bool) -> UnitOfWork: ...
+    def __call__(self, *, write: bool, foreign_keys: bool = True) -> UnitOfWork: ...
 
 
 class Database:
@@ -307,8 +307,10 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def __call__(self, *, write: bool) -> UnitOfWork:
-        return UnitOfWork(self.engine, write=write)
+    def __call__(self, *, write: bool, foreign_keys: bool = True) -> UnitOfWork:
+        """``foreign_keys=False``: SQLite does not check foreign keys in this unit (for a
+        writer whose every key is one it has just read or inserted: the direct load)."""
+        return UnitOfWork(self.engine, write=write, foreign_keys=foreign_keys)
 
     def dispose(self) -> None:
         self.engine.dispose()

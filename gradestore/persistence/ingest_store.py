@@ -144,46 +144,23 @@ class IngestStore(SqlStore):
 
     # --- the direct load of a plain CSV into new sections (no staging of grades) -------------
 
-    def create_student_staging(self) -> None:
-        """A temporary table for one block's new students at a time (the direct load)."""
-        on_commit = " ON COMMIT DROP" if self.is_postgres else ""
-        self._execute("DROP TABLE IF EXISTS staging_students")
-        self._execute(
-            "CREATE TEMPORARY TABLE staging_students (seq INTEGER PRIMARY KEY,"
-            f" student_id TEXT NOT NULL, fname TEXT NOT NULL, lname TEXT NOT NULL){on_commit}"
+    def known_students(self, student_ids: Sequence[str]) -> list[tuple[str, int, str, str]]:
+        """Of these students, those the store holds: (student_id, key, last, first). One
+        query, the ids passed as one value (a JSON array on SQLite, an array on PostgreSQL)."""
+        rows = self._driver_rows(
+            "SELECT st.student_id, st.id, st.lname, st.fname FROM students st"
+            f" WHERE st.student_id {self._in_list()}",
+            (self._list_value(student_ids),),
         )
+        return [(str(a), int(str(b)), str(c), str(d)) for a, b, c, d in rows]
 
-    def known_students(self, students: Sequence[NewStudent]) -> dict[str, tuple[int, str, str]]:
-        """Of these students, those the store holds: student_id -> (key, last, first)."""
-        self._execute("DELETE FROM staging_students")
-        self._bulk_insert(
-            "staging_students",
-            ("seq", "student_id", "fname", "lname"),
-            [(n, s.student_id, s.first_name, s.last_name) for n, s in enumerate(students)],
-        )
-        rows = self._execute(
-            "SELECT st.student_id, st.id, st.lname, st.fname FROM staging_students s"
-            " JOIN students st ON st.student_id = s.student_id"
-        )
-        return {student_id: (pk, last, first) for student_id, pk, last, first in rows}
-
-    def add_students_with_keys(self, students: Sequence[NewStudent]) -> dict[str, int]:
+    def add_students_with_keys(self, students: Sequence[NewStudent]) -> list[int]:
         """Insert students the caller knows are new, with keys taken here (the unit is the
-        only writer: BEGIN IMMEDIATE on SQLite, the sequence on PostgreSQL); student_id ->
-        key. No query reads them back."""
+        only writer: BEGIN IMMEDIATE on SQLite, the sequence on PostgreSQL); their keys, in
+        order. No query reads them back."""
         if not students:
-            return {}
-        if self.is_postgres:
-            keys = list(
-                self._execute(
-                    "SELECT nextval(pg_get_serial_sequence('students', 'id'))"
-                    " FROM generate_series(1, :n)",
-                    {"n": len(students)},
-                ).scalars()
-            )
-        else:
-            first = self._execute("SELECT COALESCE(MAX(id), 0) + 1 FROM students").scalar_one()
-            keys = list(range(first, first + len(students)))
+            return []
+        keys = self._new_keys("students", len(students))
         self._bulk_insert_iter(
             "students",
             ("id", "student_id", "fname", "lname", "source_file_id"),
@@ -192,24 +169,43 @@ class IngestStore(SqlStore):
                 for key, s in zip(keys, students, strict=True)
             ),
         )
-        return dict(zip((s.student_id for s in students), keys, strict=True))
+        return keys
 
     def has_students(self) -> bool:
         return self.connection.execute(select(Student.id).limit(1)).first() is not None
 
-    def add_sections_with_ids(self, sections: Sequence[NewSection]) -> dict[str, int]:
-        """Insert new sections (the caller knows none is stored); name -> id."""
-        from gradestore.persistence.models import Section
+    def has_sections(self) -> bool:
+        return self.connection.execute(select(Section.id).limit(1)).first() is not None
 
-        self.add_sections(sections)
-        return self._ids_by_name(Section, [section.name for section in sections])
+    def add_sections_with_keys(self, sections: Sequence[NewSection]) -> list[int]:
+        """Insert new sections (the caller knows none is stored) with keys taken here, as
+        add_students_with_keys; their keys, in order."""
+        if not sections:
+            return []
+        keys = self._new_keys("sections", len(sections))
+        self._bulk_insert_iter(
+            "sections",
+            (
+                "id", "name", "credit_hours", "term", "term_order", "header_name",
+                "source_file_id",
+            ),
+            (
+                (key, s.name, s.credit_hours, s.term, s.term_order, s.header_name,
+                 s.source_file_id)
+                for key, s in zip(keys, sections, strict=True)
+            ),
+        )  # fmt: skip
+        return keys
 
     def any_stored_section(self, names: Sequence[str]) -> bool:
         """Whether the store holds any of these sections (by name alone: the direct load's
-        question, asked per block while enrollments grows)."""
-        from gradestore.persistence.models import Section
-
-        return bool(self._ids_by_name(Section, list(names)))
+        question, asked per block while enrollments grows). One query."""
+        return bool(
+            self._driver_rows(
+                f"SELECT 1 FROM sections WHERE name {self._in_list()} LIMIT 1",
+                (self._list_value(names),),
+            )
+        )
 
     def set_section_details(self, sections: Sequence[NewSection]) -> None:
         """Credit hours and term of sections that a later block gave them."""
@@ -218,19 +214,72 @@ class IngestStore(SqlStore):
             [(s.credit_hours, s.term, s.term_order, s.name) for s in sections],
         )
 
-    def add_grades(self, rows: Iterable[tuple[int, int, str, int]]) -> bool:
-        """Insert (section id, student key, grade, source file id) rows straight into
-        enrollments; False when a (section, student) pair is there already (the unit must
-        then be rolled back to its savepoint: PostgreSQL's transaction is aborted)."""
+    def add_grade_columns(
+        self,
+        section_keys: Sequence[int],
+        student_keys: Sequence[int],
+        grades: Sequence[str],
+        source_file_id: int,
+    ) -> bool:
+        """Insert grades given column by column, by key, straight into enrollments; False
+        when a (section, student) pair is there already (the unit must then be rolled back
+        to its savepoint: PostgreSQL's transaction is aborted)."""
         dbapi = self.connection.dialect.dbapi
         assert dbapi is not None
+        columns = ("section_id", "student_id", "grade", "source_file_id")
         try:
-            self._bulk_insert_iter(
-                "enrollments", ("section_id", "student_id", "grade", "source_file_id"), rows
-            )
+            if self.is_postgres and _copy_safe(grades):
+                self._copy_text(
+                    "enrollments",
+                    columns,
+                    "".join(
+                        map(f"{{}}\t{{}}\t{{}}\t{source_file_id}\n".format,
+                            section_keys, student_keys, grades)
+                    ),
+                )  # fmt: skip
+            else:
+                self._bulk_insert_iter(
+                    "enrollments",
+                    columns,
+                    zip(section_keys, student_keys, grades, repeat(source_file_id)),
+                )
         except dbapi.IntegrityError:
             return False
         return True
+
+    def create_membership_staging(self) -> None:
+        """A temporary table of the (group name, section key) pairs a direct load gives."""
+        on_commit = " ON COMMIT DROP" if self.is_postgres else ""
+        self._execute("DROP TABLE IF EXISTS staging_memberships")
+        self._execute(
+            "CREATE TEMPORARY TABLE staging_memberships (group_name TEXT NOT NULL,"
+            f" section_id INTEGER NOT NULL){on_commit}"
+        )
+
+    def stage_memberships(self, pairs: Sequence[tuple[str, int]]) -> None:
+        self._bulk_insert("staging_memberships", ("group_name", "section_id"), pairs)
+
+    def store_staged_memberships(self, source_file_id: int, group: str | None) -> int:
+        """The staged memberships (and, with ``group``, every section the file created) go
+        into group_sections: the sections are new, so every pair is new. Missing groups are
+        created first, by name in order, as add_memberships does. Returns how many."""
+        if group is not None:
+            self._execute(
+                "INSERT INTO staging_memberships (group_name, section_id)"
+                " SELECT :group, id FROM sections WHERE source_file_id = :source",
+                {"group": group, "source": source_file_id},
+            )
+        names = self._execute("SELECT DISTINCT group_name FROM staging_memberships").scalars()
+        self._ensure_groups_from(dict.fromkeys(names, source_file_id))
+        staged = self._execute("SELECT COUNT(*) FROM staging_memberships").scalar_one()
+        with self.indexes_built_after("group_sections", staged):
+            inserted = self._execute(
+                "INSERT INTO group_sections (group_id, section_id, source_file_id)"
+                " SELECT DISTINCT g.id, m.section_id, :source FROM staging_memberships m"
+                " JOIN groups g ON g.name = m.group_name",
+                {"source": source_file_id},
+            ).rowcount
+        return max(inserted, 0)
 
     def unstage_file(self, source_file_id: int) -> None:
         """Take a file's rows out of the staging table (the fast path gave up on it)."""
@@ -520,3 +569,11 @@ class IngestStore(SqlStore):
             )
             existing.update(self._ids_by_name(Run, missing))
         return existing
+
+
+def _copy_safe(grades: Sequence[str]) -> bool:
+    """Whether these values can go into COPY's text format as they are (no tab, line break
+    or backslash, none read as null)."""
+    return not any(
+        "\t" in grade or "\n" in grade or "\r" in grade or "\\" in grade for grade in set(grades)
+    )

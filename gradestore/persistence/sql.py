@@ -87,6 +87,41 @@ class SqlStore:
             finally:
                 cursor.close()
 
+    def _copy_text(self, table: str, columns: Sequence[str], data: str) -> None:
+        """PostgreSQL: rows already written in COPY's text format go in as they are (no
+        Python call per row)."""
+        driver_connection = self.connection.connection.driver_connection
+        assert driver_connection is not None
+        with (
+            driver_connection.cursor() as cursor,
+            cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
+        ):
+            copy.write(data)
+
+    def _new_keys(self, table: str, count: int) -> list[int]:
+        """``count`` new keys of ``table``'s integer primary key, for rows the caller inserts
+        with them: from the sequence on PostgreSQL, after MAX(id) on SQLite (where a write
+        unit is the store's only writer: BEGIN IMMEDIATE)."""
+        if self.is_postgres:
+            # The sequence is named once: pg_get_serial_sequence per row is a catalog look-up.
+            sequence = self._execute(f"SELECT pg_get_serial_sequence('{table}', 'id')").scalar()
+            return list(
+                self._execute(
+                    "SELECT nextval(CAST(:sequence AS regclass)) FROM generate_series(1, :n)",
+                    {"sequence": sequence, "n": count},
+                ).scalars()
+            )
+        first = self._execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}").scalar_one()
+        return list(range(first, first + count))
+
+    def _in_list(self) -> str:
+        """``IN`` a list given as one parameter (see _list_value), for _driver_rows."""
+        return "= ANY(?)" if self.is_postgres else "IN (SELECT value FROM json_each(?))"
+
+    def _list_value(self, values: Sequence[str]) -> SqlValue | list[str]:
+        """A list of strings as one parameter: an array on PostgreSQL, JSON on SQLite."""
+        return list(values) if self.is_postgres else json.dumps(list(values))
+
     def _execute_many(self, sql: str, rows: Sequence[tuple[SqlValue, ...]]) -> None:
         """One statement (written with ? placeholders) for many rows, through the driver."""
         if rows:
@@ -94,7 +129,9 @@ class SqlStore:
                 sql = sql.replace("?", "%s")
             self.connection.exec_driver_sql(sql, list(rows))
 
-    def _driver_rows(self, sql: str, params: tuple[SqlValue, ...]) -> list[tuple[object, ...]]:
+    def _driver_rows(
+        self, sql: str, params: tuple[SqlValue | list[str], ...]
+    ) -> list[tuple[object, ...]]:
         """All rows of a query (written with ? placeholders) through the DBAPI cursor."""
         if self.is_postgres:
             sql = sql.replace("?", "%s")

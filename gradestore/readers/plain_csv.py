@@ -56,7 +56,11 @@ class PlainSection:
 @dataclass(frozen=True, slots=True)
 class PlainBlock:
     """The rows of one block, column by column (trimmed), and what it says about each
-    student (first row in the block) and section."""
+    student (first row in the block) and section.
+
+    ``section_codes`` and ``student_codes`` give, per row, the position of its section in
+    ``section_summaries`` and of its student in ``students`` (the direct load maps them to
+    keys with one array look-up instead of a dictionary look-up per row)."""
 
     lines: list[int]
     sections: list[str]
@@ -65,6 +69,8 @@ class PlainBlock:
     students: list[tuple[str, str, str, int]]  # student_id, last name, first name, line
     section_summaries: list[PlainSection]
     memberships: list[tuple[str, str]]  # (section, group), each once
+    section_codes: npt.NDArray[np.intp]
+    student_codes: npt.NDArray[np.intp]
 
 
 def is_plain_candidate(path: Path) -> bool:
@@ -184,14 +190,18 @@ class _BlockReader:
                 raise NotPlainCsv(f"a {name} too long")
         lines = (section.index.to_numpy() + first_line).tolist()
         hours = self._hours(values.get("credit_hours"))
+        student_codes, students = _students(student, last, first, first_line)
+        section_codes, summaries = _sections(section, hours, term, first_line)
         return PlainBlock(
             lines=lines,
             sections=section.tolist(),
             student_ids=student.tolist(),
             grades=grade.tolist(),
-            students=_students(student, last, first, first_line),
-            section_summaries=_sections(section, hours, term, first_line),
+            students=students,
+            section_summaries=summaries,
             memberships=_memberships(section, group),
+            section_codes=section_codes,
+            student_codes=student_codes,
         )
 
     def _names(self, values: dict[str, pd.Series]) -> tuple[pd.Series, pd.Series]:
@@ -256,33 +266,44 @@ def _all_empty(columns: list[pd.Series]) -> pd.Series:
     return blank
 
 
-def _students(
-    student: pd.Series, last: pd.Series, first: pd.Series, first_line: int
-) -> list[tuple[str, str, str, int]]:
-    """Each student once, at the block's first row of them; two names is not plain."""
+def _first_rows(column: pd.Series) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], list[str]]:
+    """Per row the position of its value among the column's distinct values (in order of
+    first appearance), the row of each value's first appearance, and the values."""
+    import numpy as np
     import pandas as pd
 
-    people = pd.DataFrame({"id": student, "last": last, "first": first}).drop_duplicates()
-    if people["id"].duplicated().any():
+    codes, uniques = pd.factorize(column)
+    first = np.unique(codes, return_index=True)[1]
+    return codes, first, list(uniques)
+
+
+def _students(
+    student: pd.Series, last: pd.Series, first: pd.Series, first_line: int
+) -> tuple[npt.NDArray[np.intp], list[tuple[str, str, str, int]]]:
+    """Per row the position of its student, and each student once, at the block's first row
+    of them; two names is not plain."""
+    codes, first_rows, ids = _first_rows(student)
+    last_names, first_names = last.to_numpy(), first.to_numpy()
+    firsts_last, firsts_first = last_names[first_rows], first_names[first_rows]
+    if not (
+        (firsts_last[codes] == last_names).all() and (firsts_first[codes] == first_names).all()
+    ):
         raise NotPlainCsv("a student with two names")
-    lines = people.index.to_numpy() + first_line
-    return list(
-        zip(
-            people["id"].tolist(),
-            people["last"].tolist(),
-            people["first"].tolist(),
-            lines.tolist(),
-            strict=True,
-        )
+    lines = student.index.to_numpy()[first_rows] + first_line
+    return codes, list(
+        zip(ids, firsts_last.tolist(), firsts_first.tolist(), lines.tolist(), strict=True)
     )
 
 
 def _sections(
     section: pd.Series, hours: pd.Series | None, term: pd.Series | None, first_line: int
-) -> list[PlainSection]:
-    """Per section of the block: first line, rows, first credit hours and term given."""
-    first_rows = section.drop_duplicates()
-    counts = section.value_counts(sort=False)
+) -> tuple[npt.NDArray[np.intp], list[PlainSection]]:
+    """Per row the position of its section, and per section of the block: first line, rows,
+    first credit hours and term given."""
+    import numpy as np
+
+    codes, first_rows, names = _first_rows(section)
+    counts = np.bincount(codes, minlength=len(names)).tolist()
     first_hours = _first_given(section, hours)
     terms: dict[str, str] = {}
     if term is not None:
@@ -291,11 +312,10 @@ def _sections(
         terms = dict(pairs)
         if len(terms) != len(pairs):
             raise NotPlainCsv("a section with two terms")
-    return [
-        PlainSection(name, line, int(counts[name]), first_hours.get(name), terms.get(name))
-        for name, line in zip(
-            first_rows.tolist(), (first_rows.index.to_numpy() + first_line).tolist(), strict=True
-        )
+    lines = (section.index.to_numpy()[first_rows] + first_line).tolist()
+    return codes, [
+        PlainSection(name, line, count, first_hours.get(name), terms.get(name))
+        for name, line, count in zip(names, lines, counts, strict=True)
     ]
 
 
