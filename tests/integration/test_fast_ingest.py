@@ -328,3 +328,76 @@ def test_a_stored_student_under_another_name_is_warned_about_on_the_usual_path(
         f"{file}:9: warning: student {sid} is stored as 'Someone, Else', not "
         f"'{rows[7].split(',')[2]}, {rows[7].split(',')[3]}'; the stored name is kept"
     ]
+
+
+def test_a_direct_load_with_a_group_option_stores_the_same(stores: Stores, tmp_path: Path) -> None:
+    file = write(tmp_path / "plain.csv", plain_rows())
+    fast = stores.both(file, group="Everything")
+    assert (fast.careful_reads, fast.staged_plain_reads) == (0, 0)
+    sections = {row.split(",")[0] for row in plain_rows()}
+    groups = {row.split(",")[5] for row in plain_rows()}
+    assert fast.report.units[0].memberships_added == 2 * len(sections)
+    assert len(fast.tables["groups"]) == len(groups) + 1
+
+
+def _schema(engine: Engine) -> dict[str, tuple[Any, ...]]:
+    inspector = inspect(engine)
+    return {
+        table: (
+            sorted(repr(key) for key in inspector.get_foreign_keys(table)),
+            sorted(repr(index) for index in inspector.get_indexes(table)),
+            repr(inspector.get_unique_constraints(table)),
+        )
+        for table in inspector.get_table_names()
+    }
+
+
+def test_after_a_direct_load_every_key_holds_and_is_checked_again(
+    stores: Stores, tmp_path: Path
+) -> None:
+    """SQLite loads without foreign-key checks in a unit of its own; PostgreSQL drops keys
+    and indexes for a large load and adds them back: afterwards all are in place and hold."""
+    url = stores.new_url()
+    engine = db.open_database(url)
+    try:
+        before = _schema(engine)
+        stores.monkeypatch.setattr(plain_csv, "MIN_FILE_BYTES", 0)
+        database = Database(engine)
+        file = write(tmp_path / "plain.csv", plain_rows())
+        report = ingest_paths(database, [file], IngestOptions(group="Everything"))
+        assert report.units[0].status == "stored"
+        assert stores.staged_plain_reads == stores.careful_reads == 0
+        assert _schema(engine) == before
+        with database(write=False) as unit:
+            if engine.dialect.name == "sqlite":
+                connection = unit.connection
+                assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+                assert connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall() == []
+            else:
+                unvalidated = unit.connection.execute(
+                    text("SELECT conname FROM pg_constraint WHERE NOT convalidated")
+                ).fetchall()
+                assert unvalidated == []
+    finally:
+        engine.dispose()
+
+
+def test_student_keys_find_every_student_seen_whatever_the_length_of_its_id() -> None:
+    from gradestore.ingest_direct import StudentKeys
+
+    keys = StudentKeys()
+    first = [("0042", "Li", "Wei", 2), ("7", "Ng", "Ann", 3)]
+    found, missing = keys.look_up(first)
+    assert found.tolist() == [0, 0] and missing == {"0042": 0, "7": 1}
+    found[:] = [10, 11]
+    keys.add(first, missing, found)
+    later = [("7", "Ng", "Ann", 9), ("00000000000042", "Li", "Wei", 9), ("0042", "Li", "Wei", 9)]
+    found, missing = keys.look_up(later)
+    assert found.tolist() == [11, 0, 10] and missing == {"00000000000042": 1}
+    found[1] = 12
+    keys.add(later, missing, found)
+    assert keys.look_up([("00000000000042", "Li", "Wei", 1), ("042", "Li", "Wei", 1)])[
+        0
+    ].tolist() == [12, 0]
+    with pytest.raises(plain_csv.NotPlainCsv):
+        keys.look_up([("0042", "Li", "Wu", 5)])
