@@ -473,3 +473,32 @@ def test_zscore_of_an_older_analysis(sample_db: str) -> None:
     assert significant == {("section", "COMSC210.02F25")} | {
         ("group", g) for g, want in expected["groups"].items() if want["significant"]
     }
+
+
+_MODULES_OF_ONE_ANALYSIS = """
+import sys
+from gradestore.cli import app
+try:
+    app(sys.argv[1:])
+except SystemExit as done:
+    code = done.code
+sys.stderr.write(f"exit={code} scipy.stats={'scipy.stats' in sys.modules}\\n")
+"""
+
+
+@pytest.mark.parametrize(("method", "imported"), [("z", False), ("welch", True)])
+def test_a_z_analysis_does_not_import_scipy_stats(
+    sample_db: str, method: str, imported: bool
+) -> None:
+    """scipy.stats takes over a second to import (docs/performance.md): the z-test path
+    computes its p-values with scipy.special and its adjustment with numpy; Welch's test
+    still asks scipy.stats."""
+    import subprocess
+    import sys
+
+    completed = subprocess.run(
+        [sys.executable, "-c", _MODULES_OF_ONE_ANALYSIS, "--db", sample_db, "analyze",
+         "--force", "--method", method, "--format", "json"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert completed.stderr.splitlines()[-1] == f"exit=0 scipy.stats={imported}", completed.stderr

@@ -280,3 +280,21 @@ def test_overdispersion_matches_scipy_winsorize(z: list[float]) -> None:
     values = np.array(z)
     expected = float(np.mean(np.asarray(winsorize(values, limits=(0.1, 0.1))) ** 2))
     assert stats.overdispersion(values) == pytest.approx(expected, rel=1e-12, abs=1e-300)
+
+
+@pytest.mark.parametrize("method", ["bh", "by"])
+@pytest.mark.parametrize("size", [1, 2, 7, 45_214])
+def test_false_discovery_rate_is_bit_for_bit_scipys(method: str, size: int) -> None:
+    """BH/BY are computed in numpy (no scipy.stats import on an analysis' path): the same
+    floats as scipy's, ties and p = 0 or 1 included, as a stored figure must not move."""
+    from scipy.stats import false_discovery_control
+
+    rng = np.random.default_rng(size)
+    p = rng.uniform(0, 1, size) ** 4
+    p[rng.integers(0, size, size // 5 + 1)] = p[0]  # ties
+    p[rng.integers(0, size, size // 50 + 1)] = 1.0
+    p[rng.integers(0, size, size // 50 + 1)] = 0.0
+    with_untested = np.concatenate([p, [NAN]])
+    got = stats.adjust_p_values(with_untested, method)
+    expected = np.atleast_1d(false_discovery_control(p, method=method))
+    assert got[:-1].tobytes() == expected.tobytes() and np.isnan(got[-1])
