@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
-from typing import TypedDict
+from typing import TypedDict, cast
 
 from sqlalchemy import JSON, bindparam, text
 
@@ -248,21 +248,24 @@ class ReportQueries(SqlStore):
         ``repeat_first``: students on the work list in most earlier terms first (a student's
         rows all carry the same count, so they stay together). Streamed (a server-side cursor
         on PostgreSQL): lists can hold 100,000s of rows."""
-        section_filter = " AND sec.name = :section" if section is not None else ""
+        section_filter = " AND sec.name = ?" if section is not None else ""
         order = LIST_ORDER
         if repeat_first:
             order = f"COALESCE(p.earlier_terms_on_work_list, 0) DESC, {order}"
-        rows = self.connection.execute(
-            text(
-                "SELECT st.student_id, st.fname, st.lname, sec.name, p.grade, p.appeared_before,"
-                " p.earlier_terms_on_work_list, p.earlier_terms_on_good_list, p.first_term_listed"
-                " FROM performances p JOIN students st ON st.id = p.student_id"
-                " JOIN sections sec ON sec.id = p.section_id"
-                f" WHERE p.analysis_id = :analysis AND p.category = :category{section_filter}"
-                f" ORDER BY {order}"
-            ),
-            {"analysis": analysis_id, "category": kind.stored, "section": section},
-            execution_options={"yield_per": 5000},
+        sql = (
+            "SELECT st.student_id, st.fname, st.lname, sec.name, p.grade, p.appeared_before,"
+            " p.earlier_terms_on_work_list, p.earlier_terms_on_good_list, p.first_term_listed"
+            " FROM performances p JOIN students st ON st.id = p.student_id"
+            " JOIN sections sec ON sec.id = p.section_id"
+            f" WHERE p.analysis_id = ? AND p.category = ?{section_filter}"
+            f" ORDER BY {order}"
+        )
+        params = (analysis_id, kind.stored, *(() if section is None else (section,)))
+        # Through the driver's cursor, a block of rows at a time: building SQLAlchemy rows
+        # for them was a third of a JSON report's time.
+        rows = cast(
+            "Iterator[tuple[str, str, str, str, str, bool, int | None, int | None, str | None]]",
+            self._driver_stream(sql, params),
         )
         for student_id, first, last, name, grade, appeared_before, work, good, first_term in rows:
             yield ListRow(

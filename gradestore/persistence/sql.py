@@ -6,6 +6,7 @@ Every value reaches the database as a bound parameter; a ``StrEnum`` is bound as
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 SqlValue = str | int | float | bool | datetime | None
 Params = Mapping[str, SqlValue | Sequence[SqlValue]]
 CHUNK = 500
+# Names of server-side cursors, one per stream (two streams may be open at once).
+_CURSOR_NUMBERS = itertools.count()
 # On SQLite, a load of at least 1/REBUILD_SHARE of the rows a table holds drops the table's
 # secondary indexes and builds them again after it: one sort instead of a random B-tree
 # insert per row (a million grades into an empty store: half the insert's time).
@@ -139,6 +142,27 @@ class SqlStore:
         try:
             cursor.execute(sql, params)
             return list(cursor.fetchall())
+        finally:
+            cursor.close()
+
+    def _driver_stream(
+        self, sql: str, params: tuple[SqlValue, ...], block: int = 5000
+    ) -> Iterator[tuple[SqlValue, ...]]:
+        """The rows of a query (written with ? placeholders) through the DBAPI cursor,
+        ``block`` at a time: a server-side (named) cursor on PostgreSQL, SQLite's stepping
+        cursor, so that no list is held whole."""
+        raw = self.connection.connection
+        if self.is_postgres:
+            sql = sql.replace("?", "%s")
+            driver = raw.driver_connection
+            assert driver is not None
+            cursor = driver.cursor(name=f"gradestore_rows_{next(_CURSOR_NUMBERS)}")
+        else:
+            cursor = raw.cursor()
+        try:
+            cursor.execute(sql, params)
+            while rows := cursor.fetchmany(block):
+                yield from rows
         finally:
             cursor.close()
 

@@ -7,6 +7,8 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import pytest
+
 from gradestore.render import write_json_document
 
 
@@ -41,3 +43,51 @@ def test_items_with_nan_dataclasses_and_timestamps_make_strict_json() -> None:
 
 def pytest_fail(name: str) -> None:
     raise AssertionError(f"{name} is not JSON")
+
+
+# Values a name or section can hold: quotes, backslashes, control characters, line and
+# paragraph separators, non-ASCII, a lone surrogate's neighbours, the empty string.
+HOSTILE = ["", 'O"Brien', "back\\slash", "tab\there", "nl\nx", "\x00\x1f\x7f", "Ünï 中文 😀",
+           "\u2028\u2029", "</script>", "{\"a\": 1}", "null"]  # fmt: skip
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+@pytest.mark.parametrize("history", [(None, None, None), (0, 3, "F21"), (12, 0, None)])
+def test_a_listed_student_is_written_as_the_encoder_writes_it(
+    value: str, history: tuple[int | None, int | None, str | None]
+) -> None:
+    """student_json writes a student by hand: byte for byte what json.dumps writes of its
+    as_json() (ensure_ascii=False), also with terms_on_work_list appended last."""
+    from gradestore.render import student_json
+    from gradestore.results import ListedStudent, ListEntry
+
+    work, good, first = history
+    for entries in ([], [ListEntry(value, "A")], [ListEntry("S1", value), ListEntry(value, "F")]):
+        for appeared in (False, True):
+            student = ListedStudent(
+                value, value + "f", "l" + value, entries, appeared, work, good,
+                None if first is None else first + value,
+            )  # fmt: skip
+            assert student_json(student) == json.dumps(student.as_json(), ensure_ascii=False)
+            expected = {**student.as_json(), "terms_on_work_list": student.terms_on_work_list}
+            assert student_json(student, terms_on_work_list=True) == json.dumps(
+                expected, ensure_ascii=False
+            )
+
+
+def test_many_items_are_written_in_blocks_and_stay_one_a_line() -> None:
+    from gradestore.render import _ITEMS_PER_WRITE
+
+    writes: list[str] = []
+
+    class Out(io.StringIO):
+        def write(self, text: str) -> int:
+            writes.append(text)
+            return super().write(text)
+
+    out = Out()
+    items = [{"n": n} for n in range(_ITEMS_PER_WRITE * 3 + 7)]
+    write_json_document(out, {"k": 1}, [("items", items), ("empty", [])])
+    assert json.loads(out.getvalue()) == {"k": 1, "items": items, "empty": []}
+    assert out.getvalue().count("\n    ") == len(items)
+    assert len(writes) < 12  # blocks, not one write per item
