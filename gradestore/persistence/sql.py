@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -164,7 +164,10 @@ class SqlStore:
             while rows := cursor.fetchmany(block):
                 yield from rows
         finally:
-            cursor.close()
+            # A stream left unfinished (its reader's pipe closed) is closed when it is
+            # collected, which may be after its connection: that cursor is gone with it.
+            with suppress(Exception):
+                cursor.close()
 
     def _timestamp(self, value: datetime) -> datetime | str:
         """A timestamp as the driver-level bulk paths must pass it: SQLAlchemy's SQLite
