@@ -83,6 +83,18 @@ def old_store(
 
 
 def cli_json(url: str, *args: str) -> dict[str, Any]:
+    data = _json_of(url, *args)
+    assert isinstance(data, dict)
+    return data
+
+
+def cli_list(url: str, *args: str) -> list[dict[str, Any]]:
+    data = _json_of(url, *args)
+    assert isinstance(data, list)
+    return data
+
+
+def _json_of(url: str, *args: str) -> object:
     result = run_cli("--db", url, *args, "--format", "json")
     assert result.exit_code == 0, result.stderr
     return json.loads(result.stdout)
@@ -138,6 +150,19 @@ def test_an_old_store_upgrades_and_then_serves_ingest_analyze_and_report(
     scale = "thirds" if holds(revision, "0006") else "default"
     assert old["scale"]["name"] == scale
     assert cli_json(url, "scale", "show")["name"] == scale
+    # 0008 stored the listed students' history by term; older analyses read it as null.
+    history = (0, 0, "F24") if holds(revision, "0008") else (None, None, None)
+    listed = [
+        (s["student_id"], s["earlier_terms_on_work_list"], s["earlier_terms_on_good_list"],
+         s["first_term_listed"])
+        for s in [*old["good_list"], *old["work_list"]]
+    ]  # fmt: skip
+    assert listed == [("0001", *history), ("0002", *history)]
+    # 0009 stored which file made each membership and run entry; older ones name no file.
+    made = 1 if holds(revision, "0009") else 0
+    (source,) = cli_list(url, "sources")
+    assert (source["path"], source["grades"], source["list_entries"]) == ("old/grades.csv", 2, 1)
+    assert (source["memberships"], source["run_groups"]) == (made, made)
 
     # New grades go in beside the old ones, into the old group.
     new_csv = tmp_path / "new.csv"

@@ -17,7 +17,12 @@ The rows are the same in every store (what the schema of the revision has room f
 students in one section of one group of one run, both on a list of one analysis, one of them
 in an earlier .lst file; from 0005 the analysis has its test settings and figures, from 0006
 the store and the analysis have the built-in "thirds" scale (which gives A, B, D and F the
-default's points, so the figures an upgraded store computes are the same in every store).
+default's points, so the figures an upgraded store computes are the same in every store), from
+0007 the analysis has the fingerprint of what it read (computed by gradestore's own code when the
+store is made), from 0008 the section has its term's order, the analysis an empty term scope and
+its listed students their history by term (no earlier term; first listed in F24), and from 0009
+the one source file is the provenance of every student, section, group, run, membership and run
+entry.
 """
 
 from __future__ import annotations
@@ -37,6 +42,8 @@ sys.path.insert(0, str(HERE.parents[2]))
 
 from gradestore.grades import BUILT_IN_SCALES  # noqa: E402
 from gradestore.persistence import db  # noqa: E402
+from gradestore.persistence.history_store import HistoryStore  # noqa: E402
+from gradestore.terms import term_key  # noqa: E402
 
 # Every released schema revision, oldest first: a new revision is one more line.
 REVISIONS = (
@@ -46,39 +53,27 @@ REVISIONS = (
     "0004",
     "0005",
     "0006",
+    "0007",
+    "0008",
+    "0009",
 )
 WHEN = datetime(2025, 1, 15, 10, 0, tzinfo=UTC)
 OLD_SECTION = "OLD101.01F24"
+OLD_TERM = "F24"
 OLD_GROUP = "OLDGROUP"
 OLD_RUN = "OLDRUN"
 OLD_STUDENTS = (("0001", "Ann", "Lee", "A"), ("0002", "Bo", "Moe", "F"))
 # From 0006 the store's scale and the one the analysis used.
 OLD_SCALE = BUILT_IN_SCALES["thirds"].as_json()
+# From 0009 the file that created each student, section, group, run, membership and run entry.
+OLD_SOURCE = 1
 
-# Table -> rows, parents before children. Columns a revision lacks are left out.
+# Table -> rows, parents before children (from 0009 every table that an ingest creates rows in
+# refers to source_files). Columns a revision lacks are left out.
 ROWS: dict[str, list[dict[str, object]]] = {
-    "students": [
-        {"id": number, "student_id": sid, "fname": first, "lname": last}
-        for number, (sid, first, last, _) in enumerate(OLD_STUDENTS, start=1)
-    ],
-    "sections": [
-        {
-            "id": 1,
-            "name": OLD_SECTION,
-            "credit_hours": 3.0,
-            "term": "F24",
-            "header_name": None,
-            "mean_gpa": 2.0,
-            "count": 2,
-        }
-    ],
-    "groups": [{"id": 1, "name": OLD_GROUP, "mean_gpa": 2.0, "stddev": 2.0}],
-    "group_sections": [{"group_id": 1, "section_id": 1}],
-    "runs": [{"id": 1, "name": OLD_RUN}],
-    "run_groups": [{"run_id": 1, "group_id": 1}],
     "source_files": [
         {
-            "id": 1,
+            "id": OLD_SOURCE,
             "path": "old/grades.csv",
             "sha256": "0" * 64,
             "row_count": 2,
@@ -86,6 +81,35 @@ ROWS: dict[str, list[dict[str, object]]] = {
             "grades_stored": 2,
         }
     ],
+    "students": [
+        {
+            "id": number,
+            "student_id": sid,
+            "fname": first,
+            "lname": last,
+            "source_file_id": OLD_SOURCE,
+        }
+        for number, (sid, first, last, _) in enumerate(OLD_STUDENTS, start=1)
+    ],
+    "sections": [
+        {
+            "id": 1,
+            "name": OLD_SECTION,
+            "credit_hours": 3.0,
+            "term": OLD_TERM,
+            "header_name": None,
+            "mean_gpa": 2.0,
+            "count": 2,
+            "term_order": term_key(OLD_TERM),  # 0008
+            "source_file_id": OLD_SOURCE,  # 0009
+        }
+    ],
+    "groups": [
+        {"id": 1, "name": OLD_GROUP, "mean_gpa": 2.0, "stddev": 2.0, "source_file_id": OLD_SOURCE}
+    ],
+    "group_sections": [{"group_id": 1, "section_id": 1, "source_file_id": OLD_SOURCE}],
+    "runs": [{"id": 1, "name": OLD_RUN, "source_file_id": OLD_SOURCE}],
+    "run_groups": [{"run_id": 1, "group_id": 1, "source_file_id": OLD_SOURCE}],
     "enrollments": [
         {"id": number, "section_id": 1, "student_id": number, "grade": grade, "source_file_id": 1}
         for number, (_, _, _, grade) in enumerate(OLD_STUDENTS, start=1)
@@ -116,6 +140,9 @@ ROWS: dict[str, list[dict[str, object]]] = {
             # 0006: the scale it used
             "scale_name": OLD_SCALE["name"],
             "scale": OLD_SCALE,
+            # 0007: inputs_fingerprint, written by fill() once the rows are in
+            # 0008: the terms the scope was narrowed to (none)
+            "scope_terms": [],
         }
     ],
     "analysis_sections": [
@@ -171,6 +198,10 @@ ROWS: dict[str, list[dict[str, object]]] = {
             "category": "good",
             "analysis_id": 1,
             "appeared_before": True,
+            # 0008: no grade of either list in a term before F24
+            "earlier_terms_on_work_list": 0,
+            "earlier_terms_on_good_list": 0,
+            "first_term_listed": OLD_TERM,
         },
         {
             "id": 2,
@@ -180,6 +211,10 @@ ROWS: dict[str, list[dict[str, object]]] = {
             "category": "bad",
             "analysis_id": 1,
             "appeared_before": False,
+            # 0008
+            "earlier_terms_on_work_list": 0,
+            "earlier_terms_on_good_list": 0,
+            "first_term_listed": OLD_TERM,
         },
     ],
     # 0006
@@ -200,6 +235,14 @@ def fill(connection: Connection) -> None:
         table = metadata.tables[name]
         known = [{key: value for key, value in row.items() if key in table.c} for row in rows]
         connection.execute(insert(table), known)
+    if "inputs_fingerprint" in metadata.tables["analyses"].c:
+        # What the analysis read is the whole store, as gradestore computes it (0007).
+        letters = BUILT_IN_SCALES["thirds"].letters
+        fingerprint = HistoryStore(connection).inputs_fingerprint(letters)
+        connection.execute(
+            text("UPDATE analyses SET inputs_fingerprint = :fingerprint"),
+            {"fingerprint": fingerprint},
+        )
     if connection.dialect.name == "postgresql":
         # Explicit ids leave the sequences behind: the next insert must not reuse id 1.
         for name, table in metadata.tables.items():
