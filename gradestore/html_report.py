@@ -17,9 +17,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
 from gradestore import charts
+from gradestore.kinds import TestMethod
 from gradestore.persistence.ordering import significant_then_largest_z
 from gradestore.render import (
     ADJUSTMENT_NAMES,
+    METHOD_NAMES,
     entries_text,
     flags_line,
     fmt,
@@ -430,11 +432,9 @@ def _facts(result: AnalysisResult, options: HtmlOptions) -> list[tuple[str, Cell
 
 
 def method_text(testing: Testing) -> str:
-    return (
-        "Welch's t-test against the rest of the group"
-        if testing.method == "welch"
-        else ("z-test against the group")
-    )
+    """The method's name; the page's fact also says what a z-test compares with."""
+    name = METHOD_NAMES[testing.method]
+    return f"{name} against the group" if testing.method == TestMethod.Z else name
 
 
 def _summary(result: AnalysisResult, hide: Suppression | None) -> list[str]:

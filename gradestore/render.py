@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from gradestore.suppression import Suppression
     from gradestore.term_listing import StoredTermCount, TermListing
 
+from gradestore.kinds import TestMethod
 from gradestore.results import LEADING_TESTS
 
 T = TypeVar("T", "SectionTest", "GroupTest")
@@ -288,9 +289,18 @@ ADJUSTMENT_NAMES = {
 }
 
 
+# What each test method is called wherever an analysis says how it tested (the table's title,
+# `analyses`, the HTML report's facts). The z-test's comparison, the whole group, is the default
+# and goes unsaid; Welch's, the rest of the group, is part of its name.
+METHOD_NAMES: dict[TestMethod, str] = {
+    TestMethod.Z: "z-test",
+    TestMethod.WELCH: "Welch's t-test against the rest of the group",
+}
+
+
 def testing_text(testing: Testing) -> str:
     """How an analysis tested, in a few words."""
-    test = "Welch's t-test against the rest of the group" if testing.method == "welch" else "z-test"
+    test = METHOD_NAMES[testing.method]
     adjust = (
         "p not adjusted (made before adjustment existed)"
         if testing.adjust is None

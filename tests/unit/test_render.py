@@ -12,7 +12,16 @@ from rich.console import Console
 from gradestore import render
 from gradestore.grades import DEFAULT_SCALE
 from gradestore.ingest import IngestReport, UnitResult
-from gradestore.kinds import FileKind, FileStatus, ListKind, ScopeKind, TestKind
+from gradestore.kinds import (
+    Adjustment,
+    FileKind,
+    FileStatus,
+    ListKind,
+    ScopeKind,
+    TestKind,
+    TestMethod,
+)
+from gradestore.persistence import rows as row_types
 from gradestore.readers.records import Problem
 from gradestore.reports import ListReport, ZScoreListing, ZScoreRow
 from gradestore.results import AnalysisResult, GroupTest, ListedStudent, ListEntry, SectionTest
@@ -54,6 +63,23 @@ def analysis(sections: list[SectionTest], groups: list[GroupTest], **counts: int
         section_test_count=counts.get("sections", len(sections)),
         group_test_count=counts.get("groups", len(groups)),
     )
+
+
+def test_each_test_method_has_one_name_for_the_table_and_the_html_report() -> None:
+    from gradestore import html_report
+
+    assert set(render.METHOD_NAMES) == set(TestMethod)
+    z = row_types.Testing(method=TestMethod.Z, adjust=Adjustment.BH, min_n=1)
+    welch = row_types.Testing(method=TestMethod.WELCH, adjust=Adjustment.HOLM, min_n=3)
+    assert render.testing_text(z) == "z-test, Benjamini-Hochberg adjustment, min-n 1"
+    assert render.testing_text(welch) == (
+        "Welch's t-test against the rest of the group, Holm adjustment, min-n 3"
+    )
+    assert render.testing_text(row_types.Testing()) == (
+        "z-test, p not adjusted (made before adjustment existed), min-n 1"
+    )
+    assert html_report.method_text(z) == "z-test against the group"
+    assert html_report.method_text(welch) == "Welch's t-test against the rest of the group"
 
 
 def test_fmt_rounds_and_shows_missing_values_as_a_dash() -> None:
