@@ -141,11 +141,15 @@ class UnitResult:
 
     @property
     def changes_store(self) -> bool:
+        """Whether the unit writes anything: grades into a stored section without grades
+        (SectionAction.FILL) add no section or student, but they count."""
         return any(
             (
                 self.sections_added,
                 self.sections_replaced,
                 self.students_added,
+                self.grades_added,
+                self.grades_replaced,
                 self.memberships_added,
                 self.memberships_removed,
                 self.list_entries_added,

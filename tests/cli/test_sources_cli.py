@@ -19,7 +19,7 @@ from sqlalchemy import text
 from gradestore.persistence import db
 from gradestore.persistence.models import Base
 from tests.helpers import run_cli, table_counts
-from tests.history_dataset import first_csv, second_csv, write
+from tests.history_dataset import FAILING, H_SECTIONS, first_csv, second_csv, write
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
 ANALYSIS_TABLES = {"analyses", "analysis_sections", "analysis_groups", "zscores", "performances"}
@@ -134,6 +134,31 @@ def test_analyses_and_what_they_refer_to_stay(db_url: str, tmp_path: Path) -> No
     assert ok("--db", db_url, "report", "--analysis", "2", "--format", "json") == report
     shown = json.loads(ok("--db", db_url, "report", "--student", "01000", "--format", "json"))
     assert shown["grades"] == []
+
+
+def test_what_an_analysis_names_stays_empty_and_later_analyses_list_it_in_no_group(
+    db_url: str, tmp_path: Path
+) -> None:
+    # docs/store-life.md: analysis 1 names H's sections and group, so removing the file that
+    # created them leaves them, empty; ingesting the file again fills them.
+    ok("--db", db_url, "ingest", str(first_csv(tmp_path)), str(second_csv(tmp_path)))
+    ok("--db", db_url, "analyze")
+    ok("--db", db_url, "sources", "remove", "2")
+    later = json.loads(ok("--db", db_url, "analyze", "--format", "json"))
+    kept = {
+        s["section"]: (s["group"], s["count"], s["z_score"])
+        for s in later["sections"]
+        if s["section"].startswith("H.")
+    }
+    assert kept == {name: (None, 0, None) for name in [*H_SECTIONS, FAILING]}
+    assert [g["group"] for g in later["groups"]] == ["G"]
+    assert one_line_error(run_cli("--db", db_url, "report", "--group", "H")) == (
+        "gradestore: group 'H' is not in analysis 2; it is in analyses 1: use --analysis ID"
+    )
+    again = json.loads(ok("--db", db_url, "ingest", str(second_csv(tmp_path)), "--format", "json"))
+    (unit,) = again["units"]
+    added = (unit["sections_added"], unit["grades_added"], unit["memberships_added"])
+    assert (unit["status"], added) == ("stored", (0, 80, 4))
 
 
 def test_a_legacy_run_and_a_list_file_are_taken_back_whole(db_url: str) -> None:

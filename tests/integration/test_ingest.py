@@ -440,6 +440,28 @@ def test_the_same_bytes_after_a_replace_are_compared_again(engine: Engine, tmp_p
     assert section_grades(engine, "S1") == {"001": "B+"}
 
 
+def test_grades_into_a_stored_section_without_grades_are_stored(
+    engine: Engine, tmp_path: Path
+) -> None:
+    # A .SEC of only its header line stores its section without a grade; a later file that
+    # adds nothing but that section's grades (no student, section or membership) changes the
+    # store all the same.
+    known = write(tmp_path / "a.csv", HEADER + "A101.01,1,Lee,Ann,A\n")
+    empty = write(tmp_path / "EMPTY.01S25.SEC", "EMPTY.01S25    3.0\n")
+    assert [unit.status for unit in ingest(engine, known, empty).units] == ["stored", "stored"]
+    fill = write(tmp_path / "fill.csv", HEADER + "EMPTY.01S25,1,Lee,Ann,B\n")
+
+    would = only_unit(ingest(engine, fill, dry_run=True))
+    assert (would.status, would.grades_added) == ("would store", 1)
+    assert section_grades(engine, "EMPTY.01S25") == {}
+    stored = only_unit(ingest(engine, fill))
+    added = (stored.sections_added, stored.students_added, stored.memberships_added)
+    assert (stored.status, stored.grades_added, added) == ("stored", 1, (0, 0, 0))
+    assert section_grades(engine, "EMPTY.01S25") == {"1": "B"}
+    again = only_unit(ingest(engine, fill))
+    assert (again.status, again.grades_added, again.grades_unchanged) == ("unchanged", 0, 1)
+
+
 def test_section_stored_with_other_grades_is_refused_without_replace(
     engine: Engine, tmp_path: Path
 ) -> None:
