@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,6 +105,8 @@ def _url_from_config_file(path: Path, explicit: bool) -> str | None:
         return None
     if path.is_dir():
         raise ConfigurationError(f"{path}: the config file is a folder, not a file")
+    import tomllib  # only when there is a config file to read (start-up time)
+
     try:
         with path.open("rb") as handle:
             data = tomllib.load(handle)

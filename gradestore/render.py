@@ -1044,6 +1044,13 @@ def write_legacy_list(report: ListReport, out: TextIO) -> int:
     return write_list_file(report.students, out)
 
 
+def write_legacy_list_rows(rows: Iterable[tuple[str, str, str, str, str]], out: TextIO) -> int:
+    """The same file from a list's rows (:func:`gradestore.reports.open_list_rows`)."""
+    from gradestore.readers import write_list_rows
+
+    return write_list_rows(rows, out)
+
+
 def write_analysis_json(
     result: AnalysisResult,
     out: TextIO,

@@ -14,7 +14,7 @@ from gradestore.jsontypes import JsonObject
 from gradestore.kinds import ListKind, TestKind
 from gradestore.persistence.db import UnitOfWorkFactory
 from gradestore.persistence.ordering import largest_z_first, lowest_z_first
-from gradestore.persistence.report_queries import ReportQueries
+from gradestore.persistence.report_queries import ListFileRow, ReportQueries
 from gradestore.persistence.rows import FlagCounts, Testing
 from gradestore.results import (
     AnalysisResult,
@@ -439,3 +439,16 @@ def open_list(
             iter_list(queries, analysis_id, kind, repeat_first=kind is ListKind.WORK),
             analysis_scale(queries, analysis_id),
         )
+
+
+@contextmanager
+def open_list_rows(
+    units: UnitOfWorkFactory, which: ListKind, analysis_id: int | None = None
+) -> Iterator[Iterator[ListFileRow]]:
+    """A list as a .lst file holds it: (student id, first name, last name, section, grade) in
+    :func:`open_list`'s order, streamed while the block runs; no sizes, no history by term."""
+    kind = ListKind(which)
+    with units(write=False) as unit:
+        queries = unit.reports
+        analysis_id = resolve_analysis_id(queries, analysis_id)
+        yield queries.list_file_rows(analysis_id, kind, repeat_first=kind is ListKind.WORK)

@@ -13,6 +13,7 @@ from gradestore.cli import (
     analyses_command,
     analyze_command,
     db_command,
+    fast_params,
     groups_command,
     ingest_command,
     report_command,
@@ -21,6 +22,9 @@ from gradestore.cli import (
     terms_command,
 )
 from gradestore.cli.common import AppState
+
+# Option values of the plain types converted without importing pydantic (start-up time).
+fast_params.install()
 
 app = typer.Typer(
     name="gradestore",

@@ -173,12 +173,15 @@ def _check_html_request(request: ReportRequest, chosen: list[str]) -> None:
 def _list_report(units: Database, request: ReportRequest, which: ListKind) -> None:
     from gradestore import render, reports
 
+    if request.wants_lst:
+        with (
+            reports.open_list_rows(units, which, request.analysis_id) as rows,
+            output_stream(request.output) as out,
+        ):
+            written = render.write_legacy_list_rows(rows, out)
+        echo_err(f"wrote {written} students to {request.output}")
+        return
     with reports.open_list(units, which, request.analysis_id) as listing:
-        if request.wants_lst:
-            with output_stream(request.output) as out:
-                written = render.write_legacy_list(listing, out)
-            echo_err(f"wrote {written} students to {request.output}")
-            return
         _emit(
             listing,
             request,

@@ -34,6 +34,8 @@ from gradestore.persistence.types import UTCDateTime
 
 # Rows of one list are read in this order: student by name, then section.
 LIST_ORDER = "st.lname, st.fname, st.student_id, sec.name"
+# A row of a list as a .lst file holds it: student id, first name, last name, section, grade.
+ListFileRow = tuple[str, str, str, str, str]
 
 
 class ReportQueries(SqlStore):
@@ -271,6 +273,29 @@ class ReportQueries(SqlStore):
             yield ListRow(
                 student_id, first, last, name, grade, bool(appeared_before), work, good, first_term
             )
+
+    def list_file_rows(
+        self, analysis_id: int, kind: ListKind, *, repeat_first: bool = False
+    ) -> Iterator[ListFileRow]:
+        """What a .lst file holds of a list: (student id, first name, last name, section,
+        grade), in :meth:`list_rows`' order, straight from the cursor (no object per row; a
+        server-side cursor on PostgreSQL)."""
+        order = LIST_ORDER
+        if repeat_first:
+            order = f"COALESCE(p.earlier_terms_on_work_list, 0) DESC, {order}"
+        rows = self.connection.execute(
+            text(
+                "SELECT st.student_id, st.fname, st.lname, sec.name, p.grade"
+                " FROM performances p JOIN students st ON st.id = p.student_id"
+                " JOIN sections sec ON sec.id = p.section_id"
+                " WHERE p.analysis_id = :analysis AND p.category = :category"
+                f" ORDER BY {order}"
+            ),
+            {"analysis": analysis_id, "category": kind.stored},
+            execution_options={"yield_per": 5000},
+        )
+        for part in rows.partitions():
+            yield from part
 
     # --- sections and students ----------------------------------------------------------------
 

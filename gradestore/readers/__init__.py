@@ -9,6 +9,7 @@ from gradestore.readers.legacy import (
     read_section_file,
     resolve_reference,
     write_list_file,
+    write_list_rows,
 )
 from gradestore.readers.records import (
     GradeRecord,
@@ -42,4 +43,5 @@ __all__ = [
     "read_section_file",
     "resolve_reference",
     "write_list_file",
+    "write_list_rows",
 ]

@@ -7,6 +7,8 @@ final newline) are tolerated, and anything else is a Problem at its line.
 
 from __future__ import annotations
 
+import itertools
+import operator
 import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -461,20 +463,47 @@ def write_list_file(students: Iterable[ListedStudentLike], out: TextIO) -> int:
     """Write the layout :func:`read_list_file` reads: ``"ID","Last, First", N`` then N lines
     ``"SECTION","GRADE"`` (a double quote inside a value becomes '). Returns how many students
     were written."""
-
-    def quoted(value: str) -> str:
-        return '"' + value.replace('"', "'") + '"'
-
     written = 0
     for student in students:
-        name = student.last_name
-        # The reader splits at the last comma: "Smith, Jr.," is a last name with a comma.
-        if student.first_name or "," in student.last_name:
-            name = f"{student.last_name}, {student.first_name}".rstrip()
-        out.write(f"{quoted(student.student_id)},{quoted(name)}, {len(student.entries)}\n")
-        out.writelines(f"{quoted(e.section)},{quoted(e.grade)}\n" for e in student.entries)
+        entries = student.entries
+        out.write(
+            _list_student_line(
+                student.student_id, student.first_name, student.last_name, len(entries)
+            )
+        )
+        out.writelines([_list_entry_line(e.section, e.grade) for e in entries])
         written += 1
     return written
+
+
+def write_list_rows(rows: Iterable[tuple[str, str, str, str, str]], out: TextIO) -> int:
+    """:func:`write_list_file` from a list's rows as a query gives them, (student id, first
+    name, last name, section, grade), a student's rows one after another: the same bytes,
+    without an object per student or entry. Returns how many students were written."""
+    written = 0
+    for student_id, group in itertools.groupby(rows, key=operator.itemgetter(0)):
+        entries = list(group)
+        _, first_name, last_name, _, _ = entries[0]
+        out.write(_list_student_line(student_id, first_name, last_name, len(entries)))
+        out.writelines([_list_entry_line(entry[3], entry[4]) for entry in entries])
+        written += 1
+    return written
+
+
+def _quoted(value: str) -> str:
+    return '"' + value.replace('"', "'") + '"'
+
+
+def _list_student_line(student_id: str, first_name: str, last_name: str, count: int) -> str:
+    name = last_name
+    # The reader splits at the last comma: "Smith, Jr.," is a last name with a comma.
+    if first_name or "," in last_name:
+        name = f"{last_name}, {first_name}".rstrip()
+    return f"{_quoted(student_id)},{_quoted(name)}, {count}\n"
+
+
+def _list_entry_line(section: str, grade: str) -> str:
+    return f"{_quoted(section)},{_quoted(grade)}\n"
 
 
 def _list_student(

@@ -315,6 +315,19 @@ def test_legacy_list_layout_exactly(store: Store) -> None:
     )
 
 
+def test_a_lst_file_from_the_rows_equals_the_one_from_the_students(store: Store) -> None:
+    """`report --list ... --output X.lst` writes from the query's rows (no object per row)."""
+    for analysis in (store.first, store.second):
+        for which in ("good", "work"):
+            from_students, from_rows = io.StringIO(), io.StringIO()
+            with reports.open_list(store.units, which, analysis) as listing:
+                written = render.write_legacy_list(listing, from_students)
+            with reports.open_list_rows(store.units, which, analysis) as rows:
+                assert render.write_legacy_list_rows(rows, from_rows) == written
+            assert from_rows.getvalue() == from_students.getvalue(), (analysis, which)
+            assert written > 0
+
+
 def test_legacy_list_ingests_back(own_store: Store, tmp_path: Path) -> None:
     store = own_store
     path = tmp_path / "work.lst"

@@ -267,7 +267,7 @@ def test_control_characters_in_legacy_names_are_bad_rows(tmp_path: Path) -> None
 
 
 def write_lst(students: list[tuple[str, str, str]]) -> str:
-    from gradestore.render import write_legacy_list
+    from gradestore.render import write_legacy_list, write_legacy_list_rows
     from gradestore.reports import ListReport
     from gradestore.results import ListedStudent
     from gradestore.results import ListEntry as Entry
@@ -275,6 +275,10 @@ def write_lst(students: list[tuple[str, str, str]]) -> str:
     listed = [ListedStudent(i, first, last, [Entry("S1", "A")]) for i, last, first in students]
     out = io.StringIO()
     write_legacy_list(ListReport(1, ListKind.GOOD, len(listed), listed, DEFAULT_SCALE), out)
+    # The report's own path writes from the query's rows: the same bytes.
+    from_rows = io.StringIO()
+    write_legacy_list_rows([(i, first, last, "S1", "A") for i, last, first in students], from_rows)
+    assert from_rows.getvalue() == out.getvalue()
     return out.getvalue()
 
 

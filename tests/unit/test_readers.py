@@ -819,7 +819,7 @@ def test_the_fast_path_agrees_on_a_realistic_file(tmp_path: Path) -> None:
 
 
 def test_the_list_writer_writes_what_the_list_reader_reads(tmp_path: Path) -> None:
-    from gradestore.readers import write_list_file
+    from gradestore.readers import write_list_file, write_list_rows
     from gradestore.results import ListedStudent
     from gradestore.results import ListEntry as Entry
 
@@ -834,6 +834,14 @@ def test_the_list_writer_writes_what_the_list_reader_reads(tmp_path: Path) -> No
         '"0001","Lee, Ann", 2\n"CS1.01S25","A"\n"CS2.01S25","A-"\n'
         '"0002","Moe", 1\n"CS1.01S25","F"\n'
     )
+    rows = [
+        (s.student_id, s.first_name, s.last_name, e.section, e.grade)
+        for s in students
+        for e in s.entries
+    ]
+    from_rows = io.StringIO()
+    assert write_list_rows(rows, from_rows) == 2
+    assert from_rows.getvalue() == path.read_text(encoding="utf-8")
     entries, problems = read_list_file(path)
     # A student without a first name reads back whole, with the reader's usual warning.
     assert [(p.line, p.message) for p in problems] == [
