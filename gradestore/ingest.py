@@ -8,19 +8,19 @@ file is stored whole or not at all. Other units of the same command still go in.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gradestore.errors import UsageError
 from gradestore.grades import GradeScale
 from gradestore.jsontypes import JsonObject
 from gradestore.kinds import FileKind, FileStatus, RowKind, SectionAction
 from gradestore.persistence.db import UnitOfWork, UnitOfWorkFactory
-from gradestore.persistence.ingest_store import IngestStore
-from gradestore.persistence.models import MAX_LENGTHS
 from gradestore.persistence.rows import (
     NewMembership,
     NewSection,
@@ -47,6 +47,10 @@ from gradestore.readers.records import GradeRecord, ListEntry, Problem, Referenc
 from gradestore.scales import current_scale
 from gradestore.terms import is_recognised, term_in_section_name, term_key
 
+if TYPE_CHECKING:
+    from gradestore.persistence.ingest_store import IngestStore
+    from gradestore.persistence.sources_store import SourcesStore
+
 STAGING_CHUNK_ROWS = 20_000
 
 # progress(file, rows read since the last call, phase): phase is "reading" while rows are read
@@ -68,8 +72,8 @@ class IngestOptions:
             group = self.group.strip()
             if not group:
                 raise UsageError("--group needs a non-empty name")
-            if len(group) > MAX_LENGTHS["group"]:
-                raise UsageError(f"--group is longer than {MAX_LENGTHS['group']} characters")
+            if len(group) > _max_lengths()["group"]:
+                raise UsageError(f"--group is longer than {_max_lengths()['group']} characters")
             object.__setattr__(self, "group", group)
         if self.max_errors_per_file < 1:
             raise UsageError("max_errors_per_file must be at least 1")
@@ -398,23 +402,30 @@ def _ingest_unit(
     progress: ProgressCallback | None,
 ) -> tuple[UnitResult, list[Path]]:
     """Stage, check and store one unit in the caller's transaction; the caller commits."""
-    unchanged = _unchanged_unit(unit.ingest, path, kind, options)
+    digests: dict[Path, str] = {}  # each file's sha256, computed once for the unit
+    unchanged = _unchanged_unit(unit.sources, path, kind, options, digests)
     if unchanged is not None:
         return unchanged, [path]
-    direct, plain = _load_directly(unit, path, kind, options, progress)
+    direct, plain = _load_directly(unit, path, kind, options, progress, digests)
     if direct is not None:
         return direct, [path]
-    return _stage_and_store(unit, path, kind, options, progress, plain)
+    return _stage_and_store(unit, path, kind, options, progress, plain, digests)
 
 
 def _unchanged_unit(
-    repository: IngestStore, path: Path, kind: FileKind, options: IngestOptions
+    sources: SourcesStore,
+    path: Path,
+    kind: FileKind,
+    options: IngestOptions,
+    digests: dict[Path, str],
 ) -> UnitResult | None:
     """The answer for a file whose very bytes were stored whole and that nothing has replaced
-    since (read from source_files, the file is not read), or None."""
+    since (read from source_files, the file is not read), or None. ``digests`` gets the
+    file's sha256, for its provenance if it is read after all."""
     if kind not in (FileKind.CSV, FileKind.SEC) or options.group is not None:
         return None
-    unchanged = repository.unchanged_source(file_sha256(path))
+    digest = digests[path] = file_sha256(path)
+    unchanged = sources.unchanged_source(digest)
     if unchanged is None:
         return None
     result = UnitResult(path=str(path), kind=kind, files=1)
@@ -428,16 +439,18 @@ def _load_directly(
     kind: FileKind,
     options: IngestOptions,
     progress: ProgressCallback | None,
+    digests: dict[Path, str],
 ) -> tuple[UnitResult | None, bool | None]:
     """A plain CSV's direct load (ingest_direct): its result, or None and whether the file is
     plain (None: not asked), which tells the usual path's stager which reader to use."""
-    if kind is not FileKind.CSV or len(str(path)) > MAX_LENGTHS["path"]:
+    if kind is not FileKind.CSV or len(str(path)) > _max_lengths()["path"]:
         return None, None
     if not is_plain_candidate(path):
         return None, False
     from gradestore.ingest_direct import ingest_plain_directly
 
-    return ingest_plain_directly(unit, path, options, progress, current_scale(unit))
+    scale = current_scale(unit)
+    return ingest_plain_directly(unit, path, options, progress, scale, digests.get(path))
 
 
 def _stage_and_store(
@@ -447,6 +460,7 @@ def _stage_and_store(
     options: IngestOptions,
     progress: ProgressCallback | None,
     plain: bool | None,
+    digests: dict[Path, str],
 ) -> tuple[UnitResult, list[Path]]:
     """The usual path: read the unit's files into staging, check them, write what passed."""
     repository = unit.ingest
@@ -459,6 +473,7 @@ def _stage_and_store(
     repository.create_staging()
     stager = _Stager(repository, options, result, progress, current_scale(unit))
     stager.plain = plain
+    stager.digests = digests
     for file in files.all_files:
         stager.stage_file(file)
     if result.errors:
@@ -660,6 +675,8 @@ class _Stager:
         self._term_warned: set[int] = set()
         # Whether the unit's CSV file is plain (readers.plain_csv), when known already.
         self.plain: bool | None = None
+        # The sha256 of files already hashed for this unit (the unit's own file, at least).
+        self.digests: dict[Path, str] = {}
 
     def display_path(self, source_file_id: int) -> str:
         return self._display_paths[source_file_id]
@@ -669,12 +686,14 @@ class _Stager:
 
     def stage_file(self, path: Path) -> None:
         display = str(path)
-        if len(display) > MAX_LENGTHS["path"]:
+        longest = _max_lengths()["path"]
+        if len(display) > longest:
             self.result.errors.append(
-                Problem(display, None, f"path is longer than {MAX_LENGTHS['path']} characters")
+                Problem(display, None, f"path is longer than {longest} characters")
             )
             return
-        source_id = self.repository.add_source_file(display, file_sha256(path), row_count=0)
+        digest = self.digests.get(path) or file_sha256(path)
+        source_id = self.repository.add_source_file(display, digest, row_count=0)
         self.source_ids.append(source_id)
         self._display_paths[source_id] = display
         kind = grade_file_kind(path)
@@ -727,7 +746,7 @@ class _Stager:
         mark = (len(result.warnings), result.warnings_not_kept, self._seq)
         staged = 0
         try:
-            for item in read_plain_csv(path, display, MAX_LENGTHS, scale=self.scale):
+            for item in read_plain_csv(path, display, _max_lengths(), scale=self.scale):
                 if isinstance(item, Problem):
                     result.warn(item)
                 else:
@@ -947,11 +966,21 @@ def _warn_about_other_names(
 
 
 def _too_long(display: str, line: int, **values: str) -> Problem | None:
-    """A bad row when a value is longer than the store keeps (see MAX_LENGTHS)."""
+    """A bad row when a value is longer than the store keeps (see _max_lengths)."""
+    lengths = _max_lengths()
     for name, value in values.items():
-        if len(value) > MAX_LENGTHS[name]:
-            return Problem(display, line, f"{name} is longer than {MAX_LENGTHS[name]} characters")
+        if len(value) > lengths[name]:
+            return Problem(display, line, f"{name} is longer than {lengths[name]} characters")
     return None
+
+
+@functools.cache
+def _max_lengths() -> dict[str, int]:
+    """The longest value the store keeps in each column (models.MAX_LENGTHS). The models (the
+    ORM) are imported when a file is read, not for bytes that are stored already."""
+    from gradestore.persistence.models import MAX_LENGTHS
+
+    return MAX_LENGTHS
 
 
 def _check_duplicates(

@@ -71,11 +71,13 @@ class DirectLoad:
         self.students_added = 0
         self.rows = 0
         self.source_id = 0
+        self.sha256: str | None = None  # the file's, when known already
 
     def run(self, result: UnitResult, progress: ProgressCallback | None) -> None:
         """Load the file (raises NotPlainCsv or NotDirect, having stored part of it)."""
         repository = self.repository
-        self.source_id = repository.add_source_file(self.display, file_sha256(self.path), 0)
+        digest = self.sha256 or file_sha256(self.path)
+        self.source_id = repository.add_source_file(self.display, digest, 0)
         self.store_had_students = repository.has_students()
         self.store_had_sections = repository.has_sections()
         repository.create_membership_staging()
@@ -277,11 +279,14 @@ def ingest_plain_directly(
     options: IngestOptions,
     progress: ProgressCallback | None,
     scale: GradeScale,
+    sha256: str | None = None,
 ) -> tuple[UnitResult | None, bool]:
     """The unit of a plain CSV file loaded directly, or None (rolled back) and whether the
-    file is plain all the same (the usual ingest may then still use the fast reader)."""
+    file is plain all the same (the usual ingest may then still use the fast reader).
+    ``sha256``: the file's, when the caller has it already."""
     result = UnitResult(path=str(path), kind=FileKind.CSV, files=1)
     load = DirectLoad(unit.ingest, path, str(path), scale)
+    load.sha256 = sha256
     with unit.savepoint() as savepoint:
         try:
             load.run(result, progress)

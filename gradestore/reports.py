@@ -184,10 +184,14 @@ def _check_section(queries: ReportQueries, analysis_id: int, section: str) -> li
     raise NotFoundError(unknown("section", section, names))
 
 
-def _check_group(queries: ReportQueries, analysis_id: int, group: str) -> GroupTest:
-    _, groups = load_tests(queries, analysis_id, group=group)
+def _check_group(
+    queries: ReportQueries, analysis_id: int, group: str
+) -> tuple[list[SectionTest], GroupTest]:
+    """The group's section tests and its own test; an unknown name, or one the analysis did
+    not cover, is an error naming close matches."""
+    sections, groups = load_tests(queries, analysis_id, group=group)
     if groups:
-        return groups[0]
+        return sections, groups[0]
     names = queries.group_names()
     if group in names:
         raise NotFoundError(
@@ -315,8 +319,7 @@ def group_report(
     with units(write=False) as unit:
         queries = unit.reports
         analysis_id = resolve_analysis_id(queries, analysis_id)
-        group_test = _check_group(queries, analysis_id, group)
-        tests, _ = load_tests(queries, analysis_id, group=group)
+        tests, group_test = _check_group(queries, analysis_id, group)
         analysis = queries.analysis(analysis_id)
         assert analysis is not None
         scale = analysis_scale(queries, analysis_id)

@@ -33,7 +33,6 @@ from gradestore.persistence.rows import (
     StagedRow,
     StoredName,
     StoredSection,
-    UnchangedSource,
 )
 from gradestore.persistence.sql import SqlStore, chunks
 
@@ -56,23 +55,6 @@ class IngestStore(SqlStore):
         self.connection.execute(
             update(SourceFile).where(SourceFile.id == source_file_id).values(row_count=row_count)
         )
-
-    def unchanged_source(self, sha256: str) -> UnchangedSource | None:
-        """What a file with these bytes stored, when it stored every grade it holds and all
-        are still stored; None when the file must be read and compared."""
-        row = self._execute(
-            "SELECT sf.id, sf.grades_stored FROM source_files sf"
-            " WHERE sf.sha256 = :sha256 AND sf.grades_stored > 0 ORDER BY sf.id DESC LIMIT 1",
-            {"sha256": sha256},
-        ).first()
-        if row is None:
-            return None
-        sections, grades = self._execute(
-            "SELECT COUNT(DISTINCT section_id), COUNT(*) FROM enrollments"
-            " WHERE source_file_id = :source",
-            {"source": row.id},
-        ).one()
-        return UnchangedSource(sections, grades) if grades == row.grades_stored else None
 
     def set_source_grades_stored(self, source_file_id: int, grades: int) -> None:
         self.connection.execute(

@@ -98,17 +98,31 @@ class ReportQueries(SqlStore):
         the significant ones and the largest |z| first, at most that many.
         """
         only = " AND sec.name = :section" if section is not None else ""
-        only += " AND g.name = :group" if group is not None else ""
         order = "sec.name, g.name"
         if top is not None:
             order = significant_then_largest_z_sql("z") + " LIMIT :top"
+        if group is None:
+            tests = (
+                " FROM analysis_sections a JOIN sections sec ON sec.id = a.section_id"
+                " LEFT JOIN zscores z"
+                " ON z.analysis_id = a.analysis_id AND z.section_id = a.section_id"
+                " LEFT JOIN groups g ON g.id = z.group_id"
+            )
+        else:
+            # One group's tests: from the group by name (its index), then its z-tests, not
+            # from every section test of the analysis (the same rows: a test of the group
+            # has its zscores and groups rows).
+            tests = (
+                " FROM groups g JOIN zscores z ON z.group_id = g.id"
+                " JOIN analysis_sections a"
+                " ON a.analysis_id = z.analysis_id AND a.section_id = z.section_id"
+                " JOIN sections sec ON sec.id = a.section_id"
+            )
+            only += " AND g.name = :group"
         rows = self._execute(
             "SELECT sec.name, g.name, a.count, a.mean_gpa, a.grade_counts,"
             f" z.z_score, z.p_value, z.significant, {_figures('z')}, ag.mean_gpa"
-            " FROM analysis_sections a JOIN sections sec ON sec.id = a.section_id"
-            " LEFT JOIN zscores z ON z.analysis_id = a.analysis_id AND z.section_id = a.section_id"
-            " LEFT JOIN groups g ON g.id = z.group_id"
-            " LEFT JOIN analysis_groups ag"
+            f"{tests} LEFT JOIN analysis_groups ag"
             " ON ag.analysis_id = a.analysis_id AND ag.group_id = z.group_id"
             f" WHERE a.analysis_id = :analysis{only} ORDER BY {order}",
             {"analysis": analysis_id, "section": section, "group": group, "top": top},

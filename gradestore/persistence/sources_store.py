@@ -1,12 +1,13 @@
-"""The SQL of taking an ingest back: the files a store holds, what each still holds, and the
-removal of a file's rows and of what it created that nothing else holds (set-based: one
-statement per table)."""
+"""The SQL of the files a store holds: what each still holds (and whether the same bytes need
+reading again), and taking an ingest back: the removal of a file's rows and of what it
+created that nothing else holds (set-based: one statement per table). No ORM models: a
+re-ingest of stored bytes is answered from here."""
 
 from __future__ import annotations
 
 from sqlalchemy import text
 
-from gradestore.persistence.rows import SourceFileRow, TableRows
+from gradestore.persistence.rows import SourceFileRow, TableRows, UnchangedSource
 from gradestore.persistence.sql import SqlStore
 from gradestore.persistence.types import UTCDateTime
 
@@ -43,6 +44,26 @@ _CREATED = (
 
 
 class SourcesStore(SqlStore):
+    def unchanged_source(self, sha256: str) -> UnchangedSource | None:
+        """What a file with these bytes stored, when it stored every grade it holds and all
+        are still stored; None when the file must be read and compared."""
+        row = self._execute(
+            "SELECT sf.id, sf.grades_stored FROM source_files sf"
+            " WHERE sf.sha256 = :sha256 AND sf.grades_stored > 0 ORDER BY sf.id DESC LIMIT 1",
+            {"sha256": sha256},
+        ).first()
+        if row is None:
+            return None
+        # Grades counted per section, then the sections: one pass over the file's grades
+        # (in the index's order on SQLite), not a COUNT(DISTINCT) that sorts them.
+        sections, grades = self._execute(
+            "SELECT COUNT(*), COALESCE(SUM(n), 0) FROM (SELECT COUNT(*) AS n FROM enrollments"
+            " WHERE source_file_id = :source GROUP BY section_id) AS per_section",
+            {"source": row.id},
+        ).one()
+        grades = int(grades)  # PostgreSQL's SUM of counts is a numeric
+        return UnchangedSource(sections, grades) if grades == row.grades_stored else None
+
     def source_files(self, source_file_id: int | None = None) -> list[SourceFileRow]:
         """Every ingested file (or one), oldest first, with what it still holds."""
         held = ", ".join(

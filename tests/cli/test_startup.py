@@ -1,0 +1,150 @@
+"""Start-up: a command line that names a command builds that command alone, and behaves as
+the whole application does (gradestore.cli.build_app, command_named)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.main import get_command
+from typer.testing import CliRunner
+
+from gradestore import cli
+
+
+def _command_paths() -> list[list[str]]:
+    paths: list[list[str]] = []
+
+    def walk(command: object, prefix: list[str]) -> None:
+        sub = getattr(command, "commands", None)
+        if not sub:
+            paths.append(prefix)
+            return
+        for name, child in sub.items():
+            walk(child, [*prefix, name])
+
+    walk(get_command(cli.build_app()), [])
+    return paths
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["report", "--section", "S"], "report"),
+        (["--db", "sqlite:///x.db", "report"], "report"),
+        (["--db", "report", "report"], "report"),
+        (["--db=sqlite:///x.db", "db", "current"], "db"),
+        (["analyses", "list"], "analyses"),
+        (["zscore", "--group", "G"], "zscore"),
+        (["--help"], None),
+        (["-h", "report"], None),
+        (["--version"], None),
+        (["--db", "x"], None),
+        (["reprot"], None),
+        ([], None),
+    ],
+)
+def test_the_command_a_command_line_names(args: list[str], named: str | None) -> None:
+    assert cli.command_named(args) == named
+
+
+def test_the_whole_application_has_every_command() -> None:
+    commands = get_command(cli.app).commands  # type: ignore[attr-defined]
+    assert sorted(commands) == sorted([*cli.SUB_APPS, *cli.COMMANDS])
+    assert not set(cli.SUB_APPS) & set(cli.COMMANDS)
+
+
+@pytest.mark.parametrize("path", _command_paths(), ids=" ".join)
+def test_a_command_built_alone_answers_as_in_the_whole_application(path: list[str]) -> None:
+    for args in (
+        [*path, "--help"],
+        [*path, "--no-such-option"],
+        ["--db", "sqlite:///:memory:", *path, "-h"],
+    ):
+        whole = CliRunner().invoke(cli.build_app(), args)
+        alone = CliRunner().invoke(cli.build_app(cli.command_named(args)), args)
+        assert cli.command_named(args) in (path[0], None)
+        assert (alone.exit_code, alone.stdout, alone.stderr) == (
+            whole.exit_code,
+            whole.stdout,
+            whole.stderr,
+        ), args
+
+
+def test_a_command_imports_no_other_commands_module() -> None:
+    code = (
+        "import sys\nsys.argv = ['gradestore', 'report', '--help']\n"
+        "from gradestore.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "others = sorted(m for m in sys.modules if m.endswith('_command'))\n"
+        "sys.stderr.write(f'{others}\\n')\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    assert completed.stderr.splitlines()[-1] == "['gradestore.cli.report_command']"
+
+
+# --- ingest: the same bytes again are answered without the ORM, each file hashed once -------
+
+
+def _ingest_and_count_hashes(monkeypatch: pytest.MonkeyPatch, db_url: str, csv: str) -> int:
+    from gradestore import ingest, ingest_direct
+    from tests.helpers import run_cli
+
+    calls: list[str] = []
+    real = ingest.file_sha256
+
+    def counted(path: object) -> str:
+        calls.append(str(path))
+        return real(path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ingest, "file_sha256", counted)
+    monkeypatch.setattr(ingest_direct, "file_sha256", counted)
+    result = run_cli("--db", db_url, "ingest", csv, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    return len(calls)
+
+
+@pytest.mark.parametrize("rows", [3, 40_000])  # the usual path; a plain file's direct load
+def test_an_ingest_hashes_its_file_once(
+    monkeypatch: pytest.MonkeyPatch, db_url: str, tmp_path: Path, rows: int
+) -> None:
+    csv = tmp_path / "grades.csv"
+    lines = ["section,student_id,last_name,first_name,grade"]
+    lines += [f"S{i // 30:05d}.01F25,{i:07d},Last{i},First{i},B" for i in range(rows)]
+    csv.write_text("\n".join(lines) + "\n")
+    assert _ingest_and_count_hashes(monkeypatch, db_url, str(csv)) == 1
+    assert _ingest_and_count_hashes(monkeypatch, db_url, str(csv)) == 1  # unchanged
+
+
+def test_the_same_bytes_again_import_no_orm_pandas_or_pydantic(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    csv = tmp_path / "grades.csv"
+    csv.write_text("section,student_id,last_name,first_name,grade\nS1.01F25,0001,Lee,Ann,A\n")
+    first = subprocess.run(
+        [sys.executable, "-m", "gradestore", "--db", sqlite_url, "ingest", str(csv)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert first.returncode == 0, first.stderr
+    code = (
+        "import sys\nfrom gradestore.cli import main\n"
+        "try:\n    main()\nexcept SystemExit as done:\n    code = done.code\n"
+        "heavy = sorted({m for m in sys.modules if m.startswith(("
+        "'sqlalchemy.orm', 'gradestore.persistence.models', 'pandas', 'numpy', 'pydantic',"
+        " 'alembic'))})\n"
+        "sys.stderr.write(f'exit={code} heavy={heavy}\\n')\n"
+    )
+    again = subprocess.run(
+        [sys.executable, "-c", code, "--db", sqlite_url, "ingest", str(csv), "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert again.stderr.splitlines()[-1] == "exit=0 heavy=[]", again.stderr
+    assert '"status": "unchanged"' in again.stdout
