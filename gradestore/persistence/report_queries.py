@@ -308,8 +308,7 @@ class ReportQueries(SqlStore):
             {"analysis": analysis_id, "category": kind.stored},
             execution_options={"yield_per": 5000},
         )
-        for part in rows.partitions():
-            yield from part
+        yield from rows  # not partitions(): on PostgreSQL it holds the whole result
 
     # --- sections and students ----------------------------------------------------------------
 
