@@ -259,19 +259,20 @@ def _ingest_argument(
     that unit is rolled back whole and the usual path, which also deletes and needs the keys'
     actions, runs in a new unit with them."""
     plain: bool | None = None
+    digests: dict[Path, str] = {}  # each file's sha256, computed once for the argument
     if kind is FileKind.CSV:
         with units(write=True, foreign_keys=False) as unit:
-            unchanged = _unchanged_unit(unit.ingest, path, kind, options)
+            unchanged = _unchanged_unit(unit.sources, path, kind, options, digests)
             if unchanged is not None:
                 return unchanged, [path]
-            direct, plain = _load_directly(unit, path, kind, options, progress)
+            direct, plain = _load_directly(unit, path, kind, options, progress, digests)
             if direct is not None:
                 if direct.status is FileStatus.STORED:
                     unit.commit()
                 return direct, [path]
     with units(write=True) as unit:
         if kind is FileKind.CSV:  # answered above: not unchanged, not loaded directly
-            result, files = _stage_and_store(unit, path, kind, options, progress, plain)
+            result, files = _stage_and_store(unit, path, kind, options, progress, plain, digests)
         else:
             result, files = _ingest_unit(unit, path, kind, options, progress)
         if result.status is FileStatus.STORED:
