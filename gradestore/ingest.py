@@ -525,20 +525,17 @@ def _write_unit(
     """The writes of a unit whose checks passed: students, sections, grades, groups, runs."""
     stored_names = repository.stored_students()
     _warn_about_other_names(stager, stored_names, result)
+    # Streamed (generators, not lists): a unit may add hundreds of thousands of each.
     result.students_added = repository.add_students(
-        [
-            NewStudent(student_id, first, last, source_id)
-            for student_id, (last, first, source_id, _) in stager.students.items()
-            if student_id not in stored_names
-        ]
+        NewStudent(student_id, first, last, source_id)
+        for student_id, (last, first, source_id, _) in stager.students.items()
+        if student_id not in stored_names
     )
     result.sections_added = repository.add_sections(
-        [
-            _new_section(name, seen, stager.header_names.get(name))
-            for name, seen in stager.sections.items()
-            if actions.get(name) is SectionAction.NEW
-        ]
-    )  # fmt: skip
+        _new_section(name, seen, stager.header_names.get(name))
+        for name, seen in stager.sections.items()
+        if actions.get(name) is SectionAction.NEW
+    )
     repository.set_section_actions(actions)
     repository.store_staged_grades(
         deduplicate=bool(duplicates), every_section=SectionAction.KEEP not in actions.values()
@@ -633,16 +630,17 @@ def _sort_problems(result: UnitResult, problems: Iterable[Problem]) -> None:
             result.errors.append(problem)
 
 
-@dataclass
+@dataclass(slots=True)
 class _SeenSection:
-    """What the staged rows say about one section."""
+    """What the staged rows say about one section (slots, and a list of its group or two: a
+    file of millions of grades has hundreds of thousands of sections)."""
 
     source_file_id: int
     line: int
     rows: int = 0
     credit_hours: float | None = None
     term: str | None = None
-    groups: set[str] = field(default_factory=set)
+    groups: list[str] = field(default_factory=list)
 
 
 class _Stager:
@@ -787,7 +785,9 @@ class _Stager:
             elif summary.term is not None and summary.term != seen.term:
                 raise NotPlainCsv("a section with two terms")
         for section, group in block.memberships:
-            self.sections[section].groups.add(group)
+            groups = self.sections[section].groups
+            if group not in groups:
+                groups.append(group)
         count = len(block.lines)
         self.repository.stage_grade_columns(
             self._seq + 1, source_id, block.lines, block.sections, block.student_ids, block.grades
@@ -904,7 +904,7 @@ class _Stager:
             too_long = _too_long(display, line, group=group)
             if too_long is not None:
                 return too_long
-            seen.groups.add(group)
+            seen.groups.append(group)
         return None
 
     def _warn_other_name(self, record: GradeRecord | ListEntry, display: str) -> None:

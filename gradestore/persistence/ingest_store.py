@@ -7,8 +7,9 @@ statements. No query runs once per row or per student.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import repeat
+from typing import Generic, TypeVar
 
 from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -362,21 +363,26 @@ class IngestStore(SqlStore):
         )
         return {student_id: StoredName(last, first) for student_id, last, first in rows}
 
-    def add_students(self, students: Sequence[NewStudent]) -> int:
-        """Insert students the caller knows are new."""
-        self._bulk_insert("students", ("student_id", "fname", "lname", "source_file_id"), students)
-        return len(students)
+    def add_students(self, students: Iterable[NewStudent]) -> int:
+        """Insert students the caller knows are new (streamed); how many."""
+        counted = _Counted(students)
+        self._bulk_insert_iter(
+            "students", ("student_id", "fname", "lname", "source_file_id"), iter(counted)
+        )
+        return counted.count
 
-    def add_sections(self, sections: Sequence[NewSection]) -> int:
-        self._bulk_insert(
+    def add_sections(self, sections: Iterable[NewSection]) -> int:
+        """Insert sections the caller knows are new (streamed); how many."""
+        counted = _Counted(sections)
+        self._bulk_insert_iter(
             "sections",
             ("name", "credit_hours", "term", "term_order", "header_name", "source_file_id"),
-            [
+            (
                 (s.name, s.credit_hours, s.term, s.term_order, s.header_name, s.source_file_id)
-                for s in sections
-            ],
+                for s in counted
+            ),
         )
-        return len(sections)
+        return counted.count
 
     def store_staged_grades(self, *, deduplicate: bool, every_section: bool) -> None:
         """Replace the grades of REPLACE sections and insert those of NEW and FILL ones.
@@ -467,18 +473,11 @@ class IngestStore(SqlStore):
         }
         existing = self._existing_pairs(GroupSection.group_id, GroupSection.section_id, rows)
         new_rows = sorted(set(rows) - existing)
-        if new_rows:
-            self.connection.execute(
-                insert(GroupSection),
-                [
-                    {
-                        "group_id": group,
-                        "section_id": section,
-                        "source_file_id": rows[group, section],
-                    }
-                    for group, section in new_rows
-                ],
-            )
+        self._bulk_insert_iter(  # rows made as they go in (not a dictionary of parameters each)
+            "group_sections",
+            ("group_id", "section_id", "source_file_id"),
+            ((group, section, rows[group, section]) for group, section in new_rows),
+        )
         return len(new_rows)
 
     def replace_memberships(self, memberships: Sequence[NewMembership]) -> int:
@@ -559,3 +558,19 @@ def _copy_safe(grades: Sequence[str]) -> bool:
     return not any(
         "\t" in grade or "\n" in grade or "\r" in grade or "\\" in grade for grade in set(grades)
     )
+
+
+_Item = TypeVar("_Item")
+
+
+class _Counted(Generic[_Item]):
+    """An iterable that counts what it gave (for rows streamed into a bulk insert)."""
+
+    def __init__(self, items: Iterable[_Item]) -> None:
+        self.items = items
+        self.count = 0
+
+    def __iter__(self) -> Iterator[_Item]:
+        for item in self.items:
+            self.count += 1
+            yield item

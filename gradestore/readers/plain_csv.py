@@ -93,6 +93,8 @@ def read_plain_csv(
         columns, problems = _read_header(row, display)
         if columns is None or any(not problem.is_warning for problem in problems):
             raise NotPlainCsv("header error")
+        if not columns.split_names:  # before pandas is imported: `Last, First` needs quotes
+            raise NotPlainCsv("a name column")
         yield from problems
         reader = _BlockReader(columns, frozenset(scale.letters), lengths)
         first_line, rest = 2, b""
