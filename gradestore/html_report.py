@@ -23,6 +23,7 @@ from gradestore.render import (
     ADJUSTMENT_NAMES,
     METHOD_NAMES,
     entries_text,
+    fixed,
     flags_line,
     fmt,
     list_title,
@@ -162,7 +163,7 @@ def _test_cells(test: SectionTest | GroupTest, hide: Suppression | None) -> list
     return [
         Cell("mean_gpa", test.mean_gpa, fmt(test.mean_gpa)),
         Cell("difference", test.difference, fmt(test.difference)),
-        Cell("effect_size", test.effect_size, fmt(test.effect_size, 2)),
+        Cell("effect_size", test.effect_size, fixed(test.effect_size, 2)),
         Cell("z_score", test.z_score, (test.reason or "-") if untested else fmt(test.z_score),
              numeric=not untested),
         Cell("p_value", test.p_value, fmt(test.p_value, 4)),
@@ -464,7 +465,7 @@ def _effects(tests: Sequence[SectionTest], hide: Suppression | None) -> list[str
     sized = [t for t in tests if t.effect_size is not None and not _hidden(t.count, hide)]
     sized.sort(key=lambda t: -abs(t.effect_size or 0.0))
     return [
-        f"{t.section} against {t.group}: d {fmt(t.effect_size, 2)}, "
+        f"{t.section} against {t.group}: d {fixed(t.effect_size, 2)}, "
         f"{fmt(t.difference)} points, {t.count} counted grades"
         for t in sized[:TOP_EFFECTS]
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 from datetime import UTC, datetime
@@ -80,6 +81,19 @@ def test_each_test_method_has_one_name_for_the_table_and_the_html_report() -> No
     )
     assert html_report.method_text(z) == "z-test against the group"
     assert html_report.method_text(welch) == "Welch's t-test against the rest of the group"
+
+
+def test_effect_sizes_read_at_two_decimals_in_tables_and_the_html_report() -> None:
+    """d is read at a fixed precision: a tiny d is 0.00, never 1.51e-03 beside 0.20."""
+    from gradestore import html_report
+
+    test = dataclasses.replace(section_test("S1", 0.03, False), effect_size=-0.00151)
+    cells = {cell.field: cell for cell in html_report._test_cells(test, None)}
+    assert (cells["effect_size"].text, cells["effect_size"].value) == ("0.00", -0.00151)
+    assert render.test_cells(test, plain=True)[1] == "0.00"
+    test = dataclasses.replace(test, effect_size=0.2049)
+    cells = {cell.field: cell for cell in html_report._test_cells(test, None)}
+    assert cells["effect_size"].text == render.test_cells(test, plain=True)[1] == "0.20"
 
 
 def test_fmt_rounds_and_shows_missing_values_as_a_dash() -> None:
