@@ -8,7 +8,8 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import TypedDict, cast
 
-from sqlalchemy import JSON, bindparam, text
+from sqlalchemy import JSON, Row, bindparam, text
+from sqlalchemy.util.typing import TupleAny
 
 from gradestore.kinds import Adjustment, ListKind, ScopeKind, TestMethod
 from gradestore.persistence.ordering import significant_then_largest_z_sql
@@ -101,47 +102,17 @@ class ReportQueries(SqlStore):
         order = "sec.name, g.name"
         if top is not None:
             order = significant_then_largest_z_sql("z") + " LIMIT :top"
-        if group is None:
-            tests = (
-                " FROM analysis_sections a JOIN sections sec ON sec.id = a.section_id"
-                " LEFT JOIN zscores z"
-                " ON z.analysis_id = a.analysis_id AND z.section_id = a.section_id"
-                " LEFT JOIN groups g ON g.id = z.group_id"
-            )
-        else:
-            # One group's tests: from the group by name (its index), then its z-tests, not
-            # from every section test of the analysis (the same rows: a test of the group
-            # has its zscores and groups rows).
-            tests = (
-                " FROM groups g JOIN zscores z ON z.group_id = g.id"
-                " JOIN analysis_sections a"
-                " ON a.analysis_id = z.analysis_id AND a.section_id = z.section_id"
-                " JOIN sections sec ON sec.id = a.section_id"
-            )
+        if group is not None:
             only += " AND g.name = :group"
         rows = self._execute(
             "SELECT sec.name, g.name, a.count, a.mean_gpa, a.grade_counts,"
             f" z.z_score, z.p_value, z.significant, {_figures('z')}, ag.mean_gpa"
-            f"{tests} LEFT JOIN analysis_groups ag"
+            f"{_section_tests_from(group)} LEFT JOIN analysis_groups ag"
             " ON ag.analysis_id = a.analysis_id AND ag.group_id = z.group_id"
             f" WHERE a.analysis_id = :analysis{only} ORDER BY {order}",
             {"analysis": analysis_id, "section": section, "group": group, "top": top},
         )
-        return [
-            SectionTestRow(
-                section=row[0],
-                group=row[1],
-                count=row[2],
-                mean_gpa=row[3],
-                grade_counts=json_value(row[4]),
-                z_score=row[5],
-                p_value=row[6],
-                significant=bool(row[7]),
-                **_figures_of(row[8:12]),
-                against_mean_gpa=row[12],
-            )
-            for row in rows
-        ]
+        return [_section_test_row(row) for row in rows]
 
     def group_tests(
         self, analysis_id: int, *, group: str | None = None, top: int | None = None
@@ -413,3 +384,37 @@ def _aware(value: datetime | str) -> datetime:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _section_tests_from(group: str | None) -> str:
+    """The FROM clause of section tests: every section test of the analysis, or one group's
+    tests from the group by name (its index), then its z-tests, not from every section test
+    of the analysis (the same rows: a test of the group has its zscores and groups rows)."""
+    if group is None:
+        return (
+            " FROM analysis_sections a JOIN sections sec ON sec.id = a.section_id"
+            " LEFT JOIN zscores z"
+            " ON z.analysis_id = a.analysis_id AND z.section_id = a.section_id"
+            " LEFT JOIN groups g ON g.id = z.group_id"
+        )
+    return (
+        " FROM groups g JOIN zscores z ON z.group_id = g.id"
+        " JOIN analysis_sections a"
+        " ON a.analysis_id = z.analysis_id AND a.section_id = z.section_id"
+        " JOIN sections sec ON sec.id = a.section_id"
+    )
+
+
+def _section_test_row(row: Row[*TupleAny]) -> SectionTestRow:
+    return SectionTestRow(
+        section=row[0],
+        group=row[1],
+        count=row[2],
+        mean_gpa=row[3],
+        grade_counts=json_value(row[4]),
+        z_score=row[5],
+        p_value=row[6],
+        significant=bool(row[7]),
+        **_figures_of(row[8:12]),
+        against_mean_gpa=row[12],
+    )
