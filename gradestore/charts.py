@@ -14,7 +14,6 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from statistics import NormalDist
 
 import matplotlib
 
@@ -22,6 +21,8 @@ matplotlib.use("svg")
 
 from markupsafe import Markup, escape
 from matplotlib.figure import Figure
+
+from gradestore.stats import control_limit
 
 # Okabe & Ito's colour-blind-safe palette.
 BLUE, ORANGE, VERMILLION, SKY, PURPLE, GREY, BLACK = (
@@ -72,11 +73,6 @@ class Funnel:
     what: str = "section"  # what a point is
 
 
-def z_of(alpha: float) -> float:
-    """The two-sided critical z of ``alpha``."""
-    return NormalDist().inv_cdf(1 - alpha / 2)
-
-
 def funnel_svg(funnel: Funnel, chart_id: str) -> Markup:
     """x: counted grades, y: mean GPA; the centre; limits centre ± z·sd/√n at the threshold
     and at 0.001; significant points marked and labelled."""
@@ -88,8 +84,7 @@ def funnel_svg(funnel: Funnel, chart_id: str) -> Markup:
     xs = [1 + (top - 1) * i / 199 for i in range(200)]
     axes.axhline(funnel.centre, color=BLACK, linewidth=1, label=f"mean {funnel.centre:.3f}")
     for alpha, style, colour in ((funnel.threshold, "--", ORANGE), (STRICT_ALPHA, ":", PURPLE)):
-        z = z_of(alpha)
-        spread = [z * funnel.stddev / math.sqrt(x) for x in xs]
+        spread = [control_limit(funnel.stddev, x, alpha) for x in xs]
         axes.plot(xs, [funnel.centre + s for s in spread], style, color=colour, linewidth=1.2,
                   label=f"limits p = {alpha:g}")  # fmt: skip
         axes.plot(xs, [funnel.centre - s for s in spread], style, color=colour, linewidth=1.2)

@@ -8,6 +8,7 @@ thousands of sections; the one-pool functions are the same computation on one ro
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -395,3 +396,16 @@ def overdispersion(statistics: FloatArray) -> float | None:
     cut = int(z.size * WINSORISED_SHARE)
     z = np.clip(z, z[cut], z[z.size - 1 - cut])
     return float(np.mean(z**2))
+
+
+def critical_z(alpha: float) -> float:
+    """The two-sided critical z of ``alpha`` (the funnel plot's limits)."""
+    from statistics import NormalDist
+
+    return NormalDist().inv_cdf(1 - alpha / 2)
+
+
+def control_limit(stddev: float, count: float, alpha: float) -> float:
+    """How far from the centre a mean of ``count`` grades may lie by chance at ``alpha``:
+    z·sd/√n, the z-test's own limit drawn as a funnel."""
+    return critical_z(alpha) * stddev / math.sqrt(count)

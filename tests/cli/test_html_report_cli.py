@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from scipy.stats import norm
 
-from gradestore import charts
+from gradestore import charts, stats
 from tests.cli.test_report_cli import Store, build_store, one_line_error
 from tests.helpers import REPO_ROOT, run_cli, run_gradestore
 from tests.report_dataset import ROWS, S1, S2, S3, S4
@@ -193,8 +193,8 @@ def test_limits_drawn_are_the_tests(sample: Store) -> None:
         limit = z * group["stddev"] / math.sqrt(test["count"])
         outside = bool(abs(test["mean_gpa"] - group["mean_gpa"]) > limit)
         assert outside is test["significant"], test["section"]
-    assert charts.z_of(report["threshold"]) == pytest.approx(z, rel=1e-12)
-    assert charts.z_of(charts.STRICT_ALPHA) == pytest.approx(norm.ppf(1 - 0.0005), rel=1e-12)
+    assert stats.critical_z(report["threshold"]) == pytest.approx(z, rel=1e-12)
+    assert stats.critical_z(charts.STRICT_ALPHA) == pytest.approx(norm.ppf(1 - 0.0005), rel=1e-12)
     assert any(test["significant"] for test in report["sections"])
 
 

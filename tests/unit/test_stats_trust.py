@@ -298,3 +298,10 @@ def test_false_discovery_rate_is_bit_for_bit_scipys(method: str, size: int) -> N
     got = stats.adjust_p_values(with_untested, method)
     expected = np.atleast_1d(false_discovery_control(p, method=method))
     assert got[:-1].tobytes() == expected.tobytes() and np.isnan(got[-1])
+
+
+def test_the_funnels_control_limit_is_the_z_tests_limit() -> None:
+    """z·sd/√n with z from scipy: a mean that far from the centre has p exactly alpha."""
+    for stddev, count, alpha in ((1.2, 25, 0.05), (0.8, 7, 0.001), (1.0, 1, 0.2)):
+        expected = scipy_stats.norm.ppf(1 - alpha / 2) * stddev / count**0.5
+        assert stats.control_limit(stddev, count, alpha) == pytest.approx(expected, rel=1e-12)
