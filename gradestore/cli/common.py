@@ -59,9 +59,11 @@ class AppState:
         empty, refused if out of date. ``read_only`` commands create nothing: a missing or
         empty database is an error."""
         if self._database is None:
+            from gradestore.entry import resume_collector
             from gradestore.persistence.db import open_store
 
             self._database = open_store(self.database_url(), create=not read_only)
+            resume_collector()  # start-up is over: the command's own work begins
         return self._database
 
 

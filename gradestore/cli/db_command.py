@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from gradestore.cli.common import handle_errors, state
+from gradestore.entry import resume_collector
 
 app = typer.Typer(
     help="Show or change the database schema (Alembic migrations).", no_args_is_help=True
@@ -38,6 +39,7 @@ def upgrade(
     """Bring the database schema up to date (creates the tables of an empty database)."""
     from gradestore.persistence import db
 
+    resume_collector()  # a migration's work is not start-up
     schema = db.change_schema(state(ctx).database_url(), revision, up=True)
     if schema.before == schema.after:
         typer.echo(f"{schema.url}: already at revision {schema.after}")
@@ -54,5 +56,6 @@ def downgrade(
     """Take the database schema back to REVISION (data in dropped tables and columns is lost)."""
     from gradestore.persistence import db
 
+    resume_collector()  # a migration's work is not start-up
     schema = db.change_schema(state(ctx).database_url(), revision, up=False)
     typer.echo(f"{schema.url}: downgraded from {schema.before} to {schema.after or 'base (empty)'}")

@@ -148,3 +148,60 @@ def test_the_same_bytes_again_import_no_orm_pandas_or_pydantic(
     )
     assert again.stderr.splitlines()[-1] == "exit=0 heavy=[]", again.stderr
     assert '"status": "unchanged"' in again.stdout
+
+
+# --- the cyclic garbage collector: paused for the start-up, running for the command's work ----
+
+
+def test_the_collector_is_paused_for_the_start_up_and_runs_for_the_work(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    csv = tmp_path / "grades.csv"
+    csv.write_text("section,student_id,last_name,first_name,grade\nS1.01F25,0001,Lee,Ann,A\n")
+    code = (
+        "import gc, sys\n"
+        "import gradestore.ingest as ingest, gradestore.persistence.db as db\n"
+        "seen = []\n"
+        "def spy(real, name):\n"
+        "    def call(*args, **kwargs):\n"
+        "        seen.append((name, gc.isenabled(), gc.get_freeze_count() > 0))\n"
+        "        return real(*args, **kwargs)\n"
+        "    return call\n"
+        "db.open_store = spy(db.open_store, 'open')\n"
+        "ingest.ingest_paths = spy(ingest.ingest_paths, 'ingest')\n"
+        "from gradestore.entry import main\n"
+        "try:\n    main()\nexcept SystemExit as done:\n    assert not done.code, done.code\n"
+        "sys.stderr.write(f'{seen}\\n')\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", code, "--db", sqlite_url, "ingest", str(csv)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert completed.returncode == 0, completed.stderr
+    # Opening the store is start-up (collector off); the ingest runs with it on again, the
+    # start-up's objects frozen out of its scans.
+    assert completed.stderr.splitlines()[-1] == (
+        "[('open', False, False), ('ingest', True, True)]"
+    )
+
+
+def test_resuming_leaves_a_collector_that_start_up_did_not_pause_as_it_is() -> None:
+    import gc
+
+    from gradestore import entry
+
+    gc.disable()
+    try:
+        entry.resume_collector()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    entry.pause_collector()
+    try:
+        assert not gc.isenabled()
+    finally:
+        entry.resume_collector()
+        gc.unfreeze()
+    assert gc.isenabled()
