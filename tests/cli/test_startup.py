@@ -182,9 +182,8 @@ def test_the_collector_is_paused_for_the_start_up_and_runs_for_the_work(
     assert completed.returncode == 0, completed.stderr
     # Opening the store is start-up (collector off); the ingest runs with it on again, the
     # start-up's objects frozen out of its scans.
-    assert completed.stderr.splitlines()[-1] == (
-        "[('open', False, False), ('ingest', True, True)]"
-    )
+    expected = "[('open', False, False), ('ingest', True, True)]"
+    assert completed.stderr.splitlines()[-1] == expected
 
 
 def test_resuming_leaves_a_collector_that_start_up_did_not_pause_as_it_is() -> None:
