@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 import typer
 
@@ -68,7 +70,7 @@ def ingest(
 
     options = IngestOptions(group=group, replace=replace, dry_run=dry_run)
     units = state(ctx).units(read_only=dry_run)
-    with _Progress(stderr_console()) as progress:
+    with _Progress(stderr_console) as progress:
         report = ingest_paths(units, paths, options, progress=progress)
 
     shown: set[str] = set()  # a file read by two units (a .GRP and a .RUN) warns once
@@ -125,16 +127,30 @@ def _print_problems(problems: list[Problem], what: str, shown: set[str], not_kep
         echo_err(f"... and {not_kept} more {what}")
 
 
+def may_be_a_terminal(stream: TextIO) -> bool:
+    """False when Rich would surely not take ``stream`` for a terminal: it is no tty and
+    neither TTY_COMPATIBLE nor FORCE_COLOR says otherwise (then Rich is not imported)."""
+    if "TTY_COMPATIBLE" in os.environ or "FORCE_COLOR" in os.environ:
+        return True
+    try:
+        return stream.isatty()
+    except ValueError:  # closed
+        return False
+
+
 class _Progress:
     """Rows read so far, on a terminal's standard error; nothing when piped or under cron."""
 
-    def __init__(self, console: Console) -> None:
-        self.console = console
+    def __init__(self, make_console: Callable[[], Console]) -> None:
+        self._make_console = make_console
         self._progress: Progress | None = None
         self._tasks: dict[str, TaskID] = {}
 
     def __enter__(self) -> ProgressCallback | None:
-        if not self.console.is_terminal:
+        if not may_be_a_terminal(sys.stderr):
+            return None  # piped or under cron: Rich's console is not even made
+        console = self._make_console()
+        if not console.is_terminal:
             return None
         from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -143,7 +159,7 @@ class _Progress:
             TextColumn("{task.description}"),
             TextColumn("{task.completed:,} rows"),
             TimeElapsedColumn(),
-            console=self.console,
+            console=console,
             transient=True,
         )
         self._progress.start()

@@ -3,6 +3,7 @@ the whole application does (gradestore.cli.build_app, command_named)."""
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 from pathlib import Path
@@ -120,7 +121,7 @@ def test_an_ingest_hashes_its_file_once(
     assert _ingest_and_count_hashes(monkeypatch, db_url, str(csv)) == 1  # unchanged
 
 
-def test_the_same_bytes_again_import_no_orm_pandas_or_pydantic(
+def test_the_same_bytes_again_import_no_orm_pandas_pydantic_or_rich(
     sqlite_url: str, tmp_path: Path
 ) -> None:
     csv = tmp_path / "grades.csv"
@@ -137,7 +138,7 @@ def test_the_same_bytes_again_import_no_orm_pandas_or_pydantic(
         "try:\n    main()\nexcept SystemExit as done:\n    code = done.code\n"
         "heavy = sorted({m for m in sys.modules if m.startswith(("
         "'sqlalchemy.orm', 'gradestore.persistence.models', 'pandas', 'numpy', 'pydantic',"
-        " 'alembic'))})\n"
+        " 'alembic', 'rich'))})\n"
         "sys.stderr.write(f'exit={code} heavy={heavy}\\n')\n"
     )
     again = subprocess.run(
@@ -204,3 +205,74 @@ def test_resuming_leaves_a_collector_that_start_up_did_not_pause_as_it_is() -> N
         entry.resume_collector()
         gc.unfreeze()
     assert gc.isenabled()
+
+
+# --- ingest's progress: Rich is asked only when standard error may be a terminal -------------
+
+
+class _Stream(io.StringIO):
+    def __init__(self, tty: bool) -> None:
+        super().__init__()
+        self._tty = tty
+
+    def isatty(self) -> bool:
+        return self._tty
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [{}, {"FORCE_COLOR": "1"}, {"FORCE_COLOR": ""}, {"TTY_COMPATIBLE": "1"},
+     {"TTY_COMPATIBLE": "0"}, {"TERM": "dumb"}],
+)  # fmt: skip
+@pytest.mark.parametrize("tty", [True, False])
+def test_rich_is_skipped_only_where_it_would_see_no_terminal(
+    monkeypatch: pytest.MonkeyPatch, environ: dict[str, str], tty: bool
+) -> None:
+    from rich.console import Console
+
+    from gradestore.cli.ingest_command import may_be_a_terminal
+
+    for variable in ("FORCE_COLOR", "TTY_COMPATIBLE", "TERM"):
+        monkeypatch.delenv(variable, raising=False)
+    for variable, value in environ.items():
+        monkeypatch.setenv(variable, value)
+    stream = _Stream(tty)
+    rich_says = Console(file=stream).is_terminal
+    if not may_be_a_terminal(stream):
+        assert not rich_says
+    assert may_be_a_terminal(stream) is (tty or bool(environ.keys() - {"TERM"}))
+
+
+# --- a section's, a group's or a student's report as JSON: no Rich, no ORM, no Alembic -------
+
+# What start-up leaves out of these reports (JSON is written without Rich).
+_NOT_IMPORTED_BY_A_JSON_REPORT = ("rich", "sqlalchemy.orm", "gradestore.persistence.models",
+                                  "alembic", "pandas", "numpy", "scipy", "pydantic")  # fmt: skip
+
+
+def test_a_json_report_of_one_section_group_or_student_imports_no_rich(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    from tests.helpers import run_cli
+
+    csv = tmp_path / "grades.csv"
+    csv.write_text(
+        "section,student_id,last_name,first_name,grade,group\n"
+        "S1.01F25,0001,Lee,Ann,A,G\nS1.01F25,0002,Kim,Bo,D,G\nS2.01F25,0001,Lee,Ann,B,G\n"
+    )
+    assert run_cli("--db", sqlite_url, "ingest", str(csv)).exit_code == 0
+    assert run_cli("--db", sqlite_url, "analyze").exit_code == 0
+    code = (
+        f"import sys\nNOT = {_NOT_IMPORTED_BY_A_JSON_REPORT!r}\n"
+        "from gradestore.entry import main\n"
+        "try:\n    main()\nexcept SystemExit as done:\n    assert not done.code, done.code\n"
+        "sys.stderr.write(f'{sorted({m for m in sys.modules if m.startswith(NOT)})}\\n')\n"
+    )
+    for option, value in (("--section", "S1.01F25"), ("--group", "G"), ("--student", "0001")):
+        args = ["--db", sqlite_url, "report", option, value, "--format", "json"]
+        completed = subprocess.run(
+            [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120
+        )
+        assert completed.returncode == 0, completed.stderr
+        assert completed.stderr.splitlines()[-1] == "[]", (option, completed.stderr)
+        assert completed.stdout == run_cli(*args).stdout  # the same bytes as in-process
