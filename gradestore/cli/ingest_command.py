@@ -70,7 +70,8 @@ def ingest(
 
     options = IngestOptions(group=group, replace=replace, dry_run=dry_run)
     units = state(ctx).units(read_only=dry_run)
-    with _Progress(stderr_console) as progress:
+    # Piped or under cron, Rich's console is not even made.
+    with _Progress(stderr_console if may_be_a_terminal(sys.stderr) else None) as progress:
         report = ingest_paths(units, paths, options, progress=progress)
 
     shown: set[str] = set()  # a file read by two units (a .GRP and a .RUN) warns once
@@ -141,14 +142,16 @@ def may_be_a_terminal(stream: TextIO) -> bool:
 class _Progress:
     """Rows read so far, on a terminal's standard error; nothing when piped or under cron."""
 
-    def __init__(self, make_console: Callable[[], Console]) -> None:
+    def __init__(self, make_console: Callable[[], Console] | None) -> None:
+        """``make_console``: the console to show it on, made when the block starts; None: no
+        progress is shown."""
         self._make_console = make_console
         self._progress: Progress | None = None
         self._tasks: dict[str, TaskID] = {}
 
     def __enter__(self) -> ProgressCallback | None:
-        if not may_be_a_terminal(sys.stderr):
-            return None  # piped or under cron: Rich's console is not even made
+        if self._make_console is None:
+            return None
         console = self._make_console()
         if not console.is_terminal:
             return None

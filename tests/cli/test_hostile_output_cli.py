@@ -408,7 +408,7 @@ def test_a_files_progress_line_goes_once_the_next_file_starts() -> None:
     from gradestore.cli.ingest_command import _Progress
 
     console = data_console(io.StringIO(), force_terminal=True, width=80)
-    progress = _Progress(console)
+    progress = _Progress(lambda: console)
     advance = progress.__enter__()
     assert advance is not None and progress._progress is not None
     try:

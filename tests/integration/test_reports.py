@@ -245,6 +245,28 @@ def test_group_report_sections_sorted_by_z(store: Store) -> None:
     assert float(rows[0]["stddev"]) == pytest.approx(np.std(pool, ddof=0))
 
 
+@pytest.mark.parametrize("group", sorted(GROUPS))
+def test_a_group_is_against_the_pool_of_every_grouped_section_summed_in_section_order(
+    store: Store, group: str
+) -> None:
+    from sqlalchemy import text
+
+    report = reports.group_report(store.units, group, store.first)
+    grouped = sorted({s for members in GROUPS.values() for s in members})  # S2 once, no S4
+    pool = [v for section in grouped for v in points(section)]
+    assert report.group.against_mean_gpa == pytest.approx(np.mean(pool))
+    # Exactly the section figures summed one after another in section-id order, on both
+    # backends (not in whatever order a plan visits them).
+    with store.units(write=False) as unit:
+        ids = dict(unit.connection.execute(text("SELECT name, id FROM sections")).all())
+    total, count = 0.0, 0
+    for section in sorted(grouped, key=ids.__getitem__):
+        figures = reports.section_report(store.units, section, store.first)
+        assert figures.mean_gpa is not None
+        total, count = total + figures.count * figures.mean_gpa, count + figures.count
+    assert report.group.against_mean_gpa == total / count
+
+
 # --- one student, one list ----------------------------------------------------------------------
 
 
