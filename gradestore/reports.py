@@ -27,6 +27,7 @@ from gradestore.results import (
     load_analysis,
     load_list,
     load_tests,
+    scale_of,
 )
 from gradestore.scales import current_scale
 
@@ -267,8 +268,8 @@ def section_report(
         assert info is not None
         good = load_list(queries, analysis_id, ListKind.GOOD, section=section)
         work = load_list(queries, analysis_id, ListKind.WORK, section=section)
-        scale = analysis_scale(queries, analysis_id)
-        testing = _testing(queries, analysis_id)
+        analysis = queries.analysis(analysis_id)
+        assert analysis is not None
     first = tests[0]
     return SectionReport(
         analysis_id=analysis_id,
@@ -281,15 +282,9 @@ def section_report(
         tests=tests,
         good_list=good,
         work_list=work,
-        scale=scale,
-        testing=testing,
+        scale=scale_of(analysis),
+        testing=analysis.testing,
     )
-
-
-def _testing(queries: ReportQueries, analysis_id: int) -> Testing:
-    analysis = queries.analysis(analysis_id)
-    assert analysis is not None
-    return analysis.testing
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,9 +317,10 @@ def group_report(
         tests, group_test = _check_group(queries, analysis_id, group)
         analysis = queries.analysis(analysis_id)
         assert analysis is not None
-        scale = analysis_scale(queries, analysis_id)
     tests.sort(key=lowest_z_first)
-    return GroupReport(analysis_id, group_test, tests, analysis.testing, analysis.threshold, scale)
+    return GroupReport(
+        analysis_id, group_test, tests, analysis.testing, analysis.threshold, scale_of(analysis)
+    )
 
 
 @dataclass(frozen=True, slots=True)
