@@ -202,3 +202,36 @@ def test_grade_scale_revision_keeps_analyses_both_ways(empty_db_url: str) -> Non
         assert connection.execute(text("SELECT COUNT(*) FROM analysis_sections")).scalar() == 1
     assert "scale" not in {column["name"] for column in inspect(engine).get_columns("analyses")}
     engine.dispose()
+
+
+def test_the_version_table_is_found_as_the_inspector_finds_it(empty_db_url: str) -> None:
+    """db._has_version_table asks PostgreSQL's catalog in plain SQL: the same answer as
+    SQLAlchemy's inspector, for no table, a table elsewhere, a view, and the table."""
+    engine = db.create_engine_for(empty_db_url)
+    postgres = engine.dialect.name == "postgresql"
+    steps = ["SELECT 1"]  # nothing yet
+    if postgres:
+        steps += [
+            "CREATE SCHEMA elsewhere; CREATE TABLE elsewhere.alembic_version (version_num text)",
+            "CREATE VIEW alembic_version AS SELECT 'x'::text AS version_num",
+            "DROP VIEW alembic_version; CREATE TABLE alembic_version (version_num text)",
+        ]
+    else:
+        steps += [
+            "CREATE VIEW alembic_version AS SELECT 'x' AS version_num",
+            "DROP VIEW alembic_version",
+            "CREATE TABLE alembic_version (version_num TEXT)",
+        ]
+    answers = []
+    try:
+        for step in steps:
+            with db.connect(engine, write=True) as connection:
+                for statement in step.split("; "):
+                    connection.execute(text(statement))
+            with db.connect(engine, write=False) as connection:
+                found = db._has_version_table(connection)
+                assert found == inspect(connection).has_table("alembic_version"), step
+                answers.append(found)
+    finally:
+        engine.dispose()
+    assert answers == ([False, False, True, True] if postgres else [False, True, False, True])
