@@ -4,9 +4,9 @@ Everything else goes to the Typer application in :mod:`gradestore.cli`, whose im
 Click, the command modules) costs a tenth of a second or more; a version check should not.
 
 Start-up pauses Python's cyclic garbage collector: importing Typer, SQLAlchemy and a database
-driver makes some 300,000 objects that live as long as the process, and the collector would
-scan them again and again while finding almost nothing (a few hundred objects of the imports
-are garbage), a tenth of a report's time on SQLite and more with psycopg. The collector runs
+driver makes some 64,000 container objects that live as long as the process, and the collector
+would scan them again and again, and once more at exit, while finding almost nothing (a few
+hundred objects of the imports are garbage): a fifth of a report's CPU. The collector runs
 again, with those objects set aside for good (``gc.freeze``), once the store is open, before a
 command does its work (:func:`resume_collector`).
 """
