@@ -8,6 +8,7 @@ back set-based, all in one transaction.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
     from gradestore.stats import FloatArray
+
+    IntArray = npt.NDArray[np.int64]
 
 DEFAULT_THRESHOLD = 0.05
 
@@ -179,10 +182,9 @@ def _store_analysis(
 ) -> int:
     """Compute the analysis of the scope's sections and write it; returns its id."""
     terms = _scope_terms(store, scope)
-    grade_counts = store.scope_grade_counts(group_ids, scale.letters, terms)
-    if not grade_counts:
+    grade_counts = _scope_grade_counts(store, group_ids, scale, terms)
+    if not grade_counts.section_ids:
         raise NotFoundError(f"the scope {scope.describe()} has no sections")
-    _check_scope_letters(scale, grade_counts)
     pools = _build_pools(grade_counts, store.scope_memberships(group_ids), scale)
     tested = (_section_tests(pools, options), _group_tests(pools, options))
     analysis_id = store.create_analysis(
@@ -199,15 +201,34 @@ def _store_analysis(
     return analysis_id
 
 
-def _check_scope_letters(scale: GradeScale, grade_counts: dict[int, dict[str, int]]) -> None:
-    """The scope's grades must all be letters of the scale the analysis uses."""
-    known = set(scale.letters)
-    totals: dict[str, int] = defaultdict(int)
-    for counts in grade_counts.values():
-        for letter, count in counts.items():
-            if letter not in known and count:
-                totals[letter] += count
-    check_letters_known(scale, totals, f"analyse under grade scale {scale.name!r}")
+@dataclass(frozen=True)
+class _GradeCounts:
+    """How many grades of each of the scale's letters (columns) each section (rows) holds."""
+
+    section_ids: list[int]
+    counts: IntArray
+
+
+def _scope_grade_counts(
+    store: AnalysisStore, group_ids: list[int] | None, scale: GradeScale, terms: TermFilter | None
+) -> _GradeCounts:
+    """The scope's grade counts as one array (a dict per section was most of the memory of
+    an analysis of 5M grades). Its grades must all be letters of the scale it uses."""
+    import itertools
+
+    import numpy as np
+
+    rows = store.scope_grade_counts(group_ids, scale.letters, terms)
+    table = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64)
+    table = table.reshape(-1, len(scale.letters) + 2)
+    counts = table[:, 1:-1]
+    if (table[:, -1] != counts.sum(axis=1)).any():
+        check_letters_known(
+            scale,
+            store.scope_letter_totals(group_ids, terms),
+            f"analyse under grade scale {scale.name!r}",
+        )
+    return _GradeCounts(table[:, 0].tolist(), counts)
 
 
 def _scope_group_ids(store: AnalysisStore, scope: Scope) -> list[int] | None:
@@ -254,7 +275,8 @@ class _Pools:
     """The analysis' pools as grade counts (a row per pool, a column per grade-point value):
     sections, groups, and 'all' (every enrollment of a grouped section once)."""
 
-    grade_counts: dict[int, dict[str, int]]
+    grade_counts: IntArray  # a row per section, a column per letter of the scale
+    letters: tuple[str, ...]
     section_ids: list[int]
     group_ids: list[int]
     counts: FloatArray
@@ -270,16 +292,15 @@ class _Pools:
 
 
 def _build_pools(
-    grade_counts: dict[int, dict[str, int]], memberships: list[Membership], scale: GradeScale
+    grade_counts: _GradeCounts, memberships: list[Membership], scale: GradeScale
 ) -> _Pools:
     import numpy as np
 
-    section_ids = list(grade_counts)
+    section_ids = grade_counts.section_ids
     row_of = {section_id: row for row, section_id in enumerate(section_ids)}
     counted = list(scale.counted)
-    counts = np.array(
-        [[grade_counts[s].get(letter, 0) for letter in counted] for s in section_ids], dtype=float
-    ).reshape(len(section_ids), len(counted))
+    columns = [scale.letters.index(letter) for letter in counted]
+    counts = grade_counts.counts[:, columns].astype(float)
     group_members: dict[int, list[int]] = defaultdict(list)
     for membership in memberships:
         if membership.section_id in row_of:
@@ -290,7 +311,8 @@ def _build_pools(
     ).reshape(len(group_ids), len(counted))
     grouped_rows = sorted({row for rows in group_members.values() for row in rows})
     return _Pools(
-        grade_counts=grade_counts,
+        grade_counts=grade_counts.counts,
+        letters=tuple(scale.letters),
         section_ids=section_ids,
         group_ids=group_ids,
         counts=counts,
@@ -373,53 +395,85 @@ class _TestColumns(NamedTuple):
     no_test_reason: str | None
 
 
-def _test_columns(tested: _Tested, threshold: float) -> list[_TestColumns]:
-    """What every stored test holds, row by row (NaN stored as null)."""
+def _test_columns(tested: _Tested, threshold: float) -> Iterator[_TestColumns]:
+    """What every stored test holds, row by row (NaN stored as null), made as it is read."""
     tests = tested.tests
-    columns = zip(
-        _optional(tests.statistic),
-        _optional(tests.p_value),
-        tests.significant(threshold).tolist(),
-        _optional(tested.p_adjusted),
-        (tested.p_adjusted < threshold).tolist(),
-        _optional(tested.effect_size),
-        tests.reason.tolist(),
-        strict=True,
-    )
-    return [_TestColumns(*row) for row in columns]
+    significant = tests.significant(threshold)
+    adjusted = tested.p_adjusted < threshold
+    for block in _blocks(len(tests.statistic)):
+        for z, p, flag, p_adjusted, flag_adjusted, effect_size, reason in zip(
+            tests.statistic[block].tolist(),
+            tests.p_value[block].tolist(),
+            significant[block].tolist(),
+            tested.p_adjusted[block].tolist(),
+            adjusted[block].tolist(),
+            tested.effect_size[block].tolist(),
+            tests.reason[block].tolist(),
+            strict=True,
+        ):
+            yield _TestColumns(
+                _optional(z), _optional(p), flag, _optional(p_adjusted), flag_adjusted,
+                _optional(effect_size), reason,
+            )  # fmt: skip
 
 
-def _optional(values: FloatArray) -> list[float | None]:
-    return [None if value != value else value for value in values.tolist()]
+def _blocks(size: int, block: int = 5000) -> Iterator[slice[int, int, None]]:
+    """Rows of arrays a block at a time, each converted to Python values as it is written:
+    at 5M grades the figures as whole lists of objects (per section, per test) were the
+    analysis' peak memory."""
+    for start in range(0, size, block):
+        yield slice(start, start + block)
+
+
+def _optional(value: float) -> float | None:
+    return None if value != value else value
 
 
 def _figures(
     analysis_id: int, threshold: float, pools: _Pools, tested: tuple[_Tested, _Tested]
 ) -> AnalysisFigures:
     section_tests, group_tests = tested
-    section_pools = stats.pool_list(pools.pools(pools.counts))
     group_pools = stats.pool_list(pools.pools(pools.group_counts))
     return AnalysisFigures(
         analysis_id=analysis_id,
         threshold=threshold,
         timestamp=utc_now(),
-        sections=[
-            SectionFigures(section_id, pool.count, pool.mean_gpa, pools.grade_counts[section_id])
-            for section_id, pool in zip(pools.section_ids, section_pools, strict=True)
-        ],
+        letters=pools.letters,
+        sections=_section_figures(pools),
         groups=[
             GroupFigures(group_id, pool.count, pool.mean_gpa, pool.stddev, *columns)
             for group_id, pool, columns in zip(
                 pools.group_ids, group_pools, _test_columns(group_tests, threshold), strict=True
             )
         ],
-        zscores=[
-            SectionZTest(pools.section_ids[row], pools.group_ids[group_index], *columns)
-            for group_index, row, columns in zip(
-                pools.test_group.tolist(),
-                pools.test_section.tolist(),
-                _test_columns(section_tests, threshold),
-                strict=True,
-            )
-        ],
+        zscores=_section_z_tests(pools, section_tests, threshold),
     )
+
+
+def _section_figures(pools: _Pools) -> Iterator[SectionFigures]:
+    """Each section's figures, made as they are written."""
+    sections = pools.pools(pools.counts)
+    for block in _blocks(len(pools.section_ids)):
+        for section_id, count, mean, counts in zip(
+            pools.section_ids[block],
+            sections.count[block].tolist(),
+            sections.mean[block].tolist(),
+            pools.grade_counts[block].tolist(),
+            strict=True,
+        ):
+            yield SectionFigures(section_id, int(count), mean if count else None, tuple(counts))
+
+
+def _section_z_tests(pools: _Pools, tested: _Tested, threshold: float) -> Iterator[SectionZTest]:
+    """Each section test (a row per section and group), made as it is written."""
+    import numpy as np
+
+    section_ids = np.asarray(pools.section_ids, dtype=np.int64)[pools.test_section]
+    group_ids = np.asarray(pools.group_ids, dtype=np.int64)[pools.test_group]
+    rows = (
+        row
+        for block in _blocks(len(section_ids))
+        for row in zip(section_ids[block].tolist(), group_ids[block].tolist(), strict=True)
+    )
+    for (section_id, group_id), columns in zip(rows, _test_columns(tested, threshold), strict=True):
+        yield SectionZTest(section_id, group_id, *columns)

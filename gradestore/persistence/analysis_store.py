@@ -7,7 +7,7 @@ bulk paths (an analysis of a million grades writes tens of thousands of rows).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import bindparam, insert, select, text
@@ -39,6 +39,27 @@ def _term_condition(terms: TermFilter) -> tuple[str, tuple[SqlValue, ...]]:
     if terms.labels:
         parts.append(f"term IN ({', '.join('?' for _ in terms.labels)})")
     return "(" + (" OR ".join(parts) or "1 = 0") + ")", (*terms.orders, *terms.labels)
+
+
+def _scope_sections(
+    group_ids: Sequence[int] | None, terms: TermFilter | None
+) -> tuple[str | None, tuple[SqlValue, ...]]:
+    """The ids of the scope's sections as a subquery (? placeholders), None for every section."""
+    if group_ids is None and terms is None:
+        return None, ()
+    params: tuple[SqlValue, ...] = ()
+    if group_ids is None:
+        sections = "SELECT id FROM sections WHERE 1 = 1"
+    else:
+        marks = ", ".join("?" for _ in group_ids)
+        sections = f"SELECT DISTINCT section_id FROM group_sections WHERE group_id IN ({marks})"
+        params = tuple(group_ids)
+    if terms is not None:
+        in_terms, term_params = _term_condition(terms)
+        column = "id" if group_ids is None else "section_id"
+        sections += f" AND {column} IN (SELECT id FROM sections WHERE {in_terms})"
+        params += term_params
+    return sections, params
 
 
 class AnalysisStore(SqlStore):
@@ -76,51 +97,36 @@ class AnalysisStore(SqlStore):
         group_ids: Sequence[int] | None,
         letters: Sequence[str],
         terms: TermFilter | None = None,
-    ) -> dict[int, dict[str, int]]:
-        """section id -> {letter: how many} for every section of the scope (all ``letters``,
-        zeros included; a section without grades too). ``group_ids`` None: every section;
-        ``terms``: only the sections of those terms.
+    ) -> Iterator[tuple[SqlValue, ...]]:
+        """One row per section of the scope, in section id order: (section id, how many grades
+        of each of ``letters``, how many grades in all); a section without grades too, with
+        zeros. ``group_ids`` None: every section; ``terms``: only the sections of those terms.
+        A total above the letters' sum means grades of letters outside ``letters``
+        (:meth:`scope_letter_totals` names them).
 
-        The counting is one GROUP BY over the (section_id, grade) index; its rows (a dozen per
-        section) are read through the driver's cursor, which at a million grades is twice as
-        fast as building SQLAlchemy rows for them, a block at a time.
+        Counted in SQL, one row per section over the enrollments' key (not a row per section
+        and letter: at 5M grades those were 2M rows), streamed through the driver's cursor.
         """
-        params: tuple[SqlValue, ...] = ()
-        if group_ids is None and terms is None:
-            sections = "SELECT id FROM sections"
-            counts = (
-                "SELECT section_id, grade, COUNT(*) FROM enrollments GROUP BY section_id, grade"
-            )
-        else:
-            if group_ids is None:
-                sections = "SELECT id FROM sections WHERE 1 = 1"
-            else:
-                marks = ", ".join("?" for _ in group_ids)
-                sections = (
-                    f"SELECT DISTINCT section_id FROM group_sections WHERE group_id IN ({marks})"
-                )
-                params = tuple(group_ids)
-            if terms is not None:
-                in_terms, term_params = _term_condition(terms)
-                column = "id" if group_ids is None else "section_id"
-                sections += f" AND {column} IN (SELECT id FROM sections WHERE {in_terms})"
-                params += term_params
-            counts = (
-                "SELECT e.section_id, e.grade, COUNT(*) FROM enrollments e"
-                f" WHERE e.section_id IN ({sections}) GROUP BY e.section_id, e.grade"
-            )
-        result: dict[int, dict[str, int]] = {}
-        for (section_id,) in self._driver_stream(sections, params):
-            assert isinstance(section_id, int)
-            result[section_id] = dict.fromkeys(letters, 0)
-        # Streamed: at 5M grades the GROUP BY has about 2M rows, which as one list of tuples
-        # (each with its own letter string) was the analysis' peak memory.
-        for section_id, letter, count in self._driver_stream(counts, params):
-            assert isinstance(section_id, int) and isinstance(letter, str)
-            assert isinstance(count, int)
-            # A letter outside ``letters`` is kept too, so that the caller can refuse it.
-            result[section_id][letter] = count
-        return result
+        counted = ", ".join("COUNT(CASE WHEN e.grade = ? THEN 1 END)" for _ in letters)
+        scope, params = _scope_sections(group_ids, terms)
+        where = "" if scope is None else f" WHERE s.id IN ({scope})"
+        return self._driver_stream(
+            f"SELECT s.id, {counted}, COUNT(e.grade) FROM sections s"
+            f" LEFT JOIN enrollments e ON e.section_id = s.id{where}"
+            " GROUP BY s.id ORDER BY s.id",
+            (*letters, *params),
+        )
+
+    def scope_letter_totals(
+        self, group_ids: Sequence[int] | None, terms: TermFilter | None = None
+    ) -> dict[str, int]:
+        """letter -> how many grades of the scope's sections hold it (every stored letter)."""
+        scope, params = _scope_sections(group_ids, terms)
+        where = "" if scope is None else f" WHERE e.section_id IN ({scope})"
+        rows = self._driver_rows(
+            f"SELECT e.grade, COUNT(*) FROM enrollments e{where} GROUP BY e.grade", params
+        )
+        return {str(letter): int(str(count)) for letter, count in rows}
 
     def scope_memberships(self, group_ids: Sequence[int] | None) -> list[Membership]:
         """The (group, section) pairs of the groups of the scope (None: every group)."""
@@ -176,13 +182,15 @@ class AnalysisStore(SqlStore):
         self._add_group_figures(figures)
         self._add_section_zscores(figures)
         # A section that holds no grade keeps the stats it has (the seed's API may have set them).
-        self._execute_many(
-            "UPDATE sections SET mean_gpa = ?, count = ? WHERE id = ?",
-            [
-                (s.mean_gpa, s.count, s.section_id)
-                for s in figures.sections
-                if any(s.grade_counts.values())
-            ],
+        self._execute(
+            "UPDATE sections SET"
+            " mean_gpa = (SELECT a.mean_gpa FROM analysis_sections a"
+            " WHERE a.analysis_id = :analysis AND a.section_id = sections.id),"
+            " count = (SELECT a.count FROM analysis_sections a"
+            " WHERE a.analysis_id = :analysis AND a.section_id = sections.id)"
+            " WHERE id IN (SELECT section_id FROM analysis_sections WHERE analysis_id = :analysis)"
+            " AND EXISTS (SELECT 1 FROM enrollments e WHERE e.section_id = sections.id)",
+            {"analysis": figures.analysis_id},
         )
         self._execute_many(
             "UPDATE groups SET mean_gpa = ?, stddev = ? WHERE id = ?",
@@ -190,14 +198,18 @@ class AnalysisStore(SqlStore):
         )
 
     def _add_section_figures(self, figures: AnalysisFigures) -> None:
-        self._bulk_insert(
+        """Each section's grade counts as a JSON object of the analysis' letters, in order,
+        made as it is written (no dict per section is held)."""
+        letters = figures.letters
+        self._bulk_insert_iter(
             "analysis_sections",
             ("analysis_id", "section_id", "count", "mean_gpa", "grade_counts"),
-            [
-                (figures.analysis_id, s.section_id, s.count, s.mean_gpa, json.dumps(s.grade_counts))
+            (
+                (figures.analysis_id, s.section_id, s.count, s.mean_gpa,
+                 json.dumps(dict(zip(letters, s.grade_counts, strict=True))))
                 for s in figures.sections
-            ],
-        )
+            ),
+        )  # fmt: skip
 
     def _add_group_figures(self, figures: AnalysisFigures) -> None:
         columns = (
@@ -217,12 +229,12 @@ class AnalysisStore(SqlStore):
             *TEST_FIGURES, "threshold", "timestamp",
         )  # fmt: skip
         timestamp = self._timestamp(figures.timestamp)
-        rows = [
+        rows = (
             (figures.analysis_id, z.section_id, z.group_id, z.z_score, z.p_value, z.significant,
              *_test_figures(z), figures.threshold, timestamp)
             for z in figures.zscores
-        ]  # fmt: skip
-        self._bulk_insert("zscores", columns, rows)
+        )  # fmt: skip
+        self._bulk_insert_iter("zscores", columns, rows)
 
     def add_list_performances(
         self, analysis_id: int, good_grades: Sequence[str], work_grades: Sequence[str]

@@ -7,7 +7,7 @@ always the institution's id, a string.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
@@ -118,7 +118,7 @@ class SectionFigures:
     section_id: int
     count: int
     mean_gpa: float | None
-    grade_counts: dict[str, int]
+    grade_counts: tuple[int, ...]  # how many of each of AnalysisFigures.letters
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,9 +178,12 @@ class AnalysisFigures:
     analysis_id: int
     threshold: float
     timestamp: datetime
-    sections: list[SectionFigures]
+    letters: tuple[str, ...]  # the scale's, in order: what each section's grade_counts counts
+    # Sections and section tests are read once, as they are written (at 5M grades, lists of
+    # them were the peak memory of an analysis).
+    sections: Iterable[SectionFigures]
     groups: list[GroupFigures]
-    zscores: list[SectionZTest]
+    zscores: Iterable[SectionZTest]
 
 
 # --- reading back -----------------------------------------------------------------------------
