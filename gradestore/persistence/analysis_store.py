@@ -292,12 +292,19 @@ class AnalysisStore(SqlStore):
         )
 
 
+# A section (os) outside the analysis' sections: asked per section, so that the grades read are
+# only those of such sections (none for an analysis of everything).
+_OUTSIDE = (
+    "NOT EXISTS (SELECT 1 FROM analysis_sections oa"
+    " WHERE oa.analysis_id = :analysis AND oa.section_id = os.id)"
+)
+
 # The design.md rule: students with a qualifying grade outside the analysis' sections, or an
 # earlier list appearance (.lst) in a section outside them.
 _LISTED_ELSEWHERE = (
-    "SELECT o.student_id FROM enrollments o WHERE o.grade IN :qualifying"
-    " AND NOT EXISTS (SELECT 1 FROM analysis_sections a"
-    " WHERE a.analysis_id = :analysis AND a.section_id = o.section_id)"
+    "SELECT o.student_id FROM sections os CROSS JOIN enrollments o"
+    " WHERE o.section_id = os.id AND o.grade IN :qualifying"
+    f" AND {_OUTSIDE}"
     " UNION SELECT la.student_id FROM list_appearances la"
     " WHERE NOT EXISTS (SELECT 1 FROM analysis_sections a"
     " JOIN sections s ON s.id = a.section_id"
@@ -320,15 +327,19 @@ _LIST_HISTORY = (
     " WHERE a.analysis_id = :analysis AND e.grade IN :qualifying),"
     " latest AS (SELECT student_id, category, MAX(term_order) AS term_order"
     " FROM entries GROUP BY student_id, category),"
-    # CROSS JOIN: SQLite then reads sections first and each one's grades by the key (the
-    # student index would cost a look-up of every grade); PostgreSQL plans it as any join.
-    " student_terms AS (SELECT g.student_id, s.term_order,"
-    " MAX(CASE WHEN g.grade IN :work THEN 1 ELSE 0 END) AS work,"
-    " MAX(CASE WHEN g.grade IN :good THEN 1 ELSE 0 END) AS good"
-    " FROM sections s CROSS JOIN enrollments g"
-    " WHERE g.section_id = s.id AND g.grade IN :qualifying"
-    " AND s.term_order <= (SELECT MAX(term_order) FROM latest)"
-    " GROUP BY g.student_id, s.term_order),"
+    # The analysis' own qualifying grades come from entries; other sections' (CROSS JOIN:
+    # SQLite then reads sections first and each one's grades by the key; PostgreSQL plans it
+    # as any join) only from sections outside the analysis, up to its latest term.
+    " student_terms AS (SELECT q.student_id, q.term_order,"
+    " MAX(CASE WHEN q.grade IN :work THEN 1 ELSE 0 END) AS work,"
+    " MAX(CASE WHEN q.grade IN :good THEN 1 ELSE 0 END) AS good"
+    " FROM (SELECT student_id, grade, term_order FROM entries"
+    " WHERE term_order IS NOT NULL"
+    " UNION ALL SELECT o.student_id, o.grade, os.term_order"
+    " FROM sections os CROSS JOIN enrollments o"
+    " WHERE o.section_id = os.id AND o.grade IN :qualifying"
+    f" AND os.term_order <= (SELECT MAX(term_order) FROM latest) AND {_OUTSIDE}) q"
+    " GROUP BY q.student_id, q.term_order),"
     " history AS (SELECT l.student_id, l.category, l.term_order AS latest,"
     " SUM(CASE WHEN t.work = 1 AND t.term_order < l.term_order THEN 1 ELSE 0 END)"
     " AS work_terms,"
