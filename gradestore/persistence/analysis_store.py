@@ -196,6 +196,11 @@ class AnalysisStore(SqlStore):
             "UPDATE groups SET mean_gpa = ?, stddev = ? WHERE id = ?",
             [(g.mean_gpa, g.stddev, g.group_id) for g in figures.groups],
         )
+        if self.is_postgres:
+            # Rows just written have no planner statistics: PostgreSQL took the analysis'
+            # tens of thousands of sections for a few hundred, in the lists' statement and in
+            # the reports that read the analysis back. ANALYZE samples a bounded number of rows.
+            self._execute("ANALYZE analysis_sections, zscores, analysis_groups")
 
     def _add_section_figures(self, figures: AnalysisFigures) -> None:
         """Each section's grade counts as a JSON object of the analysis' letters, in order,
@@ -246,7 +251,13 @@ class AnalysisStore(SqlStore):
         on this list), the distinct earlier terms with a work-list and a good-list grade, and
         the first term with a grade of this list."""
         with self.indexes_built_after("performances", self._scope_grades(analysis_id)):
+            if self.is_postgres:
+                # The statement's hash aggregates and joins (a row per listed student, per
+                # student and term) spilled to disk in batches at the default 4 MB.
+                self._execute(f"SET LOCAL work_mem = '{_LIST_WORK_MEM}'")
             self._insert_performances(analysis_id, good_grades, work_grades)
+            if self.is_postgres:
+                self._execute("RESET work_mem")
 
     def _scope_grades(self, analysis_id: int) -> int:
         """Counted grades of the analysis' sections: an upper bound of its list rows."""
@@ -291,6 +302,10 @@ class AnalysisStore(SqlStore):
             },
         )
 
+
+# PostgreSQL's memory for each sort and hash of the lists' statement (per node; the default is
+# 4 MB): at a million grades the hash aggregates hold a few hundred thousand rows.
+_LIST_WORK_MEM = "32MB"
 
 # A section (os) outside the analysis' sections: asked per section, so that the grades read are
 # only those of such sections (none for an analysis of everything).
