@@ -91,3 +91,15 @@ def test_many_items_are_written_in_blocks_and_stay_one_a_line() -> None:
     assert json.loads(out.getvalue()) == {"k": 1, "items": items, "empty": []}
     assert out.getvalue().count("\n    ") == len(items)
     assert len(writes) < 12  # blocks, not one write per item
+
+
+def test_grade_counts_template_writes_what_json_dumps_writes() -> None:
+    """analysis_sections.grade_counts is written from a template of the scale's letters."""
+    from gradestore.persistence.analysis_store import grade_counts_template
+
+    for letters, counts in [
+        (("A+", "A", "B", "F", "W"), (0, 12, 3, 45000, 1)),
+        (('Q"', "%d", "50%", "\\", "é", "\u2028", "x\ty"), (1, 2, 3, 4, 5, 6, 7)),
+    ]:
+        expected = json.dumps(dict(zip(letters, counts, strict=True)))
+        assert grade_counts_template(letters) % counts == expected
