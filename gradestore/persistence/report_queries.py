@@ -270,23 +270,19 @@ class ReportQueries(SqlStore):
         self, analysis_id: int, kind: ListKind, *, repeat_first: bool = False
     ) -> Iterator[ListFileRow]:
         """What a .lst file holds of a list: (student id, first name, last name, section,
-        grade), in :meth:`list_rows`' order, straight from the cursor (no object per row; a
-        server-side cursor on PostgreSQL)."""
+        grade), in :meth:`list_rows`' order, straight from the driver's cursor a block at a
+        time (no SQLAlchemy row per row; a server-side cursor on PostgreSQL)."""
         order = LIST_ORDER
         if repeat_first:
             order = f"COALESCE(p.earlier_terms_on_work_list, 0) DESC, {order}"
-        rows = self.connection.execute(
-            text(
-                "SELECT st.student_id, st.fname, st.lname, sec.name, p.grade"
-                " FROM performances p JOIN students st ON st.id = p.student_id"
-                " JOIN sections sec ON sec.id = p.section_id"
-                " WHERE p.analysis_id = :analysis AND p.category = :category"
-                f" ORDER BY {order}"
-            ),
-            {"analysis": analysis_id, "category": kind.stored},
-            execution_options={"yield_per": 5000},
+        rows = self._driver_stream(
+            "SELECT st.student_id, st.fname, st.lname, sec.name, p.grade"
+            " FROM performances p JOIN students st ON st.id = p.student_id"
+            " JOIN sections sec ON sec.id = p.section_id"
+            f" WHERE p.analysis_id = ? AND p.category = ? ORDER BY {order}",
+            (analysis_id, kind.stored),
         )
-        yield from rows  # not partitions(): on PostgreSQL it holds the whole result
+        return cast("Iterator[ListFileRow]", rows)
 
     # --- sections and students ----------------------------------------------------------------
 
