@@ -765,7 +765,7 @@ class _Stager:
         Raises NotPlainCsv where the careful reader would warn (a student's other name, a
         section's other term)."""
         students = self.students
-        for student_id, last, first, line in block.students:
+        for student_id, last, first, line in block.students():
             known = students.get(student_id)
             if known is None:
                 students[student_id] = (last, first, source_id, line)
@@ -788,9 +788,14 @@ class _Stager:
             groups = self.sections[section].groups
             if group not in groups:
                 groups.append(group)
-        count = len(block.lines)
+        count = block.rows
         self.repository.stage_grade_columns(
-            self._seq + 1, source_id, block.lines, block.sections, block.student_ids, block.grades
+            self._seq + 1,
+            source_id,
+            block.lines(),
+            block.row_sections(),
+            block.row_student_ids(),
+            block.grades,
         )
         self._seq += count
         if self.progress is not None:

@@ -137,20 +137,23 @@ class IngestStore(SqlStore):
         )
         return [(str(a), int(str(b)), str(c), str(d)) for a, b, c, d in rows]
 
-    def add_students_with_keys(self, students: Sequence[NewStudent]) -> list[int]:
-        """Insert students the caller knows are new, with keys taken here (the unit is the
-        only writer: BEGIN IMMEDIATE on SQLite, the sequence on PostgreSQL); their keys, in
-        order. No query reads them back."""
-        if not students:
+    def add_student_columns(
+        self,
+        student_ids: Sequence[str],
+        last_names: Sequence[str],
+        first_names: Sequence[str],
+        source_file_id: int,
+    ) -> list[int]:
+        """Insert students the caller knows are new, given column by column, with keys taken
+        here (the unit is the only writer: BEGIN IMMEDIATE on SQLite, the sequence on
+        PostgreSQL); their keys, in order. No query reads them back."""
+        if not student_ids:
             return []
-        keys = self._new_keys("students", len(students))
+        keys = self._new_keys("students", len(student_ids))
         self._bulk_insert_iter(
             "students",
             ("id", "student_id", "fname", "lname", "source_file_id"),
-            (
-                (key, s.student_id, s.first_name, s.last_name, s.source_file_id)
-                for key, s in zip(keys, students, strict=True)
-            ),
+            zip(keys, student_ids, first_names, last_names, repeat(source_file_id), strict=False),
         )
         return keys
 
@@ -162,7 +165,7 @@ class IngestStore(SqlStore):
 
     def add_sections_with_keys(self, sections: Sequence[NewSection]) -> list[int]:
         """Insert new sections (the caller knows none is stored) with keys taken here, as
-        add_students_with_keys; their keys, in order."""
+        add_student_columns; their keys, in order."""
         if not sections:
             return []
         keys = self._new_keys("sections", len(sections))

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     import numpy.typing as npt
     import pandas as pd
 
+    Column = npt.NDArray[np.object_]  # a column of Python strings
+
 # Files smaller than this are read by the careful reader: importing pandas would cost more.
 MIN_FILE_BYTES = 1 << 20
 # How much of the file one block holds (cut at a line end): about 18,000 rows.
@@ -55,22 +57,53 @@ class PlainSection:
 
 @dataclass(frozen=True, slots=True)
 class PlainBlock:
-    """The rows of one block, column by column (trimmed), and what it says about each
-    student (first row in the block) and section.
+    """The rows of one block (trimmed), column by column, and what it says about each student
+    (at the block's first row of them) and section.
 
-    ``section_codes`` and ``student_codes`` give, per row, the position of its section in
-    ``section_summaries`` and of its student in ``students`` (the direct load maps them to
-    keys with one array look-up instead of a dictionary look-up per row)."""
+    Rows name their section and student by position: ``section_codes`` in
+    ``section_summaries``, ``student_codes`` in the ``student_*`` arrays (each student once,
+    in order of first appearance), so that the direct load maps a block to keys with one
+    array look-up, not a dictionary look-up per row. The lists per row are made only for the
+    stager, which asks for them."""
 
-    lines: list[int]
-    sections: list[str]
-    student_ids: list[str]
+    row_lines: npt.NDArray[np.int64]
     grades: list[str]
-    students: list[tuple[str, str, str, int]]  # student_id, last name, first name, line
-    section_summaries: list[PlainSection]
-    memberships: list[tuple[str, str]]  # (section, group), each once
     section_codes: npt.NDArray[np.intp]
     student_codes: npt.NDArray[np.intp]
+    student_ids: npt.NDArray[np.object_]
+    student_last_names: npt.NDArray[np.object_]
+    student_first_names: npt.NDArray[np.object_]
+    student_lines: npt.NDArray[np.int64]
+    section_summaries: list[PlainSection]
+    memberships: list[tuple[str, str]]  # (section, group), each once
+
+    @property
+    def rows(self) -> int:
+        return len(self.grades)
+
+    def lines(self) -> list[int]:
+        return self.row_lines.tolist()
+
+    def row_sections(self) -> list[str]:
+        import numpy as np
+
+        names = np.array([section.name for section in self.section_summaries], dtype=object)
+        return names[self.section_codes].tolist()
+
+    def row_student_ids(self) -> list[str]:
+        return self.student_ids[self.student_codes].tolist()
+
+    def students(self) -> list[tuple[str, str, str, int]]:
+        """(student_id, last name, first name, line) of each student of the block."""
+        return list(
+            zip(
+                self.student_ids.tolist(),
+                self.student_last_names.tolist(),
+                self.student_first_names.tolist(),
+                self.student_lines.tolist(),
+                strict=True,
+            )
+        )
 
 
 def is_plain_candidate(path: Path) -> bool:
@@ -116,7 +149,12 @@ def read_plain_csv(
 
 
 class _BlockReader:
-    """Parses and checks blocks of whole lines against one header."""
+    """Parses and checks blocks of whole lines against one header.
+
+    Columns are numpy arrays of Python strings (pandas' object columns, not its string
+    dtype, whose every comparison also looks for missing values), and each check is made on
+    a column's distinct values (``pd.factorize``) where it can be: one hash per row, then a
+    check per value instead of per row."""
 
     def __init__(
         self, columns: _Columns, letters: frozenset[str], lengths: Mapping[str, int]
@@ -129,27 +167,31 @@ class _BlockReader:
     def read(self, data: bytes, first_line: int) -> tuple[PlainBlock | None, int]:
         """The block of ``data`` (whole lines, the first being line ``first_line``), and how
         many lines it held; None when they are all blank."""
+        import numpy as np
+
         if b'"' in data:
             raise NotPlainCsv("a quote")
         lines, fields = _line_fields(data)
         frame = self._parse(data, lines)
         index = self.columns.index
         strip = _may_need_strip(data)
-        values = {
-            name: frame[position].str.strip() if strip else frame[position]
-            for name, position in index.items()
-        }
+        values = {name: _column(frame, position, strip) for name, position in index.items()}
         blank = _all_empty(list(values.values()))
         if blank.any():  # a row is blank when every field is, not only the known columns
-            others = [frame[p][blank].str.strip() for p in frame.columns if p not in index.values()]
+            others = [
+                _column(frame, p, True)[blank]
+                for p in range(self.columns.width)
+                if p not in index.values()
+            ]
             blank[blank] = _all_empty(others) if others else True
-        if (fields != self.columns.width)[~blank.to_numpy()].any():
+        if (fields != self.columns.width)[~blank].any():
             raise NotPlainCsv("a line with another number of fields")
         if blank.all():
             return None, lines
-        if blank.any():
-            values = {name: column[~blank] for name, column in values.items()}
-        return self._block(values, first_line), lines
+        rows = np.flatnonzero(~blank)
+        if len(rows) < lines:
+            values = {name: column[rows] for name, column in values.items()}
+        return self._block(values, rows + first_line), lines
 
     def _parse(self, data: bytes, lines: int) -> pd.DataFrame:
         import pandas as pd
@@ -159,7 +201,7 @@ class _BlockReader:
                 io.BytesIO(data),
                 header=None,
                 names=list(range(self.columns.width)),
-                dtype=str,
+                dtype=object,
                 na_filter=False,
                 skip_blank_lines=False,
                 quoting=csv.QUOTE_NONE,
@@ -172,55 +214,62 @@ class _BlockReader:
             raise NotPlainCsv("rows are not lines")
         return frame
 
-    def _block(self, values: dict[str, pd.Series], first_line: int) -> PlainBlock:
-        section, student, grade = values["section"], values["student_id"], values["grade"]
-        last, first = self._names(values)
-        group = values.get("group")
-        term = values.get("term")
-        good = (section != "") & (student != "") & grade.isin(self.letters)
-        if not good.all():
+    def _block(self, values: dict[str, Column], row_lines: npt.NDArray[np.int64]) -> PlainBlock:
+        sections, students = _Distinct(values["section"]), _Distinct(values["student_id"])
+        grades = _Distinct(values["grade"])
+        if "" in sections.set or "" in students.set or not grades.set <= self.letters:
             raise NotPlainCsv("a row the careful reader checks")
-        for name, column in (
-            ("section", section),
-            ("student_id", student),
+        last, first = self._names(values, students)
+        group = _Distinct(values["group"]) if "group" in values else None
+        term = _Distinct(values["term"]) if "term" in values else None
+        for name, distinct in (
+            ("section", sections.values),
+            ("student_id", students.values),
             ("last_name", last),
             ("first_name", first),
-            ("group", group),
-            ("term", term),
+            ("group", None if group is None else group.values),
+            ("term", None if term is None else term.values),
         ):
-            if column is not None and column.str.len().max() > self.lengths[name]:
+            if distinct is not None and _longest(distinct) > self.lengths[name]:
                 raise NotPlainCsv(f"a {name} too long")
-        lines = (section.index.to_numpy() + first_line).tolist()
         hours = self._hours(values.get("credit_hours"))
-        student_codes, students = _students(student, last, first, first_line)
-        section_codes, summaries = _sections(section, hours, term, first_line)
         return PlainBlock(
-            lines=lines,
-            sections=section.tolist(),
-            student_ids=student.tolist(),
-            grades=grade.tolist(),
-            students=students,
-            section_summaries=summaries,
-            memberships=_memberships(section, group),
-            section_codes=section_codes,
-            student_codes=student_codes,
+            row_lines=row_lines,
+            grades=values["grade"].tolist(),
+            section_codes=sections.codes,
+            student_codes=students.codes,
+            student_ids=students.values,
+            student_last_names=last,
+            student_first_names=first,
+            student_lines=row_lines[students.first_rows],
+            section_summaries=_sections(sections, hours, term, row_lines),
+            memberships=_memberships(sections, group),
         )
 
-    def _names(self, values: dict[str, pd.Series]) -> tuple[pd.Series, pd.Series]:
-        """Last and first names from their two columns (a ``name`` column holds a comma, so
-        it is quoted: not plain)."""
+    def _names(
+        self, values: dict[str, Column], students: _Distinct
+    ) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.object_]]:
+        """Each student's last and first name, from their two columns (a ``name`` column
+        holds a comma, so it is quoted: not plain); a student under two names is not plain."""
         if not self.columns.split_names:
             raise NotPlainCsv("a name column")
-        last, first = values["last_name"], values["first_name"]
-        if not ((last != "") & (first != "")).all():
-            raise NotPlainCsv("an empty name")
-        return last, first
+        names = []
+        for column in (values["last_name"], values["first_name"]):
+            distinct = _Distinct(column)
+            if "" in distinct.set:
+                raise NotPlainCsv("an empty name")
+            per_student = distinct.codes[students.first_rows]
+            if not (per_student[students.codes] == distinct.codes).all():
+                raise NotPlainCsv("a student with two names")
+            names.append(distinct.values[per_student])
+        return names[0], names[1]
 
-    def _hours(self, column: pd.Series | None) -> pd.Series | None:
+    def _hours(self, column: Column | None) -> _Hours | None:
         """Credit hours as the careful reader takes them (Python's float, finite, >= 0)."""
         if column is None:
             return None
-        for text in column.unique().tolist():
+        distinct = _Distinct(column)
+        for text in distinct.values.tolist():
             if text not in self.hours:
                 try:
                     value = float(text)
@@ -229,12 +278,60 @@ class _BlockReader:
                 if not (math.isfinite(value) and value >= 0):
                     raise NotPlainCsv("bad credit hours")
                 self.hours[text] = value
-        return column.map(self.hours)
+        return _Hours(distinct, [self.hours[text] for text in distinct.values.tolist()])
+
+
+class _Distinct:
+    """A column's distinct values in order of first appearance: per row the position of its
+    value (``codes``), the values, and the row where each first appears."""
+
+    def __init__(self, column: Column) -> None:
+        import numpy as np
+        import pandas as pd
+
+        codes, values = pd.factorize(column)
+        self.codes: npt.NDArray[np.intp] = codes
+        self.values: npt.NDArray[np.object_] = np.asarray(values, dtype=object)
+        # pd.factorize numbers values in order of first appearance: a row holds a value's
+        # first appearance exactly when its code is above every code before it.
+        seen = np.maximum.accumulate(codes)
+        first = np.ones(len(codes), dtype=bool)
+        first[1:] = seen[1:] > seen[:-1]
+        self.first_rows: npt.NDArray[np.intp] = np.flatnonzero(first)
+
+    @property
+    def set(self) -> set[str]:
+        return set(self.values.tolist())
+
+
+@dataclass(frozen=True, slots=True)
+class _Hours:
+    """A credit-hours column: its distinct texts, and the hours each means (None for none)."""
+
+    texts: _Distinct
+    values: list[float | None]
+
+
+def _column(frame: pd.DataFrame, position: int, strip: bool) -> Column:
+    import numpy as np
+
+    column: Column = frame[position].to_numpy(dtype=object)
+    if strip:
+        stripped = np.empty(len(column), dtype=object)
+        stripped[:] = [value.strip() for value in column.tolist()]
+        return stripped
+    return column
+
+
+def _longest(values: npt.NDArray[np.object_]) -> int:
+    return max(map(len, values.tolist()), default=0)
 
 
 # Where a value may begin or end with a space that str.strip() takes off: an ASCII space beside
 # a comma or a line end, or any of the other Unicode white space (U+00A0, U+1680, U+2000-U+200A,
-# U+202F, U+205F, U+3000; the controls are not in a clean file) anywhere in the block.
+# U+202F, U+205F, U+3000; the controls are not in a clean file) anywhere in the block. Each
+# sequence is looked for only when its first byte is in the block (a search for one byte is
+# memchr; for two, ten times slower).
 _SPACE_EDGES = (b" ,", b", ", b" \n", b"\n ", b" \r")
 _OTHER_SPACES = (b"\xc2\xa0", b"\xe1\x9a\x80", b"\xe2\x80", b"\xe2\x81\x9f", b"\xe3\x80\x80")
 
@@ -244,7 +341,22 @@ def _may_need_strip(data: bytes) -> bool:
     common case), so the columns need no strip(), a Python call per value."""
     if data.startswith(b" ") or data.endswith(b" "):
         return True
-    return any(edge in data for edge in _SPACE_EDGES + _OTHER_SPACES)
+    if b" " in data and _space_at_an_edge(data):
+        return True
+    return any(space[:1] in data and space in data for space in _OTHER_SPACES)
+
+
+def _space_at_an_edge(data: bytes) -> bool:
+    """An ASCII space beside a comma, a line end or a carriage return (numpy, one pass)."""
+    import numpy as np
+
+    array = np.frombuffer(data, dtype=np.uint8)
+    spaces = np.flatnonzero(array == 32)
+    spaces = spaces[(spaces > 0) & (spaces < len(array) - 1)]
+    before, after = array[spaces - 1], array[spaces + 1]
+    beside_before = (before == 44) | (before == 10)  # a comma or a line end
+    beside_after = (after == 44) | (after == 10) | (after == 13)
+    return bool(beside_before.any() or beside_after.any())
 
 
 def _line_fields(data: bytes) -> tuple[int, npt.NDArray[np.intp]]:
@@ -261,77 +373,64 @@ def _line_fields(data: bytes) -> tuple[int, npt.NDArray[np.intp]]:
     return len(ends), per_line + 1
 
 
-def _all_empty(columns: list[pd.Series]) -> pd.Series:
+def _all_empty(columns: list[Column]) -> npt.NDArray[np.bool_]:
     blank = columns[0] == ""
     for column in columns[1:]:
         blank &= column == ""
     return blank
 
 
-def _first_rows(column: pd.Series) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], list[str]]:
-    """Per row the position of its value among the column's distinct values (in order of
-    first appearance), the row of each value's first appearance, and the values."""
-    import numpy as np
-    import pandas as pd
-
-    codes, uniques = pd.factorize(column)
-    first = np.unique(codes, return_index=True)[1]
-    return codes, first, list(uniques)
-
-
-def _students(
-    student: pd.Series, last: pd.Series, first: pd.Series, first_line: int
-) -> tuple[npt.NDArray[np.intp], list[tuple[str, str, str, int]]]:
-    """Per row the position of its student, and each student once, at the block's first row
-    of them; two names is not plain."""
-    codes, first_rows, ids = _first_rows(student)
-    last_names, first_names = last.to_numpy(), first.to_numpy()
-    firsts_last, firsts_first = last_names[first_rows], first_names[first_rows]
-    if not (
-        (firsts_last[codes] == last_names).all() and (firsts_first[codes] == first_names).all()
-    ):
-        raise NotPlainCsv("a student with two names")
-    lines = student.index.to_numpy()[first_rows] + first_line
-    return codes, list(
-        zip(ids, firsts_last.tolist(), firsts_first.tolist(), lines.tolist(), strict=True)
-    )
-
-
 def _sections(
-    section: pd.Series, hours: pd.Series | None, term: pd.Series | None, first_line: int
-) -> tuple[npt.NDArray[np.intp], list[PlainSection]]:
-    """Per row the position of its section, and per section of the block: first line, rows,
-    first credit hours and term given."""
+    sections: _Distinct,
+    hours: _Hours | None,
+    term: _Distinct | None,
+    row_lines: npt.NDArray[np.int64],
+) -> list[PlainSection]:
+    """Per section of the block: first line, rows, first credit hours and term given."""
     import numpy as np
 
-    codes, first_rows, names = _first_rows(section)
-    counts = np.bincount(codes, minlength=len(names)).tolist()
-    first_hours = _first_given(section, hours)
-    terms: dict[str, str] = {}
+    names = sections.values.tolist()
+    counts = np.bincount(sections.codes, minlength=len(names)).tolist()
+    first_hours: list[float | None] = [None] * len(names)
+    if hours is not None:
+        given = np.array([value is not None for value in hours.values], dtype=bool)
+        for section, text in _first_pairs(sections, hours.texts, given):
+            if first_hours[section] is None:  # the pairs come in order of first appearance
+                first_hours[section] = hours.values[text]
+    terms: list[str | None] = [None] * len(names)
     if term is not None:
-        given = (term != "").to_numpy()
-        pairs = list(dict.fromkeys(zip(section[given].tolist(), term[given].tolist(), strict=True)))
-        terms = dict(pairs)
-        if len(terms) != len(pairs):
+        pairs = _first_pairs(sections, term, term.values != "")
+        for section, code in pairs:
+            terms[section] = term.values[code]
+        if len(pairs) != len({section for section, _ in pairs}):
             raise NotPlainCsv("a section with two terms")
-    lines = (section.index.to_numpy()[first_rows] + first_line).tolist()
-    return codes, [
-        PlainSection(name, line, count, first_hours.get(name), terms.get(name))
-        for name, line, count in zip(names, lines, counts, strict=True)
+    lines = row_lines[sections.first_rows].tolist()
+    return [
+        PlainSection(name, line, count, first_hours[code], terms[code])
+        for code, (name, line, count) in enumerate(zip(names, lines, counts, strict=True))
     ]
 
 
-def _first_given(section: pd.Series, values: pd.Series | None) -> dict[str, float]:
-    if values is None:
-        return {}
-    given = values.notna().to_numpy()
-    names, hours = section[given], values[given]
-    first = ~names.duplicated().to_numpy()
-    return dict(zip(names[first].tolist(), hours[first].tolist(), strict=True))
+def _first_pairs(
+    sections: _Distinct, other: _Distinct, given: npt.NDArray[np.bool_]
+) -> list[tuple[int, int]]:
+    """The distinct (section, value) pairs of rows whose value is ``given`` (by value code),
+    as codes, in order of first appearance."""
+    import numpy as np
+
+    rows = np.flatnonzero(given[other.codes])
+    pairs = sections.codes[rows].astype(np.int64) * len(other.values) + other.codes[rows]
+    distinct, first = np.unique(pairs, return_index=True)
+    ordered = distinct[np.argsort(first, kind="stable")]
+    width = len(other.values)
+    return list(zip((ordered // width).tolist(), (ordered % width).tolist(), strict=True))
 
 
-def _memberships(section: pd.Series, group: pd.Series | None) -> list[tuple[str, str]]:
+def _memberships(sections: _Distinct, group: _Distinct | None) -> list[tuple[str, str]]:
     if group is None:
         return []
-    given = (group != "").to_numpy()
-    return list(dict.fromkeys(zip(section[given].tolist(), group[given].tolist(), strict=True)))
+    names, groups = sections.values, group.values
+    return [
+        (names[section], groups[code])
+        for section, code in _first_pairs(sections, group, group.values != "")
+    ]

@@ -382,22 +382,69 @@ def test_after_a_direct_load_every_key_holds_and_is_checked_again(
         engine.dispose()
 
 
+def _students(*rows: tuple[str, str, str]) -> tuple[Any, Any]:
+    """Distinct student ids and their names' hashes, as a block gives them to StudentKeys."""
+    import numpy as np
+
+    from gradestore.ingest_direct import _name_hashes
+
+    ids = np.array([row[0] for row in rows], dtype=object)
+    last = np.array([row[1] for row in rows], dtype=object)
+    first = np.array([row[2] for row in rows], dtype=object)
+    return ids, _name_hashes(last, first)
+
+
 def test_student_keys_find_every_student_seen_whatever_the_length_of_its_id() -> None:
     from gradestore.ingest_direct import StudentKeys
 
     keys = StudentKeys()
-    first = [("0042", "Li", "Wei", 2), ("7", "Ng", "Ann", 3)]
-    found, missing = keys.look_up(first)
-    assert found.tolist() == [0, 0] and missing == {"0042": 0, "7": 1}
+    ids, names = _students(("0042", "Li", "Wei"), ("7", "Ng", "Ann"))
+    found, missing, hashes = keys.look_up(ids, names)
+    assert found.tolist() == [0, 0] and missing.tolist() == [0, 1]
     found[:] = [10, 11]
-    keys.add(first, missing, found)
-    later = [("7", "Ng", "Ann", 9), ("00000000000042", "Li", "Wei", 9), ("0042", "Li", "Wei", 9)]
-    found, missing = keys.look_up(later)
-    assert found.tolist() == [11, 0, 10] and missing == {"00000000000042": 1}
+    keys.add(ids, names, hashes, missing, found)
+    ids, names = _students(
+        ("7", "Ng", "Ann"), ("00000000000042", "Li", "Wei"), ("0042", "Li", "Wei")
+    )
+    found, missing, hashes = keys.look_up(ids, names)
+    assert found.tolist() == [11, 0, 10] and missing.tolist() == [1]
     found[1] = 12
-    keys.add(later, missing, found)
-    assert keys.look_up([("00000000000042", "Li", "Wei", 1), ("042", "Li", "Wei", 1)])[
-        0
-    ].tolist() == [12, 0]
+    keys.add(ids, names, hashes, missing, found)
+    ids, names = _students(("00000000000042", "Li", "Wei"), ("042", "Li", "Wei"))
+    assert keys.look_up(ids, names)[0].tolist() == [12, 0]
     with pytest.raises(plain_csv.NotPlainCsv):
-        keys.look_up([("0042", "Li", "Wu", 5)])
+        keys.look_up(*_students(("0042", "Li", "Wu")))
+
+
+def test_two_student_ids_of_one_hash_are_told_apart(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keys are found by a hash of the id; ids that share one send the file the usual way
+    (where a dictionary keeps them apart), never the one student's key to the other."""
+    import numpy as np
+
+    import gradestore.ingest_direct as direct
+
+    monkeypatch.setattr(direct, "id_hashes", lambda ids: np.zeros(len(ids), dtype=np.int64))
+    keys = direct.StudentKeys()
+    ids, names = _students(("0042", "Li", "Wei"))
+    _, missing, hashes = keys.look_up(ids, names)
+    keys.add(ids, names, hashes, missing, np.array([10]))
+    assert keys.look_up(ids, names)[0].tolist() == [10]
+    with pytest.raises(direct.NotDirect):
+        keys.look_up(*_students(("0043", "Li", "Wei")))
+    with pytest.raises(direct.NotDirect):
+        direct.StudentKeys().look_up(*_students(("1", "A", "B"), ("2", "C", "D")))
+
+
+def test_a_file_whose_student_ids_share_a_hash_stores_the_same(
+    stores: Stores, tmp_path: Path
+) -> None:
+    """Every id given one hash: the direct load gives up at once, the usual path stores it."""
+    import numpy as np
+
+    import gradestore.ingest_direct as direct
+
+    stores.monkeypatch.setattr(direct, "id_hashes", lambda ids: np.zeros(len(ids), dtype=np.int64))
+    file = write(tmp_path / "plain.csv", plain_rows())
+    fast = stores.both(file)
+    assert (fast.careful_reads, fast.staged_plain_reads) == (0, 1)
+    assert len(fast.tables["enrollments"]) == ROWS
