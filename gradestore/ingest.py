@@ -9,6 +9,7 @@ file is stored whole or not at all. Other units of the same command still go in.
 from __future__ import annotations
 
 import functools
+import itertools
 import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import nullcontext
@@ -24,9 +25,9 @@ from gradestore.persistence.db import UnitOfWork, UnitOfWorkFactory
 from gradestore.persistence.rows import (
     NewMembership,
     NewSection,
-    NewStudent,
     StagedRow,
-    StoredName,
+    StagedStudent,
+    StoredAsOther,
 )
 from gradestore.readers import (
     file_sha256,
@@ -45,6 +46,7 @@ from gradestore.readers.plain_csv import (
 )
 from gradestore.readers.records import GradeRecord, ListEntry, Problem, Reference
 from gradestore.scales import current_scale
+from gradestore.student_keys import SharedHash, StudentKeys, name_hash, name_hashes
 from gradestore.terms import is_recognised, term_in_section_name, term_key
 
 if TYPE_CHECKING:
@@ -105,6 +107,11 @@ class UnitResult:
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     warnings_not_kept: int = 0
+
+    @property
+    def only_counts_warnings(self) -> bool:
+        """Whether the next warning is counted, not kept."""
+        return len(self.warnings) >= KEPT_WARNINGS
 
     def warn(self, problem: Problem) -> None:
         if len(self.warnings) < KEPT_WARNINGS:
@@ -523,14 +530,9 @@ def _write_unit(
     result: UnitResult,
 ) -> None:
     """The writes of a unit whose checks passed: students, sections, grades, groups, runs."""
-    stored_names = repository.stored_students()
-    _warn_about_other_names(stager, stored_names, result)
-    # Streamed (generators, not lists): a unit may add hundreds of thousands of each.
-    result.students_added = repository.add_students(
-        NewStudent(student_id, first, last, source_id)
-        for student_id, (last, first, source_id, _) in stager.students.items()
-        if student_id not in stored_names
-    )
+    _warn_about_other_names(stager, repository.staged_students_stored_as_others(), result)
+    result.students_added = repository.add_staged_students()
+    # Streamed (a generator, not a list): a unit may add hundreds of thousands.
     result.sections_added = repository.add_sections(
         _new_section(name, seen, stager.header_names.get(name))
         for name, seen in stager.sections.items()
@@ -646,8 +648,11 @@ class _SeenSection:
 class _Stager:
     """Streams a unit's files into the staging table, keeping bad rows as problems.
 
-    Per section and per student it keeps one small record (where first seen, the name given
-    there), so memory grows with the number of sections and students, not of rows.
+    Per section it keeps one small record (where first seen, its hours, term and groups).
+    Students go into a staging table of their own as first seen (name, file and line), and
+    in memory only as a few bytes each (student_keys: a hash of the id and of the name); the
+    words of a warning about a student's other name are read back from that table, for the
+    warnings kept. Memory grows with the number of sections, not of students or rows.
     """
 
     def __init__(
@@ -665,8 +670,16 @@ class _Stager:
         self.progress = progress
         self.source_ids: list[int] = []
         self.sections: dict[str, _SeenSection] = {}
-        # student_id -> (last name, first name, source file id, line) where first seen.
-        self.students: dict[str, tuple[str, str, int, int]] = {}
+        self.students_staged = 0  # students first seen in the unit so far
+        self._student_keys: StudentKeys | None = None  # made when first needed (numpy)
+        # Two student ids of one hash were seen: every chunk's students are read back from
+        # the staging table instead (exact, slower).
+        self._read_back_exactly = False
+        # The chunk being staged: the hash of each of its students' first name seen, the
+        # students first seen in it (staged with it), and those known in full.
+        self._students: dict[str, int] = {}
+        self._new_students: list[StagedStudent] = []
+        self._first_seen: dict[str, StagedStudent] = {}
         self.header_names: dict[str, str] = {}
         self._display_paths: dict[int, str] = {}
         self._seq = 0
@@ -737,7 +750,7 @@ class _Stager:
         False when the file needs the careful reader: what was staged of it is undone first,
         so that the careful reader's rows, messages and counts are all there is.
         """
-        if self.plain is False or self.sections or self.students:
+        if self.plain is False or self.sections or self.students_staged:
             return False
         if self.plain is None and not is_plain_candidate(path):
             return False
@@ -753,7 +766,7 @@ class _Stager:
         except NotPlainCsv:
             self.repository.unstage_file(source_id)
             self.sections.clear()
-            self.students.clear()
+            self.students_staged, self._student_keys, self._read_back_exactly = 0, None, False
             del result.warnings[mark[0] :]
             result.warnings_not_kept, self._seq = mark[1], mark[2]
             return False
@@ -764,13 +777,7 @@ class _Stager:
         """One block of the fast path: the students and sections it adds, then its rows.
         Raises NotPlainCsv where the careful reader would warn (a student's other name, a
         section's other term)."""
-        students = self.students
-        for student_id, last, first, line in block.students():
-            known = students.get(student_id)
-            if known is None:
-                students[student_id] = (last, first, source_id, line)
-            elif known[0] != last or known[1] != first:
-                raise NotPlainCsv("a student with two names")
+        self._stage_block_students(block, source_id)
         for summary in block.section_summaries:
             seen = self.sections.get(summary.name)
             if seen is None:
@@ -802,13 +809,72 @@ class _Stager:
             self.progress(display, count, "reading")
         return count
 
+    def _stage_block_students(self, block: PlainBlock, source_id: int) -> None:
+        """Stage the block's students not staged yet; one staged under another name is not
+        plain (the careful reader warns)."""
+        seen = self._read_back(block.student_ids.tolist())
+        names = name_hashes(block.student_last_names, block.student_first_names).tolist()
+        for (student_id, last, first, line), name in zip(block.students(), names, strict=True):
+            known = seen.get(student_id)
+            if known is None:
+                self._note_student(student_id, last, first, source_id, line)
+            elif known != name:
+                raise NotPlainCsv("a student with two names")
+        self._stage_new_students()
+
+    def _read_back(self, student_ids: list[str]) -> dict[str, int]:
+        """Of these distinct students, those staged already: id -> the hash of the name
+        first seen. Starts a chunk."""
+        self._students, self._new_students, self._first_seen = {}, [], {}
+        if not self._read_back_exactly:
+            if self._student_keys is None:
+                self._student_keys = StudentKeys()
+            try:
+                return self._student_keys.names_seen(student_ids)
+            except SharedHash:
+                self._read_back_exactly = True
+        staged = self.repository.staged_students(student_ids)
+        self._first_seen.update(staged)
+        return {key: name_hash(s.last_name, s.first_name) for key, s in staged.items()}
+
+    def _note_student(
+        self, student_id: str, last: str, first: str, source_id: int, line: int
+    ) -> None:
+        student = StagedStudent(student_id, self.students_staged, last, first, source_id, line)
+        self.students_staged += 1
+        self._students[student_id] = name_hash(last, first)
+        self._first_seen[student_id] = student
+        self._new_students.append(student)
+
+    def _stage_new_students(self) -> None:
+        """Stage the students first seen in the chunk, and note them. Ends a chunk."""
+        new = self._new_students
+        self.repository.stage_students(new)
+        if new and self._student_keys is not None and not self._read_back_exactly:
+            self._student_keys.note(
+                [student.student_id for student in new],
+                [name_hash(student.last_name, student.first_name) for student in new],
+                [student.seq for student in new],
+            )
+        self._students, self._new_students, self._first_seen = {}, [], {}
+
     def _stage_records(
         self, records: Iterator[GradeRecord | ListEntry | Problem], source_id: int, display: str
     ) -> int:
         """Stage a file's records in chunks; return how many were staged."""
-        batch: list[StagedRow] = []
         staged = 0
-        for record in records:
+        while chunk := list(itertools.islice(records, STAGING_CHUNK_ROWS)):
+            staged += self._stage_chunk(chunk, source_id, display)
+        return staged
+
+    def _stage_chunk(
+        self, chunk: list[GradeRecord | ListEntry | Problem], source_id: int, display: str
+    ) -> int:
+        """Check and stage one chunk of records, its students read back first (one query)."""
+        named = {item.student_id for item in chunk if not isinstance(item, Problem)}
+        self._students = self._read_back(list(named))
+        batch: list[StagedRow] = []
+        for record in chunk:
             if isinstance(record, Problem):
                 if record.is_warning:
                     self.result.warn(record)
@@ -830,10 +896,8 @@ class _Stager:
                     record.grade,
                 )
             )
-            if len(batch) >= STAGING_CHUNK_ROWS:
-                staged += self._flush(batch, display)
-        staged += self._flush(batch, display)
-        return staged
+        self._stage_new_students()
+        return self._flush(batch, display)
 
     def _check_term(self, term: str | None, source_id: int, display: str, line: int | None) -> None:
         """A term that is not recognised is kept as written, with one warning per file."""
@@ -866,7 +930,7 @@ class _Stager:
     def _check_student(
         self, record: GradeRecord | ListEntry, source_id: int, display: str
     ) -> Problem | None:
-        known = self.students.get(record.student_id)
+        known = self._students.get(record.student_id)
         if known is None:
             too_long = _too_long(
                 display,
@@ -876,14 +940,11 @@ class _Stager:
                 first_name=record.first_name,
             )
             if too_long is None:
-                self.students[record.student_id] = (
-                    record.last_name,
-                    record.first_name,
-                    source_id,
-                    record.line,
+                self._note_student(
+                    record.student_id, record.last_name, record.first_name, source_id, record.line
                 )
             return too_long
-        if known[0] != record.last_name or known[1] != record.first_name:
+        if known != name_hash(record.last_name, record.first_name):
             self._warn_other_name(record, display)
         return None
 
@@ -913,7 +974,18 @@ class _Stager:
         return None
 
     def _warn_other_name(self, record: GradeRecord | ListEntry, display: str) -> None:
-        last, first, source_id, line = self.students[record.student_id]
+        if self.result.only_counts_warnings:  # no words needed: the first name is not read
+            self.result.warnings_not_kept += 1
+            return
+        known = self._first_seen.get(record.student_id)
+        if known is None:  # first seen in an earlier chunk
+            known = self.repository.staged_students([record.student_id])[record.student_id]
+        last, first, source_id, line = (
+            known.last_name,
+            known.first_name,
+            known.source_file_id,
+            known.line,
+        )
         where = (
             f"line {line}"
             if source_id == self.source_ids[-1]
@@ -954,21 +1026,20 @@ def _full_name(last: str, first: str) -> str:
 
 
 def _warn_about_other_names(
-    stager: _Stager, stored_names: dict[str, StoredName], result: UnitResult
+    stager: _Stager, others: Iterable[StoredAsOther], result: UnitResult
 ) -> None:
     """A known student id with another name: a warning; the stored name is kept."""
-    for student_id, (last, first) in stored_names.items():
-        staged_last, staged_first, source_id, line = stager.students[student_id]
-        if (staged_last, staged_first) != (last, first):
-            result.warn(
-                Problem(
-                    stager.display_path(source_id),
-                    line,
-                    f"student {student_id} is stored as '{_full_name(last, first)}', "
-                    f"not '{_full_name(staged_last, staged_first)}'; the stored name is kept",
-                    is_warning=True,
-                )
+    for other in others:
+        stored = _full_name(other.stored_last_name, other.stored_first_name)
+        result.warn(
+            Problem(
+                stager.display_path(other.source_file_id),
+                other.line,
+                f"student {other.student_id} is stored as '{stored}', "
+                f"not '{_full_name(other.last_name, other.first_name)}'; the stored name is kept",
+                is_warning=True,
             )
+        )
 
 
 def _too_long(display: str, line: int, **values: str) -> Problem | None:

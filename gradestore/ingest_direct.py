@@ -35,6 +35,7 @@ from gradestore.persistence.rows import NewSection
 from gradestore.readers import file_sha256
 from gradestore.readers.plain_csv import NotPlainCsv, PlainBlock, read_plain_csv
 from gradestore.readers.records import Problem
+from gradestore.student_keys import SharedHash, StudentKeys, name_hashes
 from gradestore.terms import is_recognised
 
 if TYPE_CHECKING:
@@ -171,8 +172,8 @@ class DirectLoad:
     def _add_students(self, block: PlainBlock) -> npt.NDArray[np.int64]:
         """Insert the block's new students; the key of each of its students, in order."""
         ids = block.student_ids
-        names = _name_hashes(block.student_last_names, block.student_first_names)
-        keys, missing, hashes = self.students.look_up(ids, names)
+        names = name_hashes(block.student_last_names, block.student_first_names)
+        keys, missing, hashes = self._look_up(ids, names)
         if not len(missing):
             return keys
         new = self._stored_students(block, missing, keys) if self.store_had_students else missing
@@ -185,6 +186,26 @@ class DirectLoad:
         self.students.add(ids, names, hashes, missing, keys)
         self.students_added += len(new)
         return keys
+
+    def _look_up(
+        self, ids: npt.NDArray[np.object_], names: npt.NDArray[np.int64]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.intp], npt.NDArray[np.int64]]:
+        """For the block's students and their names' hashes: the key of each (0 where not
+        seen yet in the file), the positions of those not seen yet, and the ids' hashes. A
+        student seen under another name is not plain (the careful reader warns)."""
+        import numpy as np
+
+        try:
+            rows, at, hashes = self.students.find(ids)
+        except SharedHash:
+            raise NotDirect("two student ids of one hash") from None
+        if (self.students.names[at] != names[rows]).any():
+            raise NotPlainCsv("a student with two names")
+        keys = np.zeros(len(ids), dtype=np.int64)
+        keys[rows] = self.students.keys[at]
+        seen = np.zeros(len(ids), dtype=bool)
+        seen[rows] = True
+        return keys, np.flatnonzero(~seen), hashes
 
     def _stored_students(
         self, block: PlainBlock, missing: npt.NDArray[np.intp], keys: npt.NDArray[np.int64]
@@ -204,93 +225,9 @@ class DirectLoad:
         return missing[~known[missing]]
 
 
-class StudentKeys:
-    """Every student of the file so far, in four arrays sorted by a 64-bit hash of its id:
-    that hash, the id itself (two ids of one hash are told apart, and the file goes the usual
-    way), its key and a 64-bit hash of its name. About 50 bytes a student (7-character ids),
-    where a dictionary entry took about 300; each block finds its students with one binary
-    search over integers (over the ids themselves it was a third of the students' time)."""
-
-    def __init__(self) -> None:
-        import numpy as np
-
-        self.hashes: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
-        self.ids: npt.NDArray[np.str_] = np.empty(0, dtype="U1")
-        self.keys: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
-        self.names: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
-
-    def look_up(
-        self, ids: npt.NDArray[np.object_], names: npt.NDArray[np.int64]
-    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.intp], npt.NDArray[np.int64]]:
-        """For distinct ids and their names' hashes: the key of each (0 where not seen yet),
-        the positions of those not seen yet, and the ids' hashes (for ``add``). A student
-        seen under another name is not plain (the careful reader warns)."""
-        import numpy as np
-
-        hashes = id_hashes(ids)
-        keys = np.zeros(len(ids), dtype=np.int64)
-        missing = np.arange(len(ids))
-        if len(self.hashes):
-            at = np.minimum(np.searchsorted(self.hashes, hashes), len(self.hashes) - 1)
-            found = self.hashes[at] == hashes
-            rows = np.flatnonzero(found)
-            at = at[rows]
-            if (self.ids[at] != ids[rows].astype(np.str_)).any():
-                raise NotDirect("two student ids of one hash")
-            if (self.names[at] != names[rows]).any():
-                raise NotPlainCsv("a student with two names")
-            keys[rows] = self.keys[at]
-            missing = np.flatnonzero(~found)
-        if len(np.unique(hashes[missing])) < len(missing):
-            raise NotDirect("two student ids of one hash")
-        return keys, missing, hashes
-
-    def add(
-        self,
-        ids: npt.NDArray[np.object_],
-        names: npt.NDArray[np.int64],
-        hashes: npt.NDArray[np.int64],
-        positions: npt.NDArray[np.intp],
-        keys: npt.NDArray[np.int64],
-    ) -> None:
-        """Note the students at ``positions`` (of look_up's arguments and answers)."""
-        import numpy as np
-
-        chosen = positions[np.argsort(hashes[positions], kind="stable")]
-        new_ids = ids[chosen].astype(np.str_)
-        if new_ids.dtype.itemsize > self.ids.dtype.itemsize:  # a longer id than any before
-            self.ids = self.ids.astype(new_ids.dtype)
-        at = np.searchsorted(self.hashes, hashes[chosen])
-        self.hashes = np.insert(self.hashes, at, hashes[chosen])
-        self.ids = np.insert(self.ids, at, new_ids)
-        self.keys = np.insert(self.keys, at, keys[chosen])
-        self.names = np.insert(self.names, at, names[chosen])
-
-
 def _check_term(term: str | None) -> None:
     if term is not None and not is_recognised(term):
         raise NotPlainCsv("an unrecognised term")  # the careful reader warns, once a file
-
-
-def id_hashes(ids: npt.NDArray[np.object_]) -> npt.NDArray[np.int64]:
-    """Student ids in 64 bits each (Python's hash of the string)."""
-    import numpy as np
-
-    return np.fromiter(map(hash, ids.tolist()), dtype=np.int64, count=len(ids))
-
-
-def _name_hashes(
-    last_names: npt.NDArray[np.object_], first_names: npt.NDArray[np.object_]
-) -> npt.NDArray[np.int64]:
-    """Students' names in 64 bits each: two names whose hashes are equal (one chance in
-    2**64) would be taken as the same."""
-    import numpy as np
-
-    return np.fromiter(
-        map(hash, zip(last_names.tolist(), first_names.tolist(), strict=True)),
-        dtype=np.int64,
-        count=len(last_names),
-    )
 
 
 def ingest_plain_directly(

@@ -29,10 +29,10 @@ from gradestore.persistence.models import (
 from gradestore.persistence.rows import (
     NewMembership,
     NewSection,
-    NewStudent,
     StagedDuplicate,
     StagedRow,
-    StoredName,
+    StagedStudent,
+    StoredAsOther,
     StoredSection,
 )
 from gradestore.persistence.sql import SqlStore, chunks
@@ -88,6 +88,7 @@ class IngestStore(SqlStore):
         on_commit = " ON COMMIT DROP" if self.is_postgres else ""
         self._execute("DROP TABLE IF EXISTS staging_sections")
         self._execute("DROP TABLE IF EXISTS staging_grades")
+        self._execute("DROP TABLE IF EXISTS staging_students")
         self._execute(
             "CREATE TEMPORARY TABLE staging_grades (seq INTEGER PRIMARY KEY,"
             " source_file_id INTEGER NOT NULL, line INTEGER NOT NULL, kind VARCHAR(5) NOT NULL,"
@@ -98,9 +99,33 @@ class IngestStore(SqlStore):
             "CREATE TEMPORARY TABLE staging_sections (section TEXT PRIMARY KEY,"
             f" action VARCHAR(8) NOT NULL){on_commit}"
         )
+        # Each student of the unit once, as first seen (seq: the order first seen).
+        # On SQLite one B-tree keyed by the id (WITHOUT ROWID): a look-up is one descent.
+        clustered = "" if self.is_postgres else " WITHOUT ROWID"
+        self._execute(
+            "CREATE TEMPORARY TABLE staging_students (student_id TEXT PRIMARY KEY,"
+            " seq INTEGER NOT NULL, last_name TEXT NOT NULL, first_name TEXT NOT NULL,"
+            f" source_file_id INTEGER NOT NULL, line INTEGER NOT NULL){clustered}{on_commit}"
+        )
 
     def stage_rows(self, rows: Sequence[StagedRow]) -> None:
         self._bulk_insert("staging_grades", STAGING_COLUMNS, rows)
+
+    def stage_students(self, students: Sequence[StagedStudent]) -> None:
+        """Note students first seen (the caller knows they are not staged yet)."""
+        self._bulk_insert("staging_students", StagedStudent._fields, students)
+
+    def staged_students(self, student_ids: Sequence[str]) -> dict[str, StagedStudent]:
+        """Of these students, those staged already, as first seen. One query, the ids in
+        order (the look-ups then walk the table's pages in order)."""
+        if not student_ids:
+            return {}
+        rows = self._driver_rows(
+            f"SELECT {', '.join(StagedStudent._fields)} FROM staging_students"
+            f" WHERE student_id {self._in_list()}",
+            (self._list_value(sorted(student_ids)),),
+        )
+        return {str(row[0]): StagedStudent(*row) for row in rows}  # type: ignore[arg-type]
 
     def stage_grade_columns(
         self,
@@ -269,10 +294,10 @@ class IngestStore(SqlStore):
 
     def unstage_file(self, source_file_id: int) -> None:
         """Take a file's rows out of the staging table (the fast path gave up on it)."""
-        self._execute(
-            "DELETE FROM staging_grades WHERE source_file_id = :source",
-            {"source": source_file_id},
-        )
+        for table in ("staging_grades", "staging_students"):
+            self._execute(
+                f"DELETE FROM {table} WHERE source_file_id = :source", {"source": source_file_id}
+            )
 
     def index_staging(self) -> bool:
         """Index the staged rows; True when no (section, student) pair is staged twice.
@@ -356,23 +381,28 @@ class IngestStore(SqlStore):
         )
         return {row[0] for row in rows}
 
-    def stored_students(self) -> dict[str, StoredName]:
-        """student_id -> stored name of the staged students the store knows."""
+    def staged_students_stored_as_others(self) -> Iterator[StoredAsOther]:
+        """Staged students the store holds under another name, by student id."""
         if self.connection.execute(select(Student.id).limit(1)).first() is None:
-            return {}  # a new store: nothing to compare, and the query would read every row
+            return iter(())  # a new store: nothing to compare, and the query would read every row
         rows = self._execute(
-            "SELECT st.student_id, st.lname, st.fname FROM students st"
-            " WHERE st.student_id IN (SELECT student_id FROM staging_grades)"
+            "SELECT s.student_id, st.lname, st.fname, s.last_name, s.first_name,"
+            " s.source_file_id, s.line FROM staging_students s"
+            " JOIN students st ON st.student_id = s.student_id"
+            " WHERE st.lname <> s.last_name OR st.fname <> s.first_name ORDER BY s.student_id"
         )
-        return {student_id: StoredName(last, first) for student_id, last, first in rows}
+        return (StoredAsOther(*row) for row in rows)
 
-    def add_students(self, students: Iterable[NewStudent]) -> int:
-        """Insert students the caller knows are new (streamed); how many."""
-        counted = _Counted(students)
-        self._bulk_insert_iter(
-            "students", ("student_id", "fname", "lname", "source_file_id"), iter(counted)
-        )
-        return counted.count
+    def add_staged_students(self) -> int:
+        """Insert the staged students the store does not hold, in the order first seen, each
+        with the file that first gave it; how many."""
+        inserted = self._execute(
+            "INSERT INTO students (student_id, fname, lname, source_file_id)"
+            " SELECT s.student_id, s.first_name, s.last_name, s.source_file_id"
+            " FROM staging_students s WHERE NOT EXISTS (SELECT 1 FROM students st"
+            " WHERE st.student_id = s.student_id) ORDER BY s.seq"
+        ).rowcount
+        return max(inserted, 0)
 
     def add_sections(self, sections: Iterable[NewSection]) -> int:
         """Insert sections the caller knows are new (streamed); how many."""

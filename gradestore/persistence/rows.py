@@ -75,9 +75,27 @@ class NewMembership(NamedTuple):
     source_file_id: int | None
 
 
-class StoredName(NamedTuple):
+class StagedStudent(NamedTuple):
+    """A student of the unit being ingested, as first seen (column order of its table)."""
+
+    student_id: str
+    seq: int  # the order first seen
     last_name: str
     first_name: str
+    source_file_id: int
+    line: int
+
+
+class StoredAsOther(NamedTuple):
+    """A staged student the store holds under another name."""
+
+    student_id: str
+    stored_last_name: str
+    stored_first_name: str
+    last_name: str
+    first_name: str
+    source_file_id: int
+    line: int
 
 
 class UnchangedSource(NamedTuple):

@@ -386,65 +386,105 @@ def _students(*rows: tuple[str, str, str]) -> tuple[Any, Any]:
     """Distinct student ids and their names' hashes, as a block gives them to StudentKeys."""
     import numpy as np
 
-    from gradestore.ingest_direct import _name_hashes
+    from gradestore.student_keys import name_hashes
 
     ids = np.array([row[0] for row in rows], dtype=object)
     last = np.array([row[1] for row in rows], dtype=object)
     first = np.array([row[2] for row in rows], dtype=object)
-    return ids, _name_hashes(last, first)
+    return ids, name_hashes(last, first)
 
 
 def test_student_keys_find_every_student_seen_whatever_the_length_of_its_id() -> None:
-    from gradestore.ingest_direct import StudentKeys
+    import numpy as np
+
+    from gradestore.student_keys import StudentKeys
 
     keys = StudentKeys()
     ids, names = _students(("0042", "Li", "Wei"), ("7", "Ng", "Ann"))
-    found, missing, hashes = keys.look_up(ids, names)
-    assert found.tolist() == [0, 0] and missing.tolist() == [0, 1]
-    found[:] = [10, 11]
-    keys.add(ids, names, hashes, missing, found)
+    rows, _, hashes = keys.find(ids)
+    assert rows.tolist() == []
+    keys.add(ids, names, hashes, np.arange(2), np.array([10, 11]))
     ids, names = _students(
-        ("7", "Ng", "Ann"), ("00000000000042", "Li", "Wei"), ("0042", "Li", "Wei")
+        ("7", "Ng", "Ann"), ("00000000000042", "Li", "Wei"), ("0042", "Li", "Wu")
     )
-    found, missing, hashes = keys.look_up(ids, names)
-    assert found.tolist() == [11, 0, 10] and missing.tolist() == [1]
-    found[1] = 12
-    keys.add(ids, names, hashes, missing, found)
-    ids, names = _students(("00000000000042", "Li", "Wei"), ("042", "Li", "Wei"))
-    assert keys.look_up(ids, names)[0].tolist() == [12, 0]
-    with pytest.raises(plain_csv.NotPlainCsv):
-        keys.look_up(*_students(("0042", "Li", "Wu")))
+    rows, at, hashes = keys.find(ids)
+    assert rows.tolist() == [0, 2] and keys.keys[at].tolist() == [11, 10]
+    assert keys.names[at].tolist() == [names[0], _students(("0042", "Li", "Wei"))[1][0]]
+    keys.add(ids, names, hashes, np.array([1]), np.array([0, 12, 0]))
+    assert keys.names_seen(["00000000000042", "042", "7"]) == {
+        "00000000000042": names[1],
+        "7": names[0],
+    }
 
 
 def test_two_student_ids_of_one_hash_are_told_apart(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keys are found by a hash of the id; ids that share one send the file the usual way
-    (where a dictionary keeps them apart), never the one student's key to the other."""
+    """Keys are found by a hash of the id; ids that share one are never taken as one."""
     import numpy as np
 
-    import gradestore.ingest_direct as direct
+    import gradestore.student_keys as student_keys
 
-    monkeypatch.setattr(direct, "id_hashes", lambda ids: np.zeros(len(ids), dtype=np.int64))
-    keys = direct.StudentKeys()
-    ids, names = _students(("0042", "Li", "Wei"))
-    _, missing, hashes = keys.look_up(ids, names)
-    keys.add(ids, names, hashes, missing, np.array([10]))
-    assert keys.look_up(ids, names)[0].tolist() == [10]
-    with pytest.raises(direct.NotDirect):
-        keys.look_up(*_students(("0043", "Li", "Wei")))
-    with pytest.raises(direct.NotDirect):
-        direct.StudentKeys().look_up(*_students(("1", "A", "B"), ("2", "C", "D")))
+    monkeypatch.setattr(student_keys, "id_hashes", lambda ids: np.zeros(len(ids), dtype=np.int64))
+    keys = student_keys.StudentKeys()
+    keys.note(["0042"], [5], [10])
+    assert keys.names_seen(["0042"]) == {"0042": 5}
+    with pytest.raises(student_keys.SharedHash):
+        keys.names_seen(["0043"])
+    with pytest.raises(student_keys.SharedHash):
+        student_keys.StudentKeys().names_seen(["1", "2"])
+
+
+def _one_hash(monkeypatch: pytest.MonkeyPatch) -> None:
+    import numpy as np
+
+    import gradestore.student_keys as student_keys
+
+    monkeypatch.setattr(student_keys, "id_hashes", lambda ids: np.zeros(len(ids), dtype=np.int64))
 
 
 def test_a_file_whose_student_ids_share_a_hash_stores_the_same(
     stores: Stores, tmp_path: Path
 ) -> None:
-    """Every id given one hash: the direct load gives up at once, the usual path stores it."""
-    import numpy as np
-
-    import gradestore.ingest_direct as direct
-
-    stores.monkeypatch.setattr(direct, "id_hashes", lambda ids: np.zeros(len(ids), dtype=np.int64))
+    """Every id given one hash: the direct load gives up at once, the usual path stores it
+    (reading each chunk's students back from its staging table)."""
+    _one_hash(stores.monkeypatch)
     file = write(tmp_path / "plain.csv", plain_rows())
     fast = stores.both(file)
     assert (fast.careful_reads, fast.staged_plain_reads) == (0, 1)
     assert len(fast.tables["enrollments"]) == ROWS
+
+
+def _renamed(rows: list[str], at: int, last: str) -> list[str]:
+    cells = rows[at].split(",")
+    cells[2] = last
+    return [*rows[:at], ",".join(cells), *rows[at + 1 :]]
+
+
+@pytest.mark.parametrize("one_hash", [False, True])
+def test_the_careful_path_warns_about_other_names_across_chunks_as_before(
+    stores: Stores, tmp_path: Path, one_hash: bool
+) -> None:
+    """Students are checked a chunk at a time against those staged before; a second name is
+    warned about with the first one's words and line, whichever chunk saw it first, and the
+    warnings beyond those kept are counted."""
+    stores.monkeypatch.setattr(ingest_module, "STAGING_CHUNK_ROWS", 250)
+    if one_hash:
+        _one_hash(stores.monkeypatch)
+    rows = plain_rows()
+    first_row = {}
+    for n, row in enumerate(rows):
+        first_row.setdefault(row.split(",")[1], n)
+    later = [n for n, row in enumerate(rows) if first_row[row.split(",")[1]] < n - 600]
+    for n in later[:150]:
+        rows = _renamed(rows, n, f"Other{n}")
+    header = HEADER.replace("last_name,first_name", "last_name, first_name")
+    file = write(tmp_path / "names.csv", [*rows, '"quoted",x,y,z,A,,,\n'], header=header)
+    fast = stores.both(file)
+    unit = fast.report.units[0]
+    assert fast.careful_reads == 1 and unit.warning_count == 150
+    n = later[0]
+    sid = rows[n].split(",")[1]
+    last, first = rows[first_row[sid]].split(",")[2:4]
+    assert messages(fast)[0] == (
+        f"{file}:{n + 2}: warning: student {sid} is 'Other{n}, {first}' here but "
+        f"'{last}, {first}' on line {first_row[sid] + 2}; the first name is kept"
+    )
