@@ -545,6 +545,15 @@ def _write_unit(
     _write_memberships(repository, files, stager, options, result)
     result.list_entries_added = repository.store_staged_list_entries()
     repository.drop_unused_source_files(stager.source_ids)
+    repository.analyze_after_growth(
+        {
+            "students": result.students_added,
+            "sections": result.sections_added,
+            # Groups come with their memberships (a new group has one at least).
+            "groups": result.memberships_added,
+            "group_sections": result.memberships_added,
+        }
+    )
 
 
 def _new_section(name: str, seen: _SeenSection, header_name: str | None) -> NewSection:

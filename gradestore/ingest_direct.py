@@ -196,13 +196,13 @@ class DirectLoad:
         import numpy as np
 
         try:
-            rows, at, hashes = self.students.find(ids)
+            rows, found_keys, found_names, hashes = self.students.find(ids)
         except SharedHash:
             raise NotDirect("two student ids of one hash") from None
-        if (self.students.names[at] != names[rows]).any():
+        if (found_names != names[rows]).any():
             raise NotPlainCsv("a student with two names")
         keys = np.zeros(len(ids), dtype=np.int64)
-        keys[rows] = self.students.keys[at]
+        keys[rows] = found_keys
         seen = np.zeros(len(ids), dtype=bool)
         seen[rows] = True
         return keys, np.flatnonzero(~seen), hashes
@@ -255,6 +255,8 @@ def ingest_plain_directly(
         result.memberships_added = unit.ingest.store_staged_memberships(
             load.source_id, options.group
         )
+        # The other tables it grew were analysed with their keys (indexes_built_after).
+        unit.ingest.analyze_after_growth({"groups": result.memberships_added})
     result.sections_added = len(load.sections)
     result.students_added = load.students_added
     result.grades_added = load.rows

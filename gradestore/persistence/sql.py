@@ -219,6 +219,22 @@ class SqlStore:
         if self.is_postgres:
             self._execute(f"ANALYZE {table}")
 
+    def analyze_after_growth(self, added: Mapping[str, int]) -> None:
+        """PostgreSQL: statistics for each table a load grew by at least 1/REBUILD_SHARE of
+        what it now holds (``added``: table -> rows added). Without them the planner takes a
+        table it has never analysed for nearly empty, and a later report joining grades to
+        students and sections runs nested loops over hundreds of thousands of rows. (SQLite
+        keeps no statistics here and plans these joins by their indexes.)"""
+        if not self.is_postgres:
+            return
+        for table, rows in added.items():
+            if (
+                rows
+                and rows * REBUILD_SHARE
+                >= self._execute(f"SELECT COUNT(*) FROM {table}").scalar_one()
+            ):
+                self._execute(f"ANALYZE {table}")
+
     # --- names and ids shared by several use cases --------------------------------------------
 
     def has_grades(self) -> bool:

@@ -401,20 +401,44 @@ def test_student_keys_find_every_student_seen_whatever_the_length_of_its_id() ->
 
     keys = StudentKeys()
     ids, names = _students(("0042", "Li", "Wei"), ("7", "Ng", "Ann"))
-    rows, _, hashes = keys.find(ids)
+    rows, _, _, hashes = keys.find(ids)
     assert rows.tolist() == []
     keys.add(ids, names, hashes, np.arange(2), np.array([10, 11]))
     ids, names = _students(
         ("7", "Ng", "Ann"), ("00000000000042", "Li", "Wei"), ("0042", "Li", "Wu")
     )
-    rows, at, hashes = keys.find(ids)
-    assert rows.tolist() == [0, 2] and keys.keys[at].tolist() == [11, 10]
-    assert keys.names[at].tolist() == [names[0], _students(("0042", "Li", "Wei"))[1][0]]
+    rows, found_keys, found_names, hashes = keys.find(ids)
+    assert rows.tolist() == [0, 2] and found_keys.tolist() == [11, 10]
+    assert found_names.tolist() == [names[0], _students(("0042", "Li", "Wei"))[1][0]]
     keys.add(ids, names, hashes, np.array([1]), np.array([0, 12, 0]))
     assert keys.names_seen(["00000000000042", "042", "7"]) == {
         "00000000000042": names[1],
         "7": names[0],
     }
+
+
+def test_student_keys_in_runs_find_each_of_many_students_with_its_key() -> None:
+    """Blocks of new students of every size, merged into runs as they come: every student
+    is found afterwards with its own key, and none that was not added."""
+    import numpy as np
+
+    from gradestore.student_keys import StudentKeys
+
+    rng = random.Random(7)
+    keys, added = StudentKeys(), {}
+    for block in range(60):
+        new = [f"{rng.randrange(10**9):09d}x{block}" for _ in range(rng.randrange(0, 400))]
+        new = [sid for sid in dict.fromkeys(new) if sid not in added]
+        start = len(added)
+        keys.note(new, [hash(sid) for sid in new], list(range(start, start + len(new))))
+        added.update({sid: start + n for n, sid in enumerate(new)})
+    assert len(keys.runs) < 12
+    asked = [*added, "nobody", "0042"]
+    ids = np.array(asked, dtype=object)
+    rows, found_keys, found_names, _ = keys.find(ids)
+    assert ids[rows].tolist() == list(added)
+    assert found_keys.tolist() == list(added.values())
+    assert found_names.tolist() == [hash(sid) for sid in added]
 
 
 def test_two_student_ids_of_one_hash_are_told_apart(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -488,3 +512,34 @@ def test_the_careful_path_warns_about_other_names_across_chunks_as_before(
         f"{file}:{n + 2}: warning: student {sid} is 'Other{n}, {first}' here but "
         f"'{last}, {first}' on line {first_row[sid] + 2}; the first name is kept"
     )
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("careful", [False, True])
+def test_a_large_load_leaves_planner_statistics_of_every_table_it_grew(
+    postgres_server: PostgresServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, careful: bool
+) -> None:
+    """PostgreSQL: after a load large beside the tables (into a new store), students,
+    sections, groups and their memberships have been analysed (pg_class.reltuples is the
+    row count, where a table never analysed has -1), on the direct load and the usual path."""
+    monkeypatch.setattr(plain_csv, "MIN_FILE_BYTES", 0)
+    rows = plain_rows()
+    if careful:  # a quoted value: the careful reader, and the usual path's set-based writes
+        rows[5] = rows[5].replace(",G", ',"G', 1).replace(",3,", '",3,', 1)
+    url = postgres_server.lease_migrated_database()
+    engine = db.open_database(url)
+    try:
+        file = write(tmp_path / "grades.csv", rows)
+        report = ingest_paths(Database(engine), [file], IngestOptions())
+        assert report.units[0].status == "stored"
+        with engine.connect() as connection:
+            for table in ("students", "sections", "groups", "group_sections", "enrollments"):
+                count = connection.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one()
+                estimate = connection.execute(
+                    text("SELECT reltuples FROM pg_class WHERE relname = :table"),
+                    {"table": table},
+                ).scalar_one()
+                assert (table, estimate) == (table, count)
+    finally:
+        engine.dispose()
+        postgres_server.give_back(url)
