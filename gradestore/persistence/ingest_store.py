@@ -353,10 +353,11 @@ class IngestStore(SqlStore):
     def set_section_actions(self, actions: Mapping[str, SectionAction]) -> None:
         """Per staged section: CHECK (being compared), then NEW, FILL, REPLACE or KEEP."""
         self._execute("DELETE FROM staging_sections")
-        if actions:
-            self.connection.execute(
-                text("INSERT INTO staging_sections (section, action) VALUES (:section, :action)"),
-                [{"section": name, "action": action} for name, action in actions.items()],
+        if actions:  # streamed: no parameter dictionary per section (188,000 at 5M grades)
+            self._bulk_insert_iter(
+                "staging_sections",
+                ("section", "action"),
+                ((name, action.value) for name, action in actions.items()),
             )
 
     def sections_with_other_grades(self) -> set[str]:
