@@ -590,16 +590,15 @@ def _write_memberships(
     """Groups and runs, each membership with the file that gave it; with --replace, the
     sections the unit gives a group lose the memberships it does not give."""
     unit_source = stager.source_ids[0] if stager.source_ids else None
-    pairs = [*files.memberships, *stager.memberships()]
-    if options.group:
-        pairs.extend((options.group, name) for name in stager.sections)
-    memberships = [
-        NewMembership(group, section, _source_of(stager, section, unit_source))
-        for group, section in pairs
-    ]
+
+    def memberships() -> Iterator[NewMembership]:  # streamed: 188,000 at 5M grades
+        given = ((options.group, name) for name in stager.sections) if options.group else ()
+        for group, section in itertools.chain(files.memberships, stager.memberships(), given):
+            yield NewMembership(group, section, _source_of(stager, section, unit_source))
+
     if options.replace:
-        result.memberships_removed = repository.replace_memberships(memberships)
-    result.memberships_added = repository.add_memberships(memberships)
+        result.memberships_removed = repository.replace_memberships(list(memberships()))
+    result.memberships_added = repository.add_memberships(memberships())
     result.memberships_added += repository.add_run_groups(files.run_groups, unit_source)
 
 
@@ -702,8 +701,8 @@ class _Stager:
     def display_path(self, source_file_id: int) -> str:
         return self._display_paths[source_file_id]
 
-    def memberships(self) -> list[tuple[str, str]]:
-        return [(group, name) for name, seen in self.sections.items() for group in seen.groups]
+    def memberships(self) -> Iterator[tuple[str, str]]:
+        return ((group, name) for name, seen in self.sections.items() for group in seen.groups)
 
     def stage_file(self, path: Path) -> None:
         display = str(path)

@@ -7,6 +7,7 @@ statements. No query runs once per row or per student.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import repeat
 from typing import Generic, TypeVar
@@ -38,6 +39,7 @@ from gradestore.persistence.rows import (
 from gradestore.persistence.sql import SqlStore, chunks
 
 STAGING_COLUMNS = StagedRow._fields
+MEMBERSHIP_CHUNK = 5000
 # Sections whose grades an ingest writes.
 _WRITTEN = (SectionAction.NEW, SectionAction.FILL, SectionAction.REPLACE)
 
@@ -499,10 +501,21 @@ class IngestStore(SqlStore):
         group_ids = self._ensure_groups_from(
             {group: source for (group, _), source in wanted.items()}
         )
-        section_ids = self._ids_by_name(Section, sorted({section for _, section in wanted}))
+        # A few thousand at a time: the ids, pairs and sets of all of them at once were the
+        # peak of a 5M-grade ingest (88 MB). Each pair is wanted once, so no chunk adds a
+        # pair another one adds.
+        added, items = 0, iter(wanted.items())
+        while chunk := list(itertools.islice(items, MEMBERSHIP_CHUNK)):
+            added += self._add_membership_chunk(chunk, group_ids)
+        return added
+
+    def _add_membership_chunk(
+        self, wanted: list[tuple[tuple[str, str], int | None]], group_ids: Mapping[str, int]
+    ) -> int:
+        section_ids = self._ids_by_name(Section, sorted({section for (_, section), _ in wanted}))
         rows = {
             (group_ids[group], section_ids[section]): source
-            for (group, section), source in wanted.items()
+            for (group, section), source in wanted
             if section in section_ids
         }
         existing = self._existing_pairs(GroupSection.group_id, GroupSection.section_id, rows)

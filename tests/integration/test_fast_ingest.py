@@ -543,3 +543,22 @@ def test_a_large_load_leaves_planner_statistics_of_every_table_it_grew(
     finally:
         engine.dispose()
         postgres_server.give_back(url)
+
+
+def test_memberships_written_a_chunk_at_a_time_are_every_pair_once(
+    stores: Stores, tmp_path: Path
+) -> None:
+    """The usual path writes memberships a few at a time (chunks of 7 here): each (group,
+    section) pair of the file is stored once, with --group's too, whichever chunk it is in."""
+    import gradestore.persistence.ingest_store as ingest_store
+
+    stores.monkeypatch.setattr(ingest_store, "MEMBERSHIP_CHUNK", 7)
+    rows = plain_rows()
+    rows[3] = rows[3].replace(",G", ',"G', 1).replace(",3,", '",3,', 1)  # the careful reader
+    file = write(tmp_path / "groups.csv", rows)
+    fast = stores.both(file, group="Everything")
+    pairs = {(row.split(",")[5].strip('"'), row.split(",")[0]) for row in rows}
+    pairs |= {("Everything", row.split(",")[0]) for row in rows}
+    unit = fast.report.units[0]
+    assert fast.careful_reads == 1 and unit.memberships_added == len(pairs)
+    assert len(fast.tables["group_sections"]) == len(pairs)
