@@ -67,6 +67,10 @@ def pools_from_counts(counts: FloatArray, points: FloatArray) -> Pools:
     """
     import numpy as np
 
+    # In row order whatever the caller's layout: the product sums a row's terms in another
+    # order for a column-ordered array (a column selection is one), which moves a mean's
+    # last bit, and stored figures must not depend on how an array was sliced.
+    counts = np.ascontiguousarray(counts, dtype=float)
     count = counts.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = (counts @ points) / count

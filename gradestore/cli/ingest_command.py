@@ -128,14 +128,18 @@ def _print_problems(problems: list[Problem], what: str, shown: set[str], not_kep
         echo_err(f"... and {not_kept} more {what}")
 
 
-def may_be_a_terminal(stream: TextIO) -> bool:
+def may_be_a_terminal(stream: TextIO | None) -> bool:
     """False when Rich would surely not take ``stream`` for a terminal: it is no tty and
-    neither TTY_COMPATIBLE nor FORCE_COLOR says otherwise (then Rich is not imported)."""
+    neither TTY_COMPATIBLE nor FORCE_COLOR says otherwise (then Rich is not imported).
+    ``stream`` is None when the process was started with that descriptor closed."""
     if "TTY_COMPATIBLE" in os.environ or "FORCE_COLOR" in os.environ:
         return True
+    isatty = getattr(stream, "isatty", None)
+    if isatty is None:
+        return False
     try:
-        return stream.isatty()
-    except ValueError:  # closed
+        return bool(isatty())
+    except (ValueError, OSError):  # closed
         return False
 
 

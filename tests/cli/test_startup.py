@@ -243,6 +243,31 @@ def test_rich_is_skipped_only_where_it_would_see_no_terminal(
     assert may_be_a_terminal(stream) is (tty or bool(environ.keys() - {"TERM"}))
 
 
+def test_an_ingest_started_with_standard_error_closed_stores_its_file(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """A cron line with ``2>&-``: Python then has no sys.stderr, and asking it whether it is
+    a terminal must not fail the ingest."""
+    import os
+
+    from sqlalchemy import create_engine, text
+
+    csv = tmp_path / "grades.csv"
+    csv.write_text("section,student_id,last_name,first_name,grade\nS1.01F25,0001,Lee,Ann,A\n")
+    completed = subprocess.run(
+        [sys.executable, "-m", "gradestore", "--db", sqlite_url, "ingest", str(csv)],
+        stdout=subprocess.PIPE,
+        text=True,
+        timeout=120,
+        preexec_fn=lambda: os.close(2),
+    )
+    assert completed.returncode == 0, completed.stdout
+    engine = create_engine(sqlite_url)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT COUNT(*) FROM enrollments")).scalar_one() == 1
+    engine.dispose()
+
+
 # --- a section's, a group's or a student's report as JSON: no Rich, no ORM, no Alembic -------
 
 # What start-up leaves out of these reports (JSON is written without Rich).
