@@ -224,15 +224,21 @@ class SqlStore:
         what it now holds (``added``: table -> rows added). Without them the planner takes a
         table it has never analysed for nearly empty, and a later report joining grades to
         students and sections runs nested loops over hundreds of thousands of rows. (SQLite
-        keeps no statistics here and plans these joins by their indexes.)"""
+        keeps no statistics here and plans these joins by their indexes.)
+
+        What a table held is the planner's own figure (``pg_class.reltuples``, -1 before its
+        first statistics), not a count: a folder of small files into a large store would
+        otherwise count each grown table once per file."""
         if not self.is_postgres:
             return
         for table, rows in added.items():
-            if (
-                rows
-                and rows * REBUILD_SHARE
-                >= self._execute(f"SELECT COUNT(*) FROM {table}").scalar_one()
-            ):
+            if not rows:
+                continue
+            known = self._execute(
+                "SELECT reltuples FROM pg_class WHERE oid = to_regclass(:table)",
+                {"table": table},
+            ).scalar_one()
+            if known < 0 or rows * REBUILD_SHARE >= known + rows:
                 self._execute(f"ANALYZE {table}")
 
     # --- names and ids shared by several use cases --------------------------------------------

@@ -545,6 +545,43 @@ def test_a_large_load_leaves_planner_statistics_of_every_table_it_grew(
         postgres_server.give_back(url)
 
 
+@pytest.mark.postgres
+def test_a_small_file_into_an_analysed_store_leaves_its_statistics_alone(
+    postgres_server: PostgresServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A table is analysed again only when a load grows it by a quarter of what its
+    statistics know: one new student beside 500 does not, 500 more beside 500 do."""
+    monkeypatch.setattr(plain_csv, "MIN_FILE_BYTES", 0)
+    url = postgres_server.lease_migrated_database()
+    engine = db.open_database(url)
+
+    def students_known_and_held() -> tuple[float, int]:
+        with engine.connect() as connection:
+            known = connection.execute(
+                text("SELECT reltuples FROM pg_class WHERE relname = 'students'")
+            ).scalar_one()
+            held = connection.execute(text("SELECT COUNT(*) FROM students")).scalar_one()
+            return float(known), int(held)
+
+    try:
+        first = write(tmp_path / "first.csv", plain_rows())
+        ingest_paths(Database(engine), [first], IngestOptions())
+        known, held = students_known_and_held()
+        assert known == held > 400
+        one = write(tmp_path / "one.csv", ["NEW1.01F25,9999999,Lee,Ann,A,GN,3,F25\n"])
+        assert ingest_paths(Database(engine), [one], IngestOptions()).units[0].status == "stored"
+        assert students_known_and_held() == (known, held + 1)  # 1 beside 500: not analysed
+        many = [
+            f"NEW{n // 30:03d}.02F25,{8_000_000 + n:07d},Lee,Ann,A,GM,3,F25\n"
+            for n in range(ROWS // 6)
+        ]
+        ingest_paths(Database(engine), [write(tmp_path / "many.csv", many)], IngestOptions())
+        assert students_known_and_held() == (held + 1 + ROWS // 6, held + 1 + ROWS // 6)
+    finally:
+        engine.dispose()
+        postgres_server.give_back(url)
+
+
 def test_memberships_written_a_chunk_at_a_time_are_every_pair_once(
     stores: Stores, tmp_path: Path
 ) -> None:
