@@ -1072,7 +1072,7 @@ def write_analysis_json(
                 "work_list_size": hide.list_size_json(result.work_list_size),
             },
             [
-                ("sections", (hide.masked_json(test.as_json()) for test in result.sections)),
+                ("sections", (hide.masked_json(t.as_json()) for t in result.sections_to_write())),
                 ("groups", (hide.masked_json(test.as_json()) for test in result.groups)),
             ],
         )
@@ -1081,7 +1081,7 @@ def write_analysis_json(
         out,
         {**result.heading_json(), **(extra or {})},
         [
-            ("sections", (test.as_json() for test in result.sections)),
+            ("sections", (test.as_json() for test in result.sections_to_write())),
             ("groups", (test.as_json() for test in result.groups)),
             ("good_list", (_JsonText(student_json(s)) for s in result.good_list or [])),
             ("work_list", (_JsonText(student_json(s)) for s in result.work_list or [])),

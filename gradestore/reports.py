@@ -51,14 +51,16 @@ def resolve_analysis_id(queries: ReportQueries, analysis_id: int | None) -> int:
 
 @contextmanager
 def open_analysis(
-    units: UnitOfWorkFactory, analysis_id: int | None = None
+    units: UnitOfWorkFactory, analysis_id: int | None = None, *, streamed_tests: bool = False
 ) -> Iterator[AnalysisResult]:
     """The comprehensive report: everything an analysis stored. Its lists are streamed while
-    the block runs (one read transaction), so a report of any size fits in memory."""
+    the block runs (one read transaction), so a report of any size fits in memory;
+    ``streamed_tests``: its section tests too, for a writer that reads them once (the JSON:
+    :meth:`AnalysisResult.sections_to_write`)."""
     with units(write=False) as unit:
         queries = unit.reports
         analysis_id = resolve_analysis_id(queries, analysis_id)
-        result = load_analysis(queries, analysis_id, with_lists=False)
+        result = load_analysis(queries, analysis_id, with_lists=False, streamed=streamed_tests)
         result.good_list = iter_list(queries, analysis_id, ListKind.GOOD)
         result.work_list = iter_list(queries, analysis_id, ListKind.WORK)
         yield result

@@ -196,7 +196,7 @@ def _show(
             echo_err(line)
         extra = {} if alert is None else {"fail_on": alert.as_json()}
         # Read back as stored, lists streamed: the same JSON as `report --format json`.
-        with open_analysis(units, done.result.analysis_id) as stored:
+        with open_analysis(units, done.result.analysis_id, streamed_tests=True) as stored:
             write_analysis_json(stored, sys.stdout, extra=extra)
         return
     print_renderables(

@@ -195,7 +195,8 @@ def _whole_report(units: Database, request: ReportRequest) -> None:
     from gradestore import render, reports
 
     hide = request.hide
-    with reports.open_analysis(units, request.analysis_id) as analysis:
+    streamed = request.output_format is ReportFormat.json  # the JSON reads its tests once
+    with reports.open_analysis(units, request.analysis_id, streamed_tests=streamed) as analysis:
         _emit(
             analysis,
             request,

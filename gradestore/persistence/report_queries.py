@@ -98,6 +98,18 @@ class ReportQueries(SqlStore):
         ``section`` or ``group`` keep that section's or that group's tests only; ``top`` keeps
         the significant ones and the largest |z| first, at most that many.
         """
+        return list(self.iter_section_tests(analysis_id, section=section, group=group, top=top))
+
+    def iter_section_tests(
+        self,
+        analysis_id: int,
+        *,
+        section: str | None = None,
+        group: str | None = None,
+        top: int | None = None,
+    ) -> Iterator[SectionTestRow]:
+        """:meth:`section_tests` a row at a time, from the open transaction (an analysis of
+        5M grades has 188,000 of them)."""
         only = " AND sec.name = :section" if section is not None else ""
         order = "sec.name, g.name"
         if top is not None:
@@ -112,7 +124,7 @@ class ReportQueries(SqlStore):
             f" WHERE a.analysis_id = :analysis{only} ORDER BY {order}",
             {"analysis": analysis_id, "section": section, "group": group, "top": top},
         )
-        return [_section_test_row(row) for row in rows]
+        return (_section_test_row(row) for row in rows)
 
     def group_tests(
         self, analysis_id: int, *, group: str | None = None, top: int | None = None
@@ -171,6 +183,20 @@ class ReportQueries(SqlStore):
                 statement, {"analysis": analysis_id, "groups": list(groups)}
             ):
                 names[group].append(section)
+        return names
+
+    def every_group_section_names(self, analysis_id: int) -> dict[str, list[str]]:
+        """The sections each group of the analysis had, in name order (Python's, as
+        :func:`gradestore.results.load_tests` sorts them)."""
+        names: dict[str, list[str]] = {}
+        for group, section in self._execute(
+            "SELECT g.name, s.name FROM zscores z JOIN groups g ON g.id = z.group_id"
+            " JOIN sections s ON s.id = z.section_id WHERE z.analysis_id = :analysis",
+            {"analysis": analysis_id},
+        ):
+            names.setdefault(group, []).append(section)
+        for sections in names.values():
+            sections.sort()
         return names
 
     def test_counts(self, analysis_id: int) -> CountedTests:
