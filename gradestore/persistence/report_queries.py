@@ -268,17 +268,11 @@ class ReportQueries(SqlStore):
         ``repeat_first``: students on the work list in most earlier terms first (a student's
         rows all carry the same count, so they stay together). Streamed (a server-side cursor
         on PostgreSQL): lists can hold 100,000s of rows."""
-        section_filter = " AND sec.name = ?" if section is not None else ""
-        order = LIST_ORDER
-        if repeat_first:
-            order = f"COALESCE(p.earlier_terms_on_work_list, 0) DESC, {order}"
-        sql = (
-            "SELECT st.student_id, st.fname, st.lname, sec.name, p.grade, p.appeared_before,"
-            " p.earlier_terms_on_work_list, p.earlier_terms_on_good_list, p.first_term_listed"
-            " FROM performances p JOIN students st ON st.id = p.student_id"
-            " JOIN sections sec ON sec.id = p.section_id"
-            f" WHERE p.analysis_id = ? AND p.category = ?{section_filter}"
-            f" ORDER BY {order}"
+        sql = _list_sql(
+            "p.appeared_before, p.earlier_terms_on_work_list, p.earlier_terms_on_good_list,"
+            " p.first_term_listed",
+            repeat_first,
+            " AND sec.name = ?" if section is not None else "",
         )
         params = (analysis_id, kind.stored, *(() if section is None else (section,)))
         # Through the driver's cursor, a block of rows at a time: building SQLAlchemy rows
@@ -298,16 +292,7 @@ class ReportQueries(SqlStore):
         """What a .lst file holds of a list: (student id, first name, last name, section,
         grade), in :meth:`list_rows`' order, straight from the driver's cursor a block at a
         time (no SQLAlchemy row per row; a server-side cursor on PostgreSQL)."""
-        order = LIST_ORDER
-        if repeat_first:
-            order = f"COALESCE(p.earlier_terms_on_work_list, 0) DESC, {order}"
-        rows = self._driver_stream(
-            "SELECT st.student_id, st.fname, st.lname, sec.name, p.grade"
-            " FROM performances p JOIN students st ON st.id = p.student_id"
-            " JOIN sections sec ON sec.id = p.section_id"
-            f" WHERE p.analysis_id = ? AND p.category = ? ORDER BY {order}",
-            (analysis_id, kind.stored),
-        )
+        rows = self._driver_stream(_list_sql("", repeat_first), (analysis_id, kind.stored))
         return cast("Iterator[ListFileRow]", rows)
 
     # --- sections and students ----------------------------------------------------------------
@@ -431,6 +416,22 @@ def _section_tests_from(group: str | None) -> str:
         " JOIN analysis_sections a"
         " ON a.analysis_id = z.analysis_id AND a.section_id = z.section_id"
         " JOIN sections sec ON sec.id = a.section_id"
+    )
+
+
+def _list_sql(more_columns: str, repeat_first: bool, section_filter: str = "") -> str:
+    """One list's rows (? placeholders: the analysis, the category, then the filter's):
+    student id, first and last name, section and grade, then ``more_columns``, in the list's
+    order; ``repeat_first``: students on the work list in most earlier terms first."""
+    order = LIST_ORDER
+    if repeat_first:
+        order = f"COALESCE(p.earlier_terms_on_work_list, 0) DESC, {order}"
+    columns = "st.student_id, st.fname, st.lname, sec.name, p.grade"
+    return (
+        f"SELECT {columns}{', ' + more_columns if more_columns else ''}"
+        " FROM performances p JOIN students st ON st.id = p.student_id"
+        " JOIN sections sec ON sec.id = p.section_id"
+        f" WHERE p.analysis_id = ? AND p.category = ?{section_filter} ORDER BY {order}"
     )
 
 
