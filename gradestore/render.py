@@ -8,7 +8,7 @@ import itertools
 import json
 import math
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, is_dataclass
 from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from gradestore.grades import GradeScale
     from gradestore.ingest import IngestReport
+    from gradestore.persistence.report_queries import ListRow, SectionTestTuple
     from gradestore.persistence.rows import FlagCounts, Testing
     from gradestore.reports import (
         GroupReport,
@@ -34,7 +35,8 @@ if TYPE_CHECKING:
     from gradestore.term_listing import StoredTermCount, TermListing
 
 from gradestore.kinds import TestMethod
-from gradestore.results import LEADING_TESTS
+from gradestore.results import LEADING_TESTS, StoredList, StreamedTests
+from gradestore.stats import IN_NO_GROUP
 
 T = TypeVar("T", "SectionTest", "GroupTest")
 
@@ -1019,21 +1021,10 @@ def write_list_csv(report: ListReport, out: TextIO) -> None:
 def write_list_json(report: ListReport, out: TextIO) -> None:
     """The list's students; on the work list each also has ``terms_on_work_list`` (the risk:
     terms on the work list, this one included)."""
-    work = report.list == "work"
     write_json_document(
         out,
         {"analysis_id": report.analysis_id, "list": report.list},
-        [
-            (
-                "students",
-                (
-                    _JsonText(student_json(student, terms_on_work_list=True))
-                    if work
-                    else _JsonText(student_json(student))
-                    for student in report.students
-                ),
-            )
-        ],
+        [("students", _student_items(report.students, terms_on_work_list=report.list == "work"))],
     )
 
 
@@ -1081,10 +1072,10 @@ def write_analysis_json(
         out,
         {**result.heading_json(), **(extra or {})},
         [
-            ("sections", (test.as_json() for test in result.sections_to_write())),
+            ("sections", _section_items(result)),
             ("groups", (test.as_json() for test in result.groups)),
-            ("good_list", (_JsonText(student_json(s)) for s in result.good_list or [])),
-            ("work_list", (_JsonText(student_json(s)) for s in result.work_list or [])),
+            ("good_list", _student_items(result.good_list or [])),
+            ("work_list", _student_items(result.work_list or [])),
         ],
     )
 
@@ -1093,6 +1084,28 @@ class _JsonText(str):
     """An array item already written as JSON text (see :func:`student_json`)."""
 
     __slots__ = ()
+
+
+def _section_items(result: AnalysisResult) -> Iterable[Any]:
+    """The section tests as the JSON's items: streamed ones from their stored rows
+    (:func:`section_test_json`), held ones from their objects."""
+    streamed = result.streamed_sections
+    if streamed is None:
+        return (test.as_json() for test in result.sections)
+    counts = GradeCountsText(result.scale.letters)
+    return (section_test_json(row, counts) for row in streamed.rows)
+
+
+def _student_items(
+    students: Iterable[ListedStudent], *, terms_on_work_list: bool = False
+) -> Iterator[_JsonText]:
+    """A list's students as the JSON's items: a streamed list from its rows
+    (:func:`list_json_texts`), any other from its objects (:func:`student_json`)."""
+    if isinstance(students, StoredList):
+        texts = list_json_texts(students.rows, terms_on_work_list=terms_on_work_list)
+    else:
+        texts = (student_json(s, terms_on_work_list=terms_on_work_list) for s in students)
+    return map(_JsonText, texts)
 
 
 # Items written out at a time: one write of some 100 KB instead of one per item (a write is a
@@ -1154,6 +1167,126 @@ def student_json(student: ListedStudent, *, terms_on_work_list: bool = False) ->
     if terms_on_work_list:
         text += f', "terms_on_work_list": {_number(student.terms_on_work_list)}'
     return text + "}"
+
+
+def list_json_texts(rows: Iterable[ListRow], *, terms_on_work_list: bool = False) -> Iterator[str]:
+    """:func:`student_json` of each student of a list, from the list's rows (a student's rows
+    one after another, as :class:`gradestore.results.StoredList` groups them: the first row's
+    names and history, appeared before if any row says so), without a
+    :class:`~gradestore.results.ListedStudent` or an entry object: the lists are most of an
+    analysis' JSON. A test compares the two on hostile values."""
+    string = encode_basestring
+    student: str | None = None
+    head = ""
+    tail = ""
+    appeared = False
+    entries: list[str] = []
+    for student_id, first, last, section, grade, appeared_before, work, good, first_term in rows:
+        if student_id != student:
+            if student is not None:
+                yield f"{head}{', '.join(entries)}{_appeared[appeared]}{tail}"
+                entries.clear()
+            student = student_id
+            head = (
+                f'{{"student_id": {string(student_id)}, "first_name": {string(first)},'
+                f' "last_name": {string(last)}, "entries": ['
+            )
+            tail = (
+                f', "earlier_terms_on_work_list": {_number(work)},'
+                f' "earlier_terms_on_good_list": {_number(good)},'
+                f' "first_term_listed": {_string(first_term)}'
+            )
+            if terms_on_work_list:
+                tail += f', "terms_on_work_list": {_number(None if work is None else work + 1)}'
+            tail += "}"
+            appeared = False
+        entries.append(f'{{"section": {string(section)}, "grade": {string(grade)}}}')
+        appeared = appeared or bool(appeared_before)
+    if student is not None:
+        yield f"{head}{', '.join(entries)}{_appeared[appeared]}{tail}"
+
+
+_appeared = {True: '], "appeared_before": true', False: '], "appeared_before": false'}
+
+
+class GradeCountsText:
+    """A section's stored grade counts as the JSON's encoder writes them. The stored text is
+    ``json.dumps`` of the counts in the scale's letter order (the analysis' template): when
+    it is exactly that form, with letters the encoder writes alike with and without
+    ``ensure_ascii``, it is already the encoder's text and is written as it is; anything
+    else (another order, other spacing, escaped or repeated keys) is parsed and encoded."""
+
+    def __init__(self, letters: Sequence[str]) -> None:
+        plain = len(set(letters)) == len(letters) and all(
+            json.dumps(letter) == encode_basestring(letter) for letter in letters
+        )
+        pattern = ", ".join(
+            f"{re.escape(json.dumps(letter))}: (?:0|[1-9][0-9]*)" for letter in letters
+        )
+        self._canonical = re.compile("\\{" + pattern + "\\}").fullmatch if plain else None
+
+    def is_encoded(self, text: str) -> bool:
+        return self._canonical is not None and self._canonical(text) is not None
+
+
+class _NotPlain(Exception):
+    """A value the encoder writes otherwise than the text fast path would (see
+    :func:`section_test_json`)."""
+
+
+def section_test_json(row: SectionTestTuple, counts: GradeCountsText) -> _JsonText | Any:
+    """``SectionTest.as_json()`` of a stored section test as the document's encoder writes
+    it, written directly from the row (no object per test, the grade counts' stored text
+    as it is when it is the encoder's: :class:`GradeCountsText`); a row with a value the
+    direct text does not cover (a float that is not finite, a number of another type) is
+    made into the test's dict for the encoder, as before. A test compares the two."""
+    (
+        section,
+        group,
+        count,
+        mean_gpa,
+        grade_counts,
+        z_score,
+        p_value,
+        significant,
+        p_adjusted,
+        significant_adjusted,
+        effect_size,
+        no_test_reason,
+        _,
+    ) = row
+    try:
+        if type(count) is not int or not counts.is_encoded(grade_counts):
+            raise _NotPlain
+        reason = IN_NO_GROUP if group is None and z_score is None else no_test_reason
+        return _JsonText(
+            f'{{"section": {encode_basestring(section)}, "group": {_string(group)},'
+            f' "count": {int.__repr__(count)}, "mean_gpa": {_float(mean_gpa)},'
+            f' "grade_counts": {grade_counts}, "z_score": {_float(z_score)},'
+            f' "p_value": {_float(p_value)}, "significant": {_bool(significant)},'
+            f' "effect_size": {_float(effect_size)}, "p_adjusted": {_float(p_adjusted)},'
+            f' "significant_adjusted": {_optional_bool(significant_adjusted)},'
+            f' "no_test_reason": {_string(reason)}}}'
+        )
+    except _NotPlain:
+        return next(iter(StreamedTests(iter([row])))).as_json()
+
+
+def _float(value: float | None) -> str:
+    """A float as the encoder writes it (``float.__repr__``); None as null."""
+    if value is None:
+        return "null"
+    if type(value) is not float or value - value != 0.0:  # an int, a subclass, NaN or inf
+        raise _NotPlain
+    return float.__repr__(value)
+
+
+def _bool(value: bool | int) -> str:
+    return "true" if value else "false"
+
+
+def _optional_bool(value: bool | int | None) -> str:
+    return "null" if value is None else "true" if value else "false"
 
 
 def _number(value: int | None) -> str:

@@ -21,7 +21,7 @@ from gradestore.stats import IN_NO_GROUP
 LEADING_TESTS = 60
 
 if TYPE_CHECKING:
-    from gradestore.persistence.report_queries import ReportQueries
+    from gradestore.persistence.report_queries import ListRow, ReportQueries, SectionTestTuple
     from gradestore.persistence.rows import AnalysisRow, GroupTestRow, SectionTestRow
 
 
@@ -86,6 +86,54 @@ class SectionTest:
     def difference(self) -> float | None:
         """The section's mean GPA minus its group's, in grade points."""
         return _difference(self.mean_gpa, self.against_mean_gpa)
+
+
+class StreamedTests:
+    """Every section test of an analysis, streamed from the open transaction and read once:
+    as :class:`SectionTest` objects, or as the stored tuples (``rows``) for a writer that
+    needs no object per test (the JSON: :func:`gradestore.render.section_test_json`)."""
+
+    __slots__ = ("rows",)
+
+    def __init__(self, rows: Iterator[SectionTestTuple]) -> None:
+        self.rows = rows
+
+    def __iter__(self) -> Iterator[SectionTest]:
+        from gradestore.persistence.sql import json_value
+
+        for row in self.rows:
+            (
+                section,
+                group,
+                count,
+                mean_gpa,
+                grade_counts,
+                z_score,
+                p_value,
+                significant,
+                p_adjusted,
+                significant_adjusted,
+                effect_size,
+                no_test_reason,
+                against,
+            ) = row
+            yield SectionTest(
+                section=section,
+                group=group,
+                count=count,
+                mean_gpa=mean_gpa,
+                grade_counts=json_value(grade_counts),
+                z_score=z_score,
+                p_value=p_value,
+                significant=bool(significant),
+                p_adjusted=p_adjusted,
+                significant_adjusted=(
+                    None if significant_adjusted is None else bool(significant_adjusted)
+                ),
+                effect_size=effect_size,
+                no_test_reason=no_test_reason,
+                against_mean_gpa=against,
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +243,47 @@ class ListedStudent:
         }
 
 
+class StoredList:
+    """A stored list, streamed from the open transaction and read once: as
+    :class:`ListedStudent` objects with their entries, or as the rows the query gives
+    (``rows``: a student's rows one after another, in list order) for a writer that needs no
+    object per student (the JSON: :func:`gradestore.render.list_json_texts`)."""
+
+    __slots__ = ("rows",)
+
+    def __init__(self, rows: Iterator[ListRow]) -> None:
+        self.rows = rows
+
+    def __iter__(self) -> Iterator[ListedStudent]:
+        student: ListedStudent | None = None
+        for (
+            student_id,
+            first,
+            last,
+            section,
+            grade,
+            appeared_before,
+            work,
+            good,
+            first_term,
+        ) in self.rows:
+            if student is None or student_id != student.student_id:
+                if student is not None:
+                    yield student
+                student = ListedStudent(
+                    student_id=student_id,
+                    first_name=first,
+                    last_name=last,
+                    earlier_terms_on_work_list=work,
+                    earlier_terms_on_good_list=good,
+                    first_term_listed=first_term,
+                )
+            student.entries.append(ListEntry(section=section, grade=grade))
+            student.appeared_before = student.appeared_before or bool(appeared_before)
+        if student is not None:
+            yield student
+
+
 @dataclass(slots=True)
 class AnalysisResult:
     analysis_id: int
@@ -222,7 +311,7 @@ class AnalysisResult:
     flags: FlagCounts = field(default_factory=FlagCounts)
     # Every section test streamed from an open transaction, for a writer that reads them once
     # (the JSON); ``sections`` is then empty (see :func:`stream_tests`).
-    streamed_sections: Iterator[SectionTest] | None = None
+    streamed_sections: StreamedTests | None = None
 
     def sections_to_write(self) -> Iterable[SectionTest]:
         """The section tests, streamed or held."""
@@ -292,9 +381,7 @@ def load_tests(
     return sections, groups
 
 
-def stream_tests(
-    queries: ReportQueries, analysis_id: int
-) -> tuple[Iterator[SectionTest], list[GroupTest]]:
+def stream_tests(queries: ReportQueries, analysis_id: int) -> tuple[StreamedTests, list[GroupTest]]:
     """:func:`load_tests` of a whole analysis with its section tests streamed from the open
     transaction: held whole, the 188,000 tests of a 5M-grade analysis doubled the memory of
     its JSON. The groups' sections come from a query of their own."""
@@ -304,8 +391,7 @@ def stream_tests(
         GroupTest.from_row(row, members.get(row.group, []), all_mean)
         for row in queries.group_tests(analysis_id)
     ]
-    rows = queries.iter_section_tests(analysis_id)
-    return (SectionTest.from_row(row) for row in rows), groups
+    return StreamedTests(queries.section_test_tuples(analysis_id)), groups
 
 
 def _leading_tests(
@@ -337,7 +423,7 @@ def load_analysis(
     analysis = queries.analysis(analysis_id)
     assert analysis is not None
     counted = queries.test_counts(analysis_id)
-    streamed_sections: Iterator[SectionTest] | None = None
+    streamed_sections: StreamedTests | None = None
     if streamed:
         sections: list[SectionTest] = []
         streamed_sections, groups = stream_tests(queries, analysis_id)
@@ -386,28 +472,13 @@ def iter_list(
     *,
     section: str | None = None,
     repeat_first: bool = False,
-) -> Iterator[ListedStudent]:
+) -> StoredList:
     """A stored list, one student at a time with their (section, grade) entries, streamed from
     the database (a million-grade store has lists of hundreds of thousands of students);
     ``repeat_first``: students on the work list in most earlier terms first."""
-    student: ListedStudent | None = None
-    rows = queries.list_rows(analysis_id, kind, section=section, repeat_first=repeat_first)
-    for row in rows:
-        if student is None or row.student_id != student.student_id:
-            if student is not None:
-                yield student
-            student = ListedStudent(
-                student_id=row.student_id,
-                first_name=row.first_name,
-                last_name=row.last_name,
-                earlier_terms_on_work_list=row.earlier_terms_on_work_list,
-                earlier_terms_on_good_list=row.earlier_terms_on_good_list,
-                first_term_listed=row.first_term_listed,
-            )
-        student.entries.append(ListEntry(section=row.section, grade=row.grade))
-        student.appeared_before = student.appeared_before or row.appeared_before
-    if student is not None:
-        yield student
+    return StoredList(
+        queries.list_rows(analysis_id, kind, section=section, repeat_first=repeat_first)
+    )
 
 
 def load_list(

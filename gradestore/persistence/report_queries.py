@@ -19,7 +19,6 @@ from gradestore.persistence.rows import (
     EarlierListRow,
     FlagCounts,
     GroupTestRow,
-    ListRow,
     ListSizes,
     SectionInfo,
     SectionTestRow,
@@ -37,6 +36,17 @@ from gradestore.persistence.types import UTCDateTime
 LIST_ORDER = "st.lname, st.fname, st.student_id, sec.name"
 # A row of a list as a .lst file holds it: student id, first name, last name, section, grade.
 ListFileRow = tuple[str, str, str, str, str]
+# A row of a list (one student's entry): a ListFileRow, then appeared before (a stored
+# boolean: may come back as 0 or 1), the student's history by term (docs/history.md; None in
+# analyses stored before it): earlier terms on the work and on the good list, first term listed.
+ListRow = tuple[str, str, str, str, str, bool | int, int | None, int | None, str | None]
+# A section test as stored: section, group (None: in no group), count, mean GPA, grade counts
+# (the stored JSON text), z, p, significant (0/1 or a boolean), then TEST_FIGURES' columns,
+# then the group's mean GPA.
+SectionTestTuple = tuple[
+    str, str | None, int, float | None, str, float | None, float | None, bool | int,
+    float | None, bool | int | None, float | None, str | None, float | None,
+]  # fmt: skip
 
 
 class ReportQueries(SqlStore):
@@ -125,6 +135,21 @@ class ReportQueries(SqlStore):
             {"analysis": analysis_id, "section": section, "group": group, "top": top},
         )
         return (_section_test_row(row) for row in rows)
+
+    def section_test_tuples(self, analysis_id: int) -> Iterator[SectionTestTuple]:
+        """Every section test of the analysis as :meth:`iter_section_tests` orders them, as
+        plain tuples from the driver's cursor a block at a time (a server-side cursor on
+        PostgreSQL), the grade counts as their stored JSON text: for a writer that reads them
+        once (the JSON), without an object per test."""
+        counts = "CAST(a.grade_counts AS TEXT)" if self.is_postgres else "a.grade_counts"
+        sql = (
+            f"SELECT sec.name, g.name, a.count, a.mean_gpa, {counts},"
+            f" z.z_score, z.p_value, z.significant, {_figures('z')}, ag.mean_gpa"
+            f"{_section_tests_from(None)} LEFT JOIN analysis_groups ag"
+            " ON ag.analysis_id = a.analysis_id AND ag.group_id = z.group_id"
+            " WHERE a.analysis_id = ? ORDER BY sec.name, g.name"
+        )
+        return cast("Iterator[SectionTestTuple]", self._driver_stream(sql, (analysis_id,)))
 
     def group_tests(
         self, analysis_id: int, *, group: str | None = None, top: int | None = None
@@ -267,7 +292,8 @@ class ReportQueries(SqlStore):
         """A list's rows (of one section, if given), ordered by student name then section;
         ``repeat_first``: students on the work list in most earlier terms first (a student's
         rows all carry the same count, so they stay together). Streamed (a server-side cursor
-        on PostgreSQL): lists can hold 100,000s of rows."""
+        on PostgreSQL): lists can hold 100,000s of rows. Plain tuples from the driver's
+        cursor, a block at a time: an object per row was a third of a JSON report's time."""
         sql = _list_sql(
             "p.appeared_before, p.earlier_terms_on_work_list, p.earlier_terms_on_good_list,"
             " p.first_term_listed",
@@ -275,16 +301,7 @@ class ReportQueries(SqlStore):
             " AND sec.name = ?" if section is not None else "",
         )
         params = (analysis_id, kind.stored, *(() if section is None else (section,)))
-        # Through the driver's cursor, a block of rows at a time: building SQLAlchemy rows
-        # for them was a third of a JSON report's time.
-        rows = cast(
-            "Iterator[tuple[str, str, str, str, str, bool, int | None, int | None, str | None]]",
-            self._driver_stream(sql, params),
-        )
-        for student_id, first, last, name, grade, appeared_before, work, good, first_term in rows:
-            yield ListRow(
-                student_id, first, last, name, grade, bool(appeared_before), work, good, first_term
-            )
+        return cast("Iterator[ListRow]", self._driver_stream(sql, params))
 
     def list_file_rows(
         self, analysis_id: int, kind: ListKind, *, repeat_first: bool = False

@@ -282,21 +282,6 @@ class ListSizes(NamedTuple):
         return self.good if kind is ListKind.GOOD else self.work
 
 
-class ListRow(NamedTuple):
-    """One (student, section) entry of a list, in list order."""
-
-    student_id: str
-    first_name: str
-    last_name: str
-    section: str
-    grade: str
-    appeared_before: bool
-    # The student's history by term (docs/history.md); None in analyses stored before it.
-    earlier_terms_on_work_list: int | None = None
-    earlier_terms_on_good_list: int | None = None
-    first_term_listed: str | None = None
-
-
 @dataclass(frozen=True, slots=True)
 class SectionInfo:
     name: str

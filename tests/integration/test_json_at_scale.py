@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 from types import ModuleType
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from gradestore import reports
 from gradestore.analysis import run_analysis
@@ -138,3 +138,61 @@ def test_list_json_at_scale_is_the_generic_documents_bytes(engine: Engine, tmp_p
         )
         assert out.getvalue() == generic.getvalue()
         assert len(json.loads(out.getvalue())["students"]) == len(students) > 300
+
+
+# Section and group names that need escaping, and grade counts stored in forms other than
+# the encoder's (spacing, key order, escaped keys): the JSON writes them as before.
+HOSTILE_NAMES = [
+    'Q"1',
+    "B\\2",
+    "T\t3",
+    "N\n4",
+    "C\x01\x1f5",
+    "Ü中😀6",
+    "\u2028\u20297",
+    "</script>8",
+]
+OTHER_COUNTS = ['{"A":3,"B":1}', '{"B": 1, "A": 3}', '{"\\u00e9": 2, "A": 1}', '{ "A" : 1 }']
+
+
+def test_analysis_json_of_hostile_stored_values_is_the_generic_documents_bytes(
+    engine: Engine, tmp_path: Path
+) -> None:
+    generated = tmp_path / "generated.csv"
+    _generator().generate(1500, generated, seed=13)
+    units = Database(engine)
+    assert ingest_paths(units, [generated], IngestOptions()).ok
+    analysis_id = run_analysis(units).analysis_id
+    with engine.begin() as connection:
+        sections = connection.execute(text("SELECT id FROM sections ORDER BY id")).scalars()
+        section_ids = list(sections)
+        groups = list(connection.execute(text("SELECT id FROM groups ORDER BY id")).scalars())
+        for number, name in enumerate(HOSTILE_NAMES):
+            connection.execute(
+                text("UPDATE sections SET name = :name WHERE id = :id"),
+                {"name": name, "id": section_ids[number]},
+            )
+            connection.execute(
+                text("UPDATE groups SET name = :name WHERE id = :id"),
+                {"name": "g" + name, "id": groups[number]},
+            )
+        for number, counts in enumerate(OTHER_COUNTS):
+            connection.execute(
+                text(
+                    "UPDATE analysis_sections SET grade_counts = :counts"
+                    " WHERE analysis_id = :analysis AND section_id = :id"
+                ),
+                {"counts": counts, "analysis": analysis_id, "id": section_ids[-1 - number]},
+            )
+    with reports.open_analysis(units, analysis_id, streamed_tests=True) as result:
+        out = io.StringIO()
+        write_analysis_json(result, out)
+    assert out.getvalue() == _generic_document(units, analysis_id)
+    document = json.loads(out.getvalue())
+    names = {test["section"] for test in document["sections"]}
+    assert names >= set(HOSTILE_NAMES)
+    stored = {
+        json.dumps(test["grade_counts"], separators=(",", ":"), ensure_ascii=False)
+        for test in document["sections"]
+    }
+    assert '{"A":3,"B":1}' in stored and '{"B":1,"A":3}' in stored and '{"é":2,"A":1}' in stored
