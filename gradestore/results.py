@@ -6,7 +6,8 @@ always agree.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import functools
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING
 from gradestore.grades import GradeScale, stored_scale
 from gradestore.jsontypes import JsonObject
 from gradestore.kinds import ListKind, ScopeKind
-from gradestore.persistence.rows import FlagCounts, Testing
+from gradestore.persistence.rows import FlagCounts, ListSizes, Testing
 from gradestore.stats import IN_NO_GROUP
 
 # Tests a summary (and a screen) holds when an analysis has more: significant, largest |z| first.
@@ -298,8 +299,10 @@ class AnalysisResult:
     # Lists, when loaded: a list, or an iterator streamed from an open transaction.
     good_list: Iterable[ListedStudent] | None
     work_list: Iterable[ListedStudent] | None
-    good_list_size: int
-    work_list_size: int
+    # Distinct students on each list: read, or a query that reads them when first asked
+    # (:func:`load_analysis` with ``streamed``, within its transaction: the JSON of the lists
+    # in full shows no sizes, and counting them was 0.4 s of it at 1M).
+    list_sizes: ListSizes | Callable[[], ListSizes]
     # The terms the scope was narrowed to (`analyze --term`); empty: none.
     scope_terms: list[str] = field(default_factory=list)
     # All tests of the analysis; ``sections`` and ``groups`` may hold only the leading ones.
@@ -312,6 +315,19 @@ class AnalysisResult:
     # Every section test streamed from an open transaction, for a writer that reads them once
     # (the JSON); ``sections`` is then empty (see :func:`stream_tests`).
     streamed_sections: StreamedTests | None = None
+
+    @property
+    def good_list_size(self) -> int:
+        return self._sizes().good
+
+    @property
+    def work_list_size(self) -> int:
+        return self._sizes().work
+
+    def _sizes(self) -> ListSizes:
+        if not isinstance(self.list_sizes, ListSizes):
+            self.list_sizes = self.list_sizes()
+        return self.list_sizes
 
     def sections_to_write(self) -> Iterable[SectionTest]:
         """The section tests, streamed or held."""
@@ -418,7 +434,8 @@ def load_analysis(
 
     ``top``: only that many section tests and group tests, significant and largest |z| first,
     when there are more (for a screen; the counts say how many there are). ``streamed``: the
-    section tests as :func:`stream_tests` gives them, for one pass.
+    section tests as :func:`stream_tests` gives them, for one pass, and the lists' sizes read
+    only if asked for, in the same transaction.
     """
     analysis = queries.analysis(analysis_id)
     assert analysis is not None
@@ -431,7 +448,11 @@ def load_analysis(
         sections, groups = _leading_tests(queries, analysis_id, top)
     else:
         sections, groups = load_tests(queries, analysis_id)
-    sizes = queries.list_sizes(analysis_id)
+    sizes: ListSizes | Callable[[], ListSizes] = (
+        functools.partial(queries.list_sizes, analysis_id)
+        if streamed
+        else queries.list_sizes(analysis_id)
+    )
     return AnalysisResult(
         analysis_id=analysis_id,
         created_at=analysis.created_at,
@@ -444,8 +465,7 @@ def load_analysis(
         groups=groups,
         good_list=load_list(queries, analysis_id, ListKind.GOOD) if with_lists else None,
         work_list=load_list(queries, analysis_id, ListKind.WORK) if with_lists else None,
-        good_list_size=sizes.good,
-        work_list_size=sizes.work,
+        list_sizes=sizes,
         section_test_count=counted.sections,
         group_test_count=counted.groups,
         testing=analysis.testing,

@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 from types import ModuleType
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 
 from gradestore import reports
 from gradestore.analysis import run_analysis
@@ -184,11 +184,20 @@ def test_analysis_json_of_hostile_stored_values_is_the_generic_documents_bytes(
                 ),
                 {"counts": counts, "analysis": analysis_id, "id": section_ids[-1 - number]},
             )
+    statements: list[str] = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731 (conn, cursor, statement, ...)
+    event.listen(engine, "before_cursor_execute", listener)
     with reports.open_analysis(units, analysis_id, streamed_tests=True) as result:
         out = io.StringIO()
         write_analysis_json(result, out)
+    event.remove(engine, "before_cursor_execute", listener)
+    # The lists in full: their sizes, which the document does not show, are not counted.
+    assert statements and not [sql for sql in statements if "COUNT(DISTINCT" in sql]
     assert out.getvalue() == _generic_document(units, analysis_id)
     document = json.loads(out.getvalue())
+    with reports.open_analysis(units, analysis_id, streamed_tests=True) as result:
+        assert result.good_list_size == len(document["good_list"]) > 0  # read when asked
+        assert result.work_list_size == len(document["work_list"]) > 0
     names = {test["section"] for test in document["sections"]}
     assert names >= set(HOSTILE_NAMES)
     stored = {

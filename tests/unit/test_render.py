@@ -59,8 +59,7 @@ def analysis(sections: list[SectionTest], groups: list[GroupTest], **counts: int
         groups=groups,
         good_list=[ListedStudent("001", "Ann", "Lee", [ListEntry("S1", "A")], True)],
         work_list=[],
-        good_list_size=1,
-        work_list_size=0,
+        list_sizes=row_types.ListSizes(good=1, work=0),
         section_test_count=counts.get("sections", len(sections)),
         group_test_count=counts.get("groups", len(groups)),
     )
