@@ -818,6 +818,37 @@ def test_the_fast_path_agrees_on_a_realistic_file(tmp_path: Path) -> None:
     assert errors == [4, 5, 7, 9, 10]
 
 
+def test_a_lists_rows_are_written_as_its_students_are_in_blocks() -> None:
+    """write_list_rows (the report's path, lines written in blocks) writes the bytes
+    write_list_file writes of the same students: quotes in every value, a student of many
+    entries, more lines than one block holds."""
+    from gradestore.readers import write_list_file, write_list_rows
+    from gradestore.readers.legacy import _LINES_PER_WRITE
+    from gradestore.results import ListedStudent
+    from gradestore.results import ListEntry as Entry
+
+    students = [
+        ListedStudent(f'{n}"', f'F"{n}', f"L,{n}", [Entry(f'S"{k}', '"A') for k in range(n % 5)])
+        for n in range(1, _LINES_PER_WRITE)
+    ]
+    by_file = io.StringIO()
+    assert write_list_file(students, by_file) == len(students)
+    rows = [
+        (s.student_id, s.first_name, s.last_name, e.section, e.grade)
+        for s in students
+        for e in s.entries
+    ]
+    from_rows = io.StringIO()
+    written = write_list_rows(rows, from_rows)
+    assert written == sum(1 for s in students if s.entries) > 0
+    listed = [s for s in students if s.entries]
+    expected = io.StringIO()
+    write_list_file(listed, expected)
+    assert from_rows.getvalue() == expected.getvalue()
+    assert from_rows.getvalue().count("\n") > 2 * _LINES_PER_WRITE
+    assert '"S\'1","\'A"\n' in from_rows.getvalue()
+
+
 def test_the_list_writer_writes_what_the_list_reader_reads(tmp_path: Path) -> None:
     from gradestore.readers import write_list_file, write_list_rows
     from gradestore.results import ListedStudent
