@@ -40,6 +40,11 @@ ListFileRow = tuple[str, str, str, str, str]
 # boolean: may come back as 0 or 1), the student's history by term (docs/history.md; None in
 # analyses stored before it): earlier terms on the work and on the good list, first term listed.
 ListRow = tuple[str, str, str, str, str, bool | int, int | None, int | None, str | None]
+# A group test as stored: group, count, mean GPA, stddev, z, p, significant, TEST_FIGURES'.
+_GroupTestTuple = tuple[
+    str, int, float | None, float | None, float | None, float | None, bool | int,
+    float | None, bool | int | None, float | None, str | None,
+]  # fmt: skip
 # A section test as stored: section, group (None: in no group), count, mean GPA, grade counts
 # (the stored JSON text), z, p, significant (0/1 or a boolean), then TEST_FIGURES' columns,
 # then the group's mean GPA.
@@ -154,13 +159,19 @@ class ReportQueries(SqlStore):
     def group_tests(
         self, analysis_id: int, *, group: str | None = None, top: int | None = None
     ) -> list[GroupTestRow]:
-        only = " AND g.name = :group" if group is not None else ""
-        order = "g.name" if top is None else significant_then_largest_z_sql("a") + " LIMIT :top"
-        rows = self._execute(
+        only = " AND g.name = ?" if group is not None else ""
+        order = "g.name" if top is None else significant_then_largest_z_sql("a") + " LIMIT ?"
+        params = (
+            analysis_id,
+            *(() if group is None else (group,)),
+            *(() if top is None else (top,)),
+        )
+        # Through the driver's cursor: an analysis of 1M grades has 7,500 group tests.
+        rows = self._driver_rows(
             "SELECT g.name, a.count, a.mean_gpa, a.stddev, a.z_score, a.p_value, a.significant,"
             f" {_figures('a')} FROM analysis_groups a JOIN groups g ON g.id = a.group_id"
-            f" WHERE a.analysis_id = :analysis{only} ORDER BY {order}",
-            {"analysis": analysis_id, "group": group, "top": top},
+            f" WHERE a.analysis_id = ?{only} ORDER BY {order}",
+            params,
         )
         return [
             GroupTestRow(
@@ -173,7 +184,7 @@ class ReportQueries(SqlStore):
                 significant=bool(row[6]),
                 **_figures_of(row[7:11]),
             )
-            for row in rows
+            for row in cast("list[_GroupTestTuple]", rows)
         ]
 
     def all_groups_mean(self, analysis_id: int) -> float | None:
@@ -214,11 +225,12 @@ class ReportQueries(SqlStore):
         """The sections each group of the analysis had, in name order (Python's, as
         :func:`gradestore.results.load_tests` sorts them)."""
         names: dict[str, list[str]] = {}
-        for group, section in self._execute(
+        rows = self._driver_rows(  # plain tuples: a group test per grouped section
             "SELECT g.name, s.name FROM zscores z JOIN groups g ON g.id = z.group_id"
-            " JOIN sections s ON s.id = z.section_id WHERE z.analysis_id = :analysis",
-            {"analysis": analysis_id},
-        ):
+            " JOIN sections s ON s.id = z.section_id WHERE z.analysis_id = ?",
+            (analysis_id,),
+        )
+        for group, section in cast("list[tuple[str, str]]", rows):
             names.setdefault(group, []).append(section)
         for sections in names.values():
             sections.sort()
