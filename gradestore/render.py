@@ -1175,7 +1175,7 @@ def list_json_texts(rows: Iterable[ListRow], *, terms_on_work_list: bool = False
     names and history, appeared before if any row says so), without a
     :class:`~gradestore.results.ListedStudent` or an entry object: the lists are most of an
     analysis' JSON. A test compares the two on hostile values."""
-    string = encode_basestring
+    string, number = encode_basestring, int.__repr__  # _string's and _number's, inline
     student: str | None = None
     head = ""
     tail = ""
@@ -1192,9 +1192,9 @@ def list_json_texts(rows: Iterable[ListRow], *, terms_on_work_list: bool = False
                 f' "last_name": {string(last)}, "entries": ['
             )
             tail = (
-                f', "earlier_terms_on_work_list": {_number(work)},'
-                f' "earlier_terms_on_good_list": {_number(good)},'
-                f' "first_term_listed": {_string(first_term)}'
+                f', "earlier_terms_on_work_list": {"null" if work is None else number(work)},'
+                f' "earlier_terms_on_good_list": {"null" if good is None else number(good)},'
+                f' "first_term_listed": {"null" if first_term is None else string(first_term)}'
             )
             if terms_on_work_list:
                 tail += f', "terms_on_work_list": {_number(None if work is None else work + 1)}'
