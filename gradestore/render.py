@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from gradestore.term_listing import StoredTermCount, TermListing
 
 from gradestore.kinds import TestMethod
-from gradestore.results import LEADING_TESTS, StoredList, StreamedTests
+from gradestore.results import LEADING_TESTS, StoredList, stored_section_test
 from gradestore.stats import IN_NO_GROUP
 
 T = TypeVar("T", "SectionTest", "GroupTest")
@@ -1269,7 +1269,7 @@ def section_test_json(row: SectionTestTuple, counts: GradeCountsText) -> _JsonTe
             f' "no_test_reason": {_string(reason)}}}'
         )
     except _NotPlain:
-        return next(iter(StreamedTests(iter([row])))).as_json()
+        return stored_section_test(row).as_json()
 
 
 def _float(value: float | None) -> str:

@@ -100,41 +100,30 @@ class StreamedTests:
         self.rows = rows
 
     def __iter__(self) -> Iterator[SectionTest]:
-        from gradestore.persistence.sql import json_value
+        return map(stored_section_test, self.rows)
 
-        for row in self.rows:
-            (
-                section,
-                group,
-                count,
-                mean_gpa,
-                grade_counts,
-                z_score,
-                p_value,
-                significant,
-                p_adjusted,
-                significant_adjusted,
-                effect_size,
-                no_test_reason,
-                against,
-            ) = row
-            yield SectionTest(
-                section=section,
-                group=group,
-                count=count,
-                mean_gpa=mean_gpa,
-                grade_counts=json_value(grade_counts),
-                z_score=z_score,
-                p_value=p_value,
-                significant=bool(significant),
-                p_adjusted=p_adjusted,
-                significant_adjusted=(
-                    None if significant_adjusted is None else bool(significant_adjusted)
-                ),
-                effect_size=effect_size,
-                no_test_reason=no_test_reason,
-                against_mean_gpa=against,
-            )
+
+def stored_section_test(row: SectionTestTuple) -> SectionTest:
+    """A section test from its stored tuple (:meth:`ReportQueries.section_test_tuples`)."""
+    from gradestore.persistence.sql import json_value
+
+    (section, group, count, mean_gpa, grade_counts, z_score, p_value, significant,
+     p_adjusted, significant_adjusted, effect_size, no_test_reason, against) = row  # fmt: skip
+    return SectionTest(
+        section=section,
+        group=group,
+        count=count,
+        mean_gpa=mean_gpa,
+        grade_counts=json_value(grade_counts),
+        z_score=z_score,
+        p_value=p_value,
+        significant=bool(significant),
+        p_adjusted=p_adjusted,
+        significant_adjusted=None if significant_adjusted is None else bool(significant_adjusted),
+        effect_size=effect_size,
+        no_test_reason=no_test_reason,
+        against_mean_gpa=against,
+    )
 
 
 @dataclass(frozen=True, slots=True)
