@@ -497,7 +497,7 @@ def _stage_and_store(
         return _rejected(result), []
     _write_unit(repository, files, stager, actions, duplicates, options, result)
     _count_sections(stager, actions, duplicates, result)
-    _note_source_grades(repository, stager, actions, result)
+    _note_source_grades(repository, stager, actions, duplicates, result)
     result.status = _status(result, options)
     return result, files.all_files
 
@@ -506,14 +506,19 @@ def _note_source_grades(
     repository: IngestStore,
     stager: _Stager,
     actions: dict[str, SectionAction],
+    duplicates: dict[str, int],
     result: UnitResult,
 ) -> None:
     """A unit of one file whose every section was written (none kept or only checked): how
-    many grades it stored, so that the same bytes are answered by `_unchanged_unit`."""
+    many grades it stored, and in how many sections, so that the same bytes are answered by
+    `_unchanged_unit`. Called after the unit's last write of enrollments."""
     written = {SectionAction.NEW, SectionAction.FILL, SectionAction.REPLACE}
     if len(stager.source_ids) == 1 and set(actions.values()) <= written:
         stored = result.grades_added + result.grades_replaced
-        repository.set_source_grades_stored(stager.source_ids[0], stored)
+        sections = sum(
+            1 for name, seen in stager.sections.items() if seen.rows > duplicates.get(name, 0)
+        )
+        repository.set_source_grades_stored(stager.source_ids[0], stored, sections)
 
 
 def _status(result: UnitResult, options: IngestOptions) -> FileStatus:

@@ -104,7 +104,7 @@ class DirectLoad:
         ]
         repository.set_section_details(changed)
         repository.set_source_row_count(self.source_id, self.rows)
-        repository.set_source_grades_stored(self.source_id, self.rows)
+        repository.set_source_grades_stored(self.source_id, self.rows, len(self.sections))
 
     def _estimated_rows(self) -> int:
         """Rows of the file, from its size and its first lines (for the index rebuild)."""

@@ -46,23 +46,17 @@ _CREATED = (
 class SourcesStore(SqlStore):
     def unchanged_source(self, sha256: str) -> UnchangedSource | None:
         """What a file with these bytes stored, when it stored every grade it holds and all
-        are still stored; None when the file must be read and compared."""
+        are still stored; None when the file must be read and compared.
+
+        Read from the file's row alone: triggers on enrollments (migration 0010) clear
+        ``grades_stored`` when any grade of the file is deleted or changed, by whatever
+        statement (`sources remove`, `--replace`, a cascade, SQL by hand)."""
         row = self._execute(
-            "SELECT sf.id, sf.grades_stored FROM source_files sf"
-            " WHERE sf.sha256 = :sha256 AND sf.grades_stored > 0 ORDER BY sf.id DESC LIMIT 1",
+            "SELECT sections_stored, grades_stored FROM source_files"
+            " WHERE sha256 = :sha256 AND grades_stored > 0 ORDER BY id DESC LIMIT 1",
             {"sha256": sha256},
         ).first()
-        if row is None:
-            return None
-        # Grades counted per section, then the sections: one pass over the file's grades
-        # (in the index's order on SQLite), not a COUNT(DISTINCT) that sorts them.
-        sections, grades = self._execute(
-            "SELECT COUNT(*), COALESCE(SUM(n), 0) FROM (SELECT COUNT(*) AS n FROM enrollments"
-            " WHERE source_file_id = :source GROUP BY section_id) AS per_section",
-            {"source": row.id},
-        ).one()
-        grades = int(grades)  # PostgreSQL's SUM of counts is a numeric
-        return UnchangedSource(sections, grades) if grades == row.grades_stored else None
+        return None if row is None else UnchangedSource(*row)
 
     def source_files(self, source_file_id: int | None = None) -> list[SourceFileRow]:
         """Every ingested file (or one), oldest first, with what it still holds."""
