@@ -21,12 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gradestore.grades import GradeScale
-from gradestore.ingest import (
-    IngestOptions,
-    ProgressCallback,
-    UnitResult,
-    section_to_store,
-)
+from gradestore.ingest import IngestOptions, ProgressCallback, UnitResult
+from gradestore.ingest_staged import section_to_store
 from gradestore.kinds import FileKind, FileStatus
 from gradestore.persistence.db import UnitOfWork
 from gradestore.persistence.ingest_store import IngestStore

@@ -5,11 +5,15 @@ re-ingest of stored bytes is answered from here."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, NamedTuple
+
 from sqlalchemy import text
 
-from gradestore.persistence.rows import SourceFileRow, TableRows, UnchangedSource
 from gradestore.persistence.sql import SqlStore
-from gradestore.persistence.types import UTCDateTime
+
+if TYPE_CHECKING:
+    # Imported where listed or removed: the answer for stored bytes needs none of them.
+    from gradestore.persistence.rows import SourceFileRow, TableRows
 
 # What a file's rows are, by table: every row that names the file.
 _HELD = ("enrollments", "list_appearances", "group_sections", "run_groups")
@@ -43,6 +47,13 @@ _CREATED = (
 )
 
 
+class UnchangedSource(NamedTuple):
+    """What a file stored whole earlier still holds in the store."""
+
+    sections: int
+    grades: int
+
+
 class SourcesStore(SqlStore):
     def unchanged_source(self, sha256: str) -> UnchangedSource | None:
         """What a file with these bytes stored, when it stored every grade it holds and all
@@ -60,6 +71,9 @@ class SourcesStore(SqlStore):
 
     def source_files(self, source_file_id: int | None = None) -> list[SourceFileRow]:
         """Every ingested file (or one), oldest first, with what it still holds."""
+        from gradestore.persistence.rows import SourceFileRow
+        from gradestore.persistence.types import UTCDateTime
+
         held = ", ".join(
             f"(SELECT COUNT(*) FROM {table} t WHERE t.source_file_id = sf.id)" for table in _HELD
         )
@@ -79,6 +93,8 @@ class SourcesStore(SqlStore):
     def remove_source_file(self, source_file_id: int) -> list[TableRows]:
         """Delete the file's rows, then what it created that nothing holds, then the file;
         returns the rows per table."""
+        from gradestore.persistence.rows import TableRows
+
         removed = [
             TableRows(table, self._delete(f"DELETE FROM {table} WHERE source_file_id = :source",
                                           source_file_id))
