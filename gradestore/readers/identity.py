@@ -52,8 +52,7 @@ def prefetch_sha256(paths: Iterable[Path]) -> None:
     """Hash these files (regular files only) in one background thread, in order."""
     import threading
 
-    wanted = dict.fromkeys(path for path in paths if path not in _prefetched and path.is_file())
-    jobs = [_Prefetch(path) for path in wanted]
+    jobs = [_Prefetch(path) for path in paths if path not in _prefetched and path.is_file()]
     if not jobs:
         return
     for job in jobs:
