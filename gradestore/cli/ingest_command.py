@@ -29,8 +29,6 @@ if TYPE_CHECKING:
     from gradestore.readers import Problem
 
 MAX_PROBLEMS_SHOWN = 20
-# The file arguments hashed in the background while the command starts (the first few).
-_PREFETCHED = 8
 
 
 def visible(text: str) -> str:
@@ -68,16 +66,6 @@ def ingest(
     ),
 ) -> None:
     """Store grade files, each file whole or not at all. Re-ingesting the same data is a no-op."""
-    from gradestore.kinds import FileKind
-    from gradestore.readers.identity import grade_file_kind, prefetch_sha256
-
-    # Every file a CSV or .SEC argument names is hashed (its provenance, or the answer for
-    # bytes stored already): started now, it runs beside the imports below.
-    prefetch_sha256(
-        path
-        for path in paths[:_PREFETCHED]
-        if grade_file_kind(path) in (FileKind.CSV, FileKind.SEC)
-    )
     from gradestore.ingest import IngestOptions, ingest_paths
 
     options = IngestOptions(group=group, replace=replace, dry_run=dry_run)
