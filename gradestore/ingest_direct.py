@@ -21,12 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gradestore.grades import GradeScale
-from gradestore.ingest import (
-    IngestOptions,
-    ProgressCallback,
-    UnitResult,
-    section_to_store,
-)
+from gradestore.ingest import IngestOptions, ProgressCallback, UnitResult
+from gradestore.ingest_staged import section_to_store
 from gradestore.kinds import FileKind, FileStatus
 from gradestore.persistence.db import UnitOfWork
 from gradestore.persistence.ingest_store import IngestStore
@@ -104,7 +100,7 @@ class DirectLoad:
         ]
         repository.set_section_details(changed)
         repository.set_source_row_count(self.source_id, self.rows)
-        repository.set_source_grades_stored(self.source_id, self.rows)
+        repository.set_source_grades_stored(self.source_id, self.rows, len(self.sections))
 
     def _estimated_rows(self) -> int:
         """Rows of the file, from its size and its first lines (for the index rebuild)."""

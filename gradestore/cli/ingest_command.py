@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Callable
@@ -66,7 +67,6 @@ def ingest(
 ) -> None:
     """Store grade files, each file whole or not at all. Re-ingesting the same data is a no-op."""
     from gradestore.ingest import IngestOptions, ingest_paths
-    from gradestore.render import ingest_json
 
     options = IngestOptions(group=group, replace=replace, dry_run=dry_run)
     units = state(ctx).units(read_only=dry_run)
@@ -79,11 +79,18 @@ def ingest(
         _print_problems(unit.errors, "errors", shown)
         _print_problems(unit.warnings, "warnings", shown, unit.warnings_not_kept)
     if output_format is SummaryFormat.json:
-        sys.stdout.write(ingest_json(report))
+        sys.stdout.write(summary_json(report))
     else:
         _print_table(report)
     if report.exit_code:
         raise typer.Exit(report.exit_code)
+
+
+def summary_json(report: IngestReport) -> str:
+    """render.ingest_json's bytes, without importing render (and the results model under it)
+    on the path of the same bytes again: the summary holds only strings, numbers, booleans and
+    lists of them, which render.to_json passes through as they are."""
+    return json.dumps(report.as_json(), indent=2, ensure_ascii=False) + "\n"
 
 
 def _print_table(report: IngestReport) -> None:

@@ -66,11 +66,13 @@ if TYPE_CHECKING:
 
 # The newest migration. Kept here so that the everyday check of the schema needs neither
 # Alembic nor the migration scripts (start-up time); a test keeps it equal to Alembic's head.
-HEAD_REVISION = "0009"
+HEAD_REVISION = "0010"
 SQLITE_BUSY_TIMEOUT_MS = 120_000
 # Any constant works; it only has to be the same in every gradestore process.
 POSTGRES_WRITE_LOCK_KEY = 0x6772_6164
 UPGRADE_HINT = "run `gradestore db upgrade`"
+# The PostgreSQL drivers whose SQLAlchemy dialect looks HSTORE up when it first connects.
+_HSTORE_DRIVERS = ("psycopg", "psycopg2", "psycopg2cffi")
 
 
 def masked_url(url: str) -> str:
@@ -145,8 +147,11 @@ def create_engine_for(url: str, *, create: bool = True) -> Engine:
         event.listen(engine, "connect", functools.partial(_on_sqlite_connect, read_only=read_only))
         event.listen(engine, "begin", _on_sqlite_begin)
         return engine
+    # No HSTORE column anywhere: without this the psycopg dialects ask the catalog for the
+    # hstore type on the first connection of every process (a round trip, a few ms).
+    hstore = {"use_native_hstore": False} if parsed.get_driver_name() in _HSTORE_DRIVERS else {}
     try:
-        return create_engine(parsed, pool_pre_ping=True)
+        return create_engine(parsed, pool_pre_ping=True, **hstore)
     except ModuleNotFoundError as error:
         raise ConfigurationError(
             f"no driver for {parsed.get_backend_name()} ({error.name}): "

@@ -59,9 +59,13 @@ class IngestStore(SqlStore):
             update(SourceFile).where(SourceFile.id == source_file_id).values(row_count=row_count)
         )
 
-    def set_source_grades_stored(self, source_file_id: int, grades: int) -> None:
+    def set_source_grades_stored(self, source_file_id: int, grades: int, sections: int) -> None:
+        """The file stored every grade it holds: ``grades`` in ``sections``. Set after the
+        unit's last write of enrollments (a trigger clears it when one of them goes)."""
         self.connection.execute(
-            update(SourceFile).where(SourceFile.id == source_file_id).values(grades_stored=grades)
+            update(SourceFile)
+            .where(SourceFile.id == source_file_id)
+            .values(grades_stored=grades, sections_stored=sections)
         )
 
     def drop_unused_source_files(self, source_file_ids: Sequence[int]) -> None:

@@ -144,10 +144,12 @@ class SourceFile(Base):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     ingested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
     row_count: Mapped[int] = mapped_column(Integer)
-    # The grades this file stored when it stored every grade it holds, else 0. While the
-    # store still holds that many grades from it, re-ingesting the same bytes is a no-op
-    # that needs no reading (see Repository.unchanged_source).
+    # The grades and sections this file stored when it stored every grade it holds, else
+    # grades_stored is 0. Triggers on enrollments (migration 0010) set it to 0 when any grade
+    # of the file is deleted or changed, so while it is not 0 re-ingesting the same bytes is
+    # a no-op answered from this row alone (SourcesStore.unchanged_source).
     grades_stored: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    sections_stored: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Enrollment(Base):

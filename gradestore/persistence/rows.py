@@ -98,13 +98,6 @@ class StoredAsOther(NamedTuple):
     line: int
 
 
-class UnchangedSource(NamedTuple):
-    """What a file stored whole earlier still holds in the store."""
-
-    sections: int
-    grades: int
-
-
 # --- analysis: inputs and figures -------------------------------------------------------------
 
 

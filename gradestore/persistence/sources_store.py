@@ -5,11 +5,15 @@ re-ingest of stored bytes is answered from here."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, NamedTuple
+
 from sqlalchemy import text
 
-from gradestore.persistence.rows import SourceFileRow, TableRows, UnchangedSource
 from gradestore.persistence.sql import SqlStore
-from gradestore.persistence.types import UTCDateTime
+
+if TYPE_CHECKING:
+    # Imported where listed or removed: the answer for stored bytes needs none of them.
+    from gradestore.persistence.rows import SourceFileRow, TableRows
 
 # What a file's rows are, by table: every row that names the file.
 _HELD = ("enrollments", "list_appearances", "group_sections", "run_groups")
@@ -43,29 +47,33 @@ _CREATED = (
 )
 
 
+class UnchangedSource(NamedTuple):
+    """What a file stored whole earlier still holds in the store."""
+
+    sections: int
+    grades: int
+
+
 class SourcesStore(SqlStore):
     def unchanged_source(self, sha256: str) -> UnchangedSource | None:
         """What a file with these bytes stored, when it stored every grade it holds and all
-        are still stored; None when the file must be read and compared."""
+        are still stored; None when the file must be read and compared.
+
+        Read from the file's row alone: triggers on enrollments (migration 0010) clear
+        ``grades_stored`` when any grade of the file is deleted or changed, by whatever
+        statement (`sources remove`, `--replace`, a cascade, SQL by hand)."""
         row = self._execute(
-            "SELECT sf.id, sf.grades_stored FROM source_files sf"
-            " WHERE sf.sha256 = :sha256 AND sf.grades_stored > 0 ORDER BY sf.id DESC LIMIT 1",
+            "SELECT sections_stored, grades_stored FROM source_files"
+            " WHERE sha256 = :sha256 AND grades_stored > 0 ORDER BY id DESC LIMIT 1",
             {"sha256": sha256},
         ).first()
-        if row is None:
-            return None
-        # Grades counted per section, then the sections: one pass over the file's grades
-        # (in the index's order on SQLite), not a COUNT(DISTINCT) that sorts them.
-        sections, grades = self._execute(
-            "SELECT COUNT(*), COALESCE(SUM(n), 0) FROM (SELECT COUNT(*) AS n FROM enrollments"
-            " WHERE source_file_id = :source GROUP BY section_id) AS per_section",
-            {"source": row.id},
-        ).one()
-        grades = int(grades)  # PostgreSQL's SUM of counts is a numeric
-        return UnchangedSource(sections, grades) if grades == row.grades_stored else None
+        return None if row is None else UnchangedSource(*row)
 
     def source_files(self, source_file_id: int | None = None) -> list[SourceFileRow]:
         """Every ingested file (or one), oldest first, with what it still holds."""
+        from gradestore.persistence.rows import SourceFileRow
+        from gradestore.persistence.types import UTCDateTime
+
         held = ", ".join(
             f"(SELECT COUNT(*) FROM {table} t WHERE t.source_file_id = sf.id)" for table in _HELD
         )
@@ -85,6 +93,8 @@ class SourcesStore(SqlStore):
     def remove_source_file(self, source_file_id: int) -> list[TableRows]:
         """Delete the file's rows, then what it created that nothing holds, then the file;
         returns the rows per table."""
+        from gradestore.persistence.rows import TableRows
+
         removed = [
             TableRows(table, self._delete(f"DELETE FROM {table} WHERE source_file_id = :source",
                                           source_file_id))

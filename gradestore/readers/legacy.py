@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Protocol, TextIO
 
 from gradestore.grades import GradeScale
-from gradestore.kinds import FileKind
+from gradestore.readers.identity import grade_file_kind
 from gradestore.readers.records import (
     GradeRecord,
     GroupFile,
@@ -38,13 +38,6 @@ from gradestore.readers.text import (
 )
 from gradestore.terms import term_in_section_name
 
-GRADE_FILE_KINDS: dict[str, FileKind] = {
-    ".csv": FileKind.CSV,
-    ".sec": FileKind.SEC,
-    ".grp": FileKind.GRP,
-    ".run": FileKind.RUN,
-    ".lst": FileKind.LST,
-}
 # Folders beside the referring file's folder, in the usual Runs/ Groups/ Sections/ layout.
 REFERENCE_FOLDERS: tuple[str, ...] = ("Sections", "Groups")
 KIND_WORDS = {"sec": "section", "grp": "group", "run": "run"}
@@ -55,11 +48,6 @@ SHOWN_NAME_CHARACTERS = 40
 # One field: quoted (``""`` escapes a quote) or plain, spaces around it, then a comma or the end.
 _FIELD = re.compile(r'\s*(?:"((?:[^"]++|"")*+)"|([^",]*))\s*(,|$)')
 _LIST_STUDENT_FORMAT = '"ID","Last, First", N'
-
-
-def grade_file_kind(path: Path) -> FileKind | None:
-    """The kind of grade file ``path`` names, by its extension in any letter case."""
-    return GRADE_FILE_KINDS.get(path.suffix.lower())
 
 
 def section_term(name: str) -> str | None:

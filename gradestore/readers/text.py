@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import codecs
-import hashlib
 import math
 import re
 from collections.abc import Iterator
@@ -135,12 +134,6 @@ def _longest_line(chunk: bytes, carried: int) -> int:
 def is_binary_file_problem(problem: Problem) -> bool:
     """True for the problem after which :func:`iter_decoded_lines` yields nothing more."""
     return problem.message.startswith(BINARY_FILE)
-
-
-def file_sha256(path: Path) -> str:
-    """The hex sha256 of a file's bytes (streamed): provenance of every stored grade."""
-    with open(path, "rb") as stream:
-        return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
 def has_control_character(value: str) -> bool:

@@ -92,7 +92,7 @@ def test_a_command_imports_no_other_commands_module() -> None:
 
 
 def _ingest_and_count_hashes(monkeypatch: pytest.MonkeyPatch, db_url: str, csv: str) -> int:
-    from gradestore import ingest, ingest_direct
+    from gradestore import ingest, ingest_direct, ingest_staged
     from tests.helpers import run_cli
 
     calls: list[str] = []
@@ -104,6 +104,7 @@ def _ingest_and_count_hashes(monkeypatch: pytest.MonkeyPatch, db_url: str, csv: 
 
     monkeypatch.setattr(ingest, "file_sha256", counted)
     monkeypatch.setattr(ingest_direct, "file_sha256", counted)
+    monkeypatch.setattr(ingest_staged, "file_sha256", counted)
     result = run_cli("--db", db_url, "ingest", csv, "--format", "json")
     assert result.exit_code == 0, result.stderr
     return len(calls)
@@ -121,7 +122,7 @@ def test_an_ingest_hashes_its_file_once(
     assert _ingest_and_count_hashes(monkeypatch, db_url, str(csv)) == 1  # unchanged
 
 
-def test_the_same_bytes_again_import_no_orm_pandas_pydantic_or_rich(
+def test_the_same_bytes_again_import_no_orm_pandas_pydantic_rich_or_reader(
     sqlite_url: str, tmp_path: Path
 ) -> None:
     csv = tmp_path / "grades.csv"
@@ -138,7 +139,9 @@ def test_the_same_bytes_again_import_no_orm_pandas_pydantic_or_rich(
         "try:\n    main()\nexcept SystemExit as done:\n    code = done.code\n"
         "heavy = sorted({m for m in sys.modules if m.startswith(("
         "'sqlalchemy.orm', 'gradestore.persistence.models', 'pandas', 'numpy', 'pydantic',"
-        " 'alembic', 'rich'))})\n"
+        " 'alembic', 'rich', 'gradestore.ingest_', 'gradestore.readers.', 'gradestore.render',"
+        " 'gradestore.results', 'gradestore.persistence.rows'))}"
+        " - {'gradestore.readers.identity'})\n"
         "sys.stderr.write(f'exit={code} heavy={heavy}\\n')\n"
     )
     again = subprocess.run(
@@ -149,6 +152,29 @@ def test_the_same_bytes_again_import_no_orm_pandas_pydantic_or_rich(
     )
     assert again.stderr.splitlines()[-1] == "exit=0 heavy=[]", again.stderr
     assert '"status": "unchanged"' in again.stdout
+
+
+def test_the_ingest_summary_is_render_s_json_byte_for_byte() -> None:
+    """The command writes its JSON summary without render; the bytes are render's."""
+    from gradestore import render
+    from gradestore.cli.ingest_command import summary_json
+    from gradestore.ingest import IngestReport, UnitResult
+    from gradestore.kinds import FileKind, FileStatus
+    from gradestore.readers.records import Problem
+
+    warned = UnitResult('Ünï "q".csv', FileKind.CSV, FileStatus.STORED, files=1)
+    warned.warn(Problem('Ünï "q".csv', 2, "student 1 is stored as 'Łee, Ann'", is_warning=True))
+    bad = Problem("bad.sec", None, "cannot read: Permission denied")
+    report = IngestReport(
+        units=[
+            warned,
+            UnitResult("a.sec", FileKind.SEC, FileStatus.UNCHANGED, 1, sections_unchanged=1),
+            UnitResult("bad.sec", FileKind.SEC, FileStatus.REJECTED, files=1, errors=[bad]),
+        ],
+        skipped_files=["notes \u00e9.txt"],
+        dry_run=True,
+    )
+    assert summary_json(report) == render.ingest_json(report)
 
 
 # --- the cyclic garbage collector: paused for the start-up, running for the command's work ----

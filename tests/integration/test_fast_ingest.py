@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, inspect, text
 
-import gradestore.ingest as ingest_module
+import gradestore.ingest_staged as ingest_module
 import gradestore.readers.plain_csv as plain_csv
 from gradestore.ingest import IngestOptions, IngestReport, ingest_paths
 from gradestore.persistence import db

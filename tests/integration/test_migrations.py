@@ -235,3 +235,68 @@ def test_the_version_table_is_found_as_the_inspector_finds_it(empty_db_url: str)
     finally:
         engine.dispose()
     assert answers == ([False, False, True, True] if postgres else [False, True, False, True])
+
+
+def _proofs(engine: Engine) -> list[tuple[int, ...]]:
+    with db.connect(engine, write=False) as connection:
+        columns = {column["name"] for column in inspect(connection).get_columns("source_files")}
+        sections = ", sections_stored" if "sections_stored" in columns else ""
+        rows = connection.execute(
+            text(f"SELECT id, grades_stored{sections} FROM source_files ORDER BY id")
+        )
+        return [tuple(int(value) for value in row) for row in rows]
+
+
+def test_stored_proofs_are_filled_in_place_and_kept_by_triggers_both_ways(
+    empty_db_url: str,
+) -> None:
+    """0010 gives each file that still holds every grade it stored its section count, clears
+    the proof of one that lost a grade (what the count said before), and its triggers clear a
+    proof when a grade goes; its downgrade leaves 0009's schema (no column, no trigger)."""
+    engine = db.create_engine_for(empty_db_url)
+    with db.connect(engine, write=True) as connection:
+        db.upgrade(connection, "0009")
+        connection.execute(
+            text(
+                "INSERT INTO students (id, fname, lname, student_id) VALUES"
+                " (1, 'Ada', 'Byron', '007'), (2, 'Alan', 'Turing', '042')"
+            )
+        )
+        connection.execute(
+            text("INSERT INTO sections (id, name) VALUES (1, 'S1'), (2, 'S2'), (3, 'S3')")
+        )
+        connection.execute(
+            text(
+                "INSERT INTO source_files (id, path, sha256, ingested_at, row_count, grades_stored)"
+                " VALUES (1, 'whole.csv', 'aa', '2026-01-01 00:00:00', 3, 3),"
+                " (2, 'lost-one.csv', 'bb', '2026-01-01 00:00:00', 2, 2),"
+                " (3, 'never-whole.csv', 'cc', '2026-01-01 00:00:00', 1, 0)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO enrollments (section_id, student_id, grade, source_file_id) VALUES"
+                " (1, 1, 'A', 1), (1, 2, 'B', 1), (2, 1, 'C', 1), (3, 1, 'D', 2),"
+                " (3, 2, 'F', 3)"
+            )
+        )
+    with db.connect(engine, write=True) as connection:
+        db.upgrade(connection, "0010")
+    assert _proofs(engine) == [(1, 3, 2), (2, 0, 0), (3, 0, 0)]
+
+    with db.connect(engine, write=True) as connection:
+        connection.execute(text("DELETE FROM enrollments WHERE section_id = 3"))
+    assert _proofs(engine) == [(1, 3, 2), (2, 0, 0), (3, 0, 0)]  # not file 1's grades
+    with db.connect(engine, write=True) as connection:
+        connection.execute(text("UPDATE enrollments SET grade = 'A-' WHERE section_id = 2"))
+    assert _proofs(engine) == [(1, 0, 2), (2, 0, 0), (3, 0, 0)]
+
+    with db.connect(engine, write=True) as connection:
+        db.downgrade(connection, "0009")
+        connection.execute(text("UPDATE source_files SET grades_stored = 3 WHERE id = 1"))
+        connection.execute(text("DELETE FROM enrollments WHERE section_id = 2"))
+    assert _proofs(engine) == [(1, 3), (2, 0), (3, 0)]  # no trigger at 0009
+    with db.connect(engine, write=True) as connection:
+        db.upgrade(connection, "0010")  # file 1 holds 2 of its 3 grades now
+    assert _proofs(engine) == [(1, 0, 0), (2, 0, 0), (3, 0, 0)]
+    engine.dispose()
