@@ -151,7 +151,12 @@ def analyze(
     latest analysis of the same scope and options read what the store holds now, nothing is
     stored and that analysis stands (``force``: store a new one anyway). docs/store-life.md."""
     options = (options or TestOptions()).validated()
-    with units(write=True) as unit:
+    # SQLite checks no foreign key in this unit: every key it writes is the analysis it has
+    # just inserted or a section, group or student it has read from the store in this very
+    # transaction, whose write lock (BEGIN IMMEDIATE) it holds from its start, so no row it
+    # refers to can go before it commits, and it deletes nothing (no key action to run).
+    # The three checks per list row were 0.75 s of 10.5 s at 1M grades.
+    with units(write=True, foreign_keys=False) as unit:
         store = unit.analysis
         if not store.has_grades():
             raise NotFoundError(NOTHING_STORED)

@@ -755,3 +755,63 @@ def test_list_rows_of_a_first_and_a_later_analysis_keep_the_student_index_whole(
     # 0000101 has an A in S1 (good) and a D+ in S3 (work): two rows in each analysis.
     assert [count for _, count in per_analysis] == [2] * 6
     assert "ix_performances_student_id" in indexes
+
+
+# --- the analysis' unit of work: no foreign-key checks on SQLite ----------------------------------
+
+
+def test_an_analysis_stores_only_keys_that_hold(base_store: Engine) -> None:
+    """SQLite writes an analysis without checking its foreign keys (each key is one it has just
+    read or inserted under its write lock): every stored row still refers to a row that exists,
+    and the connection checks keys again afterwards."""
+    units = Database(base_store)
+    run_analysis(units)
+    run_analysis(units, scope=Scope.from_options(["G2"], None))
+    with units(write=False) as unit:
+        connection = unit.connection
+        assert connection.execute(text("SELECT COUNT(*) FROM performances")).scalar_one() > 0
+        assert connection.execute(text("SELECT COUNT(*) FROM zscores")).scalar_one() > 0
+        if base_store.dialect.name == "sqlite":
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall() == []
+        dangling = connection.execute(
+            text(
+                "SELECT COUNT(*) FROM performances p"
+                " LEFT JOIN students st ON st.id = p.student_id"
+                " LEFT JOIN sections s ON s.id = p.section_id"
+                " LEFT JOIN analyses a ON a.id = p.analysis_id"
+                " WHERE st.id IS NULL OR s.id IS NULL OR a.id IS NULL"
+            )
+        ).scalar_one()
+        assert dangling == 0
+
+
+def test_an_analysis_that_fails_at_its_last_write_stores_nothing(base_store: Engine) -> None:
+    """A failure after the figures are written (here the lists' insert, refused by a trigger)
+    rolls the whole analysis back; the next unit checks foreign keys again."""
+    from gradestore.errors import DatabaseUnavailableError
+
+    with base_store.begin() as connection:
+        if base_store.dialect.name == "sqlite":
+            connection.exec_driver_sql(
+                "CREATE TRIGGER refuse_lists BEFORE INSERT ON performances"
+                " BEGIN SELECT RAISE(ABORT, 'lists refused'); END"
+            )
+        else:
+            connection.exec_driver_sql(
+                "CREATE FUNCTION refuse_lists() RETURNS trigger AS"
+                " $$ BEGIN RAISE EXCEPTION 'lists refused'; END $$ LANGUAGE plpgsql"
+            )
+            connection.exec_driver_sql(
+                "CREATE TRIGGER refuse_lists BEFORE INSERT ON performances"
+                " FOR EACH STATEMENT EXECUTE FUNCTION refuse_lists()"
+            )
+    before = table_counts(base_store)
+    units = Database(base_store)
+    with pytest.raises(DatabaseUnavailableError, match="lists refused"):
+        run_analysis(units)
+    assert table_counts(base_store) == before
+    assert before["analyses"] == before["analysis_sections"] == 0
+    if base_store.dialect.name == "sqlite":
+        with units(write=True) as unit:
+            assert unit.connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
