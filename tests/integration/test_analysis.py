@@ -806,12 +806,23 @@ def test_an_analysis_that_fails_at_its_last_write_stores_nothing(base_store: Eng
                 "CREATE TRIGGER refuse_lists BEFORE INSERT ON performances"
                 " FOR EACH STATEMENT EXECUTE FUNCTION refuse_lists()"
             )
-    before = table_counts(base_store)
-    units = Database(base_store)
-    with pytest.raises(DatabaseUnavailableError, match="lists refused"):
-        run_analysis(units)
-    assert table_counts(base_store) == before
-    assert before["analyses"] == before["analysis_sections"] == 0
-    if base_store.dialect.name == "sqlite":
-        with units(write=True) as unit:
-            assert unit.connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    try:
+        before = table_counts(base_store)
+        units = Database(base_store)
+        with pytest.raises(DatabaseUnavailableError, match="lists refused"):
+            run_analysis(units)
+        assert table_counts(base_store) == before
+        assert before["analyses"] == before["analysis_sections"] == 0
+        if base_store.dialect.name == "sqlite":
+            with units(write=True) as unit:
+                assert unit.connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    finally:
+        with base_store.begin() as connection:
+            # The next test may get this database back (emptied of rows, not of triggers).
+            connection.exec_driver_sql(
+                "DROP TRIGGER refuse_lists ON performances"
+                if base_store.dialect.name == "postgresql"
+                else "DROP TRIGGER refuse_lists"
+            )
+            if base_store.dialect.name == "postgresql":
+                connection.exec_driver_sql("DROP FUNCTION refuse_lists()")
