@@ -186,6 +186,21 @@ def _store_analysis(
     group_ids: list[int] | None,
 ) -> int:
     """Compute the analysis of the scope's sections and write it; returns its id."""
+    analysis_id = _store_figures(store, scope, options, scale, group_ids)
+    # The figures' arrays are gone by now: the lists' history needs memory of its own (at 5M
+    # grades each held about 100 MB).
+    store.add_list_performances(analysis_id, scale.good, scale.work)
+    return analysis_id
+
+
+def _store_figures(
+    store: AnalysisStore,
+    scope: Scope,
+    options: TestOptions,
+    scale: GradeScale,
+    group_ids: list[int] | None,
+) -> int:
+    """The analysis with its figures (sections, groups, tests) written; returns its id."""
     terms = _scope_terms(store, scope)
     grade_counts = _scope_grade_counts(store, group_ids, scale, terms)
     if not grade_counts.section_ids:
@@ -202,7 +217,6 @@ def _store_analysis(
         scope_terms=scope.terms,
     )
     store.add_analysis_figures(_figures(analysis_id, options.threshold, pools, tested))
-    store.add_list_performances(analysis_id, scale.good, scale.work)
     return analysis_id
 
 
