@@ -233,13 +233,7 @@ def _scope_grade_counts(
 ) -> _GradeCounts:
     """The scope's grade counts as one array (a dict per section was most of the memory of
     an analysis of 5M grades). Its grades must all be letters of the scale it uses."""
-    import itertools
-
-    import numpy as np
-
-    rows = store.scope_grade_counts(group_ids, scale.letters, terms)
-    table = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64)
-    table = table.reshape(-1, len(scale.letters) + 2)
+    table = store.scope_grade_counts(group_ids, scale.letters, terms)
     counts = table[:, 1:-1]
     if (table[:, -1] != counts.sum(axis=1)).any():
         check_letters_known(

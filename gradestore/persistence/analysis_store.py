@@ -6,8 +6,9 @@ bulk paths (an analysis of a million grades writes tens of thousands of rows).
 
 from __future__ import annotations
 
+import itertools
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -127,25 +128,71 @@ class AnalysisStore(SqlStore):
         group_ids: Sequence[int] | None,
         letters: Sequence[str],
         terms: TermFilter | None = None,
-    ) -> Iterator[tuple[SqlValue, ...]]:
+    ) -> npt.NDArray[np.int64]:
         """One row per section of the scope, in section id order: (section id, how many grades
         of each of ``letters``, how many grades in all); a section without grades too, with
         zeros. ``group_ids`` None: every section; ``terms``: only the sections of those terms.
         A total above the letters' sum means grades of letters outside ``letters``
         (:meth:`scope_letter_totals` names them).
 
-        Counted in SQL, one row per section over the enrollments' key (not a row per section
-        and letter: at 5M grades those were 2M rows), streamed through the driver's cursor.
+        The database gives each section's grades as one string, a character per grade (its
+        letter's place in ``letters``), read over the enrollments' key and counted here with
+        one bincount per block of sections: a COUNT(CASE ...) per letter compared every
+        grade with every letter (1.7 against 0.75 s at 1M on SQLite). Streamed through the
+        driver's cursor, so that no list of rows is held.
         """
+        import numpy as np
+
+        if len(letters) > len(_LETTER_CODES):
+            return self._scope_grade_counts_by_letter(group_ids, letters, terms)
+        cases = " ".join("WHEN ? THEN ?" for _ in letters)
+        coded = f"CASE e.grade {cases} END" if letters else "NULL"
+        scope, params = _scope_sections(group_ids, terms)
+        where = "" if scope is None else f" WHERE s.id IN ({scope})"
+        aggregate = "string_agg" if self.is_postgres else "group_concat"
+        rows = self._driver_stream(
+            f"SELECT s.id, {aggregate}({coded}, ''), COUNT(e.grade) FROM sections s"
+            f" LEFT JOIN enrollments e ON e.section_id = s.id{where}"
+            " GROUP BY s.id ORDER BY s.id",
+            (*itertools.chain.from_iterable(zip(letters, _LETTER_CODES, strict=False)), *params),
+        )
+        width = len(letters)
+        blocks = [np.zeros((0, width + 2), np.int64)]
+        while block := list(itertools.islice(rows, _BLOCK)):
+            coded_grades = [str(row[1] or "") for row in block]
+            sizes = np.fromiter(map(len, coded_grades), np.int64, len(block))
+            codes = np.frombuffer("".join(coded_grades).encode("ascii"), np.uint8)
+            section_rows = np.repeat(np.arange(len(block)), sizes)
+            table = np.empty((len(block), width + 2), np.int64)
+            table[:, 0] = np.array([row[0] for row in block], dtype=np.int64)
+            table[:, 1:-1] = np.bincount(
+                section_rows * width + (codes - _FIRST_CODE), minlength=len(block) * width
+            ).reshape(len(block), width)
+            table[:, -1] = np.array([row[2] for row in block], dtype=np.int64)
+            blocks.append(table)
+        return np.concatenate(blocks)
+
+    def _scope_grade_counts_by_letter(
+        self,
+        group_ids: Sequence[int] | None,
+        letters: Sequence[str],
+        terms: TermFilter | None = None,
+    ) -> npt.NDArray[np.int64]:
+        """As :meth:`scope_grade_counts`, for a scale of more letters than there are codes:
+        a COUNT per letter."""
+        import numpy as np
+
         counted = ", ".join("COUNT(CASE WHEN e.grade = ? THEN 1 END)" for _ in letters)
         scope, params = _scope_sections(group_ids, terms)
         where = "" if scope is None else f" WHERE s.id IN ({scope})"
-        return self._driver_stream(
+        rows = self._driver_stream(
             f"SELECT s.id, {counted}, COUNT(e.grade) FROM sections s"
             f" LEFT JOIN enrollments e ON e.section_id = s.id{where}"
             " GROUP BY s.id ORDER BY s.id",
             (*letters, *params),
         )
+        table = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64)
+        return table.reshape(-1, len(letters) + 2)
 
     def scope_letter_totals(
         self, group_ids: Sequence[int] | None, terms: TermFilter | None = None
@@ -324,8 +371,6 @@ class AnalysisStore(SqlStore):
         """The rows (student, term, flags: see _grade_flags) of a query as arrays, read
         through the driver's cursor a block at a time, each block kept as the columns'
         own arrays (a whole int64 table of them, and its copies, was 60 MB at 5M grades)."""
-        import itertools
-
         import numpy as np
 
         rows = self._driver_stream(sql, params, block=_BLOCK)
@@ -456,6 +501,11 @@ _ENTRIES = (
     " JOIN enrollments e ON e.section_id = a.section_id"
     " WHERE a.analysis_id = :analysis AND e.grade IN :qualifying"
 )
+
+# A letter's code in a section's string of grades (scope_grade_counts): one ASCII character
+# each, from "!" on (a scale has a few letters; one of more than these is counted per letter).
+_FIRST_CODE = 33
+_LETTER_CODES = tuple(chr(code) for code in range(_FIRST_CODE, 127))
 
 # Rows converted to Python values at a time.
 _BLOCK = 5000

@@ -826,3 +826,27 @@ def test_an_analysis_that_fails_at_its_last_write_stores_nothing(base_store: Eng
             )
             if base_store.dialect.name == "postgresql":
                 connection.exec_driver_sql("DROP FUNCTION refuse_lists()")
+
+
+@pytest.mark.parametrize(
+    "letters",
+    [
+        list(LETTERS),
+        ["B", "A", "NP", "W"],  # a part of the letters, in another order: the rest unknown
+        [f"L{i}" for i in range(120)] + ["A", "C"],  # more letters than one-character codes
+    ],
+)
+def test_scope_grade_counts_against_the_rows(base_store: Engine, letters: list[str]) -> None:
+    """Each section's count of each letter and its total, against a count of BASE_ROWS."""
+    units = Database(base_store)
+    with units(write=False) as unit:
+        table = unit.analysis.scope_grade_counts(None, letters)
+        rows = unit.connection.execute(text("SELECT id, name FROM sections")).all()
+    names = {section_id: name for section_id, name in rows}
+    expected = {
+        section: [sum(1 for r in BASE_ROWS if r[0] == section and r[4] == x) for x in letters]
+        + [sum(1 for r in BASE_ROWS if r[0] == section)]
+        for section in {row[0] for row in BASE_ROWS}
+    }
+    assert table[:, 0].tolist() == sorted(names)
+    assert {names[row[0]]: row[1:] for row in table.tolist()} == expected
