@@ -363,7 +363,7 @@ class AnalysisStore(SqlStore):
                 self._execute(f"SET LOCAL work_mem = '{_LIST_WORK_MEM}'")
             self._keep_list_history(history)
             self._insert_performances(analysis_id, good_grades, work_grades)
-            self._execute(f"DROP TABLE {_HISTORY_TABLE}")
+            self._execute(f"DROP TABLE {self._history_table}")
             if self.is_postgres:
                 self._execute("RESET work_mem")
 
@@ -394,12 +394,16 @@ class AnalysisStore(SqlStore):
             work=(flag & 2) != 0,
         )
 
+    @property
+    def _history_table(self) -> str:
+        return f"{'pg_temp' if self.is_postgres else 'temp'}.{_HISTORY_TABLE}"
+
     def _keep_list_history(self, history: Iterable[ListHistory]) -> None:
         """The history by (student, list), in a temporary table keyed by them."""
 
-        self._execute(f"DROP TABLE IF EXISTS {_HISTORY_TABLE}")
+        self._execute(f"DROP TABLE IF EXISTS {self._history_table}")
         self._execute(
-            f"CREATE TEMPORARY TABLE {_HISTORY_TABLE} (student_id INTEGER NOT NULL,"
+            f"CREATE TEMPORARY TABLE {self._history_table} (student_id INTEGER NOT NULL,"
             " category VARCHAR(4) NOT NULL, work_terms INTEGER NOT NULL,"
             " good_terms INTEGER NOT NULL, first_listed INTEGER NOT NULL,"
             " earlier INTEGER NOT NULL, PRIMARY KEY (student_id, category))"
@@ -421,12 +425,12 @@ class AnalysisStore(SqlStore):
             )
         )
         self._bulk_insert_iter(
-            _HISTORY_TABLE,
+            self._history_table,
             ("student_id", "category", "work_terms", "good_terms", "first_listed", "earlier"),
             rows,
         )
         if self.is_postgres:
-            self._execute(f"ANALYZE {_HISTORY_TABLE}")
+            self._execute(f"ANALYZE {self._history_table}")
 
     def _scope_grades(self, analysis_id: int) -> int:
         """Counted grades of the analysis' sections: an upper bound of its list rows."""
@@ -448,7 +452,7 @@ class AnalysisStore(SqlStore):
                 f" CASE WHEN en.student_id IN ({_LISTED_ELSEWHERE})"
                 " OR h.earlier = 1 THEN :yes ELSE :no END,"
                 " COALESCE(h.work_terms, 0), COALESCE(h.good_terms, 0), lb.term"
-                f" FROM entries en LEFT JOIN {_HISTORY_TABLE} h"
+                f" FROM entries en LEFT JOIN {self._history_table} h"
                 " ON h.student_id = en.student_id AND h.category = en.category"
                 " LEFT JOIN term_labels lb ON lb.term_order = h.first_listed"
                 # In the enrollments' key order SQLite appends to the unique index (the
@@ -511,6 +515,8 @@ _LETTER_CODES = tuple(chr(code) for code in range(_FIRST_CODE, 127))
 _BLOCK = 5000
 
 # Where the lists' statement finds each listed student's history (see _keep_list_history).
+# Always named with its temporary schema, so that no statement here can reach a table of that
+# name in the store's own schema.
 _HISTORY_TABLE = "list_history"
 
 # One label per term (spellings of one term share it: the first as written).

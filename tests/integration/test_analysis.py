@@ -850,3 +850,21 @@ def test_scope_grade_counts_against_the_rows(base_store: Engine, letters: list[s
     }
     assert table[:, 0].tolist() == sorted(names)
     assert {names[row[0]]: row[1:] for row in table.tolist()} == expected
+
+
+def test_a_table_of_the_store_named_like_the_history_table_is_left_alone(
+    base_store: Engine,
+) -> None:
+    """The lists' temporary table is always named with its temporary schema."""
+    with base_store.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE list_history (kept INTEGER)")
+        connection.exec_driver_sql("INSERT INTO list_history VALUES (7)")
+    try:
+        units = Database(base_store)
+        run_analysis(units)
+        run_analysis(units)
+        with base_store.connect() as connection:
+            assert connection.exec_driver_sql("SELECT kept FROM list_history").all() == [(7,)]
+    finally:
+        with base_store.begin() as connection:
+            connection.exec_driver_sql("DROP TABLE list_history")
