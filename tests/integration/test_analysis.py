@@ -755,3 +755,116 @@ def test_list_rows_of_a_first_and_a_later_analysis_keep_the_student_index_whole(
     # 0000101 has an A in S1 (good) and a D+ in S3 (work): two rows in each analysis.
     assert [count for _, count in per_analysis] == [2] * 6
     assert "ix_performances_student_id" in indexes
+
+
+# --- the analysis' unit of work: no foreign-key checks on SQLite ----------------------------------
+
+
+def test_an_analysis_stores_only_keys_that_hold(base_store: Engine) -> None:
+    """SQLite writes an analysis without checking its foreign keys (each key is one it has just
+    read or inserted under its write lock): every stored row still refers to a row that exists,
+    and the connection checks keys again afterwards."""
+    units = Database(base_store)
+    run_analysis(units)
+    run_analysis(units, scope=Scope.from_options(["G2"], None))
+    with units(write=False) as unit:
+        connection = unit.connection
+        assert connection.execute(text("SELECT COUNT(*) FROM performances")).scalar_one() > 0
+        assert connection.execute(text("SELECT COUNT(*) FROM zscores")).scalar_one() > 0
+        if base_store.dialect.name == "sqlite":
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall() == []
+        dangling = connection.execute(
+            text(
+                "SELECT COUNT(*) FROM performances p"
+                " LEFT JOIN students st ON st.id = p.student_id"
+                " LEFT JOIN sections s ON s.id = p.section_id"
+                " LEFT JOIN analyses a ON a.id = p.analysis_id"
+                " WHERE st.id IS NULL OR s.id IS NULL OR a.id IS NULL"
+            )
+        ).scalar_one()
+        assert dangling == 0
+
+
+def test_an_analysis_that_fails_at_its_last_write_stores_nothing(base_store: Engine) -> None:
+    """A failure after the figures are written (here the lists' insert, refused by a trigger)
+    rolls the whole analysis back; the next unit checks foreign keys again."""
+    from gradestore.errors import DatabaseUnavailableError
+
+    with base_store.begin() as connection:
+        if base_store.dialect.name == "sqlite":
+            connection.exec_driver_sql(
+                "CREATE TRIGGER refuse_lists BEFORE INSERT ON performances"
+                " BEGIN SELECT RAISE(ABORT, 'lists refused'); END"
+            )
+        else:
+            connection.exec_driver_sql(
+                "CREATE FUNCTION refuse_lists() RETURNS trigger AS"
+                " $$ BEGIN RAISE EXCEPTION 'lists refused'; END $$ LANGUAGE plpgsql"
+            )
+            connection.exec_driver_sql(
+                "CREATE TRIGGER refuse_lists BEFORE INSERT ON performances"
+                " FOR EACH STATEMENT EXECUTE FUNCTION refuse_lists()"
+            )
+    try:
+        before = table_counts(base_store)
+        units = Database(base_store)
+        with pytest.raises(DatabaseUnavailableError, match="lists refused"):
+            run_analysis(units)
+        assert table_counts(base_store) == before
+        assert before["analyses"] == before["analysis_sections"] == 0
+        if base_store.dialect.name == "sqlite":
+            with units(write=True) as unit:
+                assert unit.connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    finally:
+        with base_store.begin() as connection:
+            # The next test may get this database back (emptied of rows, not of triggers).
+            connection.exec_driver_sql(
+                "DROP TRIGGER refuse_lists ON performances"
+                if base_store.dialect.name == "postgresql"
+                else "DROP TRIGGER refuse_lists"
+            )
+            if base_store.dialect.name == "postgresql":
+                connection.exec_driver_sql("DROP FUNCTION refuse_lists()")
+
+
+@pytest.mark.parametrize(
+    "letters",
+    [
+        list(LETTERS),
+        ["B", "A", "NP", "W"],  # a part of the letters, in another order: the rest unknown
+        [f"L{i}" for i in range(120)] + ["A", "C"],  # more letters than one-character codes
+    ],
+)
+def test_scope_grade_counts_against_the_rows(base_store: Engine, letters: list[str]) -> None:
+    """Each section's count of each letter and its total, against a count of BASE_ROWS."""
+    units = Database(base_store)
+    with units(write=False) as unit:
+        table = unit.analysis.scope_grade_counts(None, letters)
+        rows = unit.connection.execute(text("SELECT id, name FROM sections")).all()
+    names = {section_id: name for section_id, name in rows}
+    expected = {
+        section: [sum(1 for r in BASE_ROWS if r[0] == section and r[4] == x) for x in letters]
+        + [sum(1 for r in BASE_ROWS if r[0] == section)]
+        for section in {row[0] for row in BASE_ROWS}
+    }
+    assert table[:, 0].tolist() == sorted(names)
+    assert {names[row[0]]: row[1:] for row in table.tolist()} == expected
+
+
+def test_a_table_of_the_store_named_like_the_history_table_is_left_alone(
+    base_store: Engine,
+) -> None:
+    """The lists' temporary table is always named with its temporary schema."""
+    with base_store.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE list_history (kept INTEGER)")
+        connection.exec_driver_sql("INSERT INTO list_history VALUES (7)")
+    try:
+        units = Database(base_store)
+        run_analysis(units)
+        run_analysis(units)
+        with base_store.connect() as connection:
+            assert connection.exec_driver_sql("SELECT kept FROM list_history").all() == [(7,)]
+    finally:
+        with base_store.begin() as connection:
+            connection.exec_driver_sql("DROP TABLE list_history")
