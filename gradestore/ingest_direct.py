@@ -120,9 +120,10 @@ class DirectLoad:
         pairs = [(group, sections[section].key) for section, group in block.memberships]
         self.repository.stage_memberships(pairs)
         added = self.repository.add_grade_columns(
-            section_keys[block.section_codes].tolist(),
-            student_keys[block.student_codes].tolist(),
-            block.grades,
+            section_keys[block.section_codes],
+            student_keys[block.student_codes],
+            block.grade_codes,
+            block.grade_letters,
             self.source_id,
         )
         if not added:

@@ -67,7 +67,8 @@ class PlainBlock:
     stager, which asks for them."""
 
     row_lines: npt.NDArray[np.int64]
-    grades: list[str]
+    grade_codes: npt.NDArray[np.intp]  # per row, its letter's position in grade_letters
+    grade_letters: list[str]  # the block's distinct letters
     section_codes: npt.NDArray[np.intp]
     student_codes: npt.NDArray[np.intp]
     student_ids: npt.NDArray[np.object_]
@@ -79,7 +80,14 @@ class PlainBlock:
 
     @property
     def rows(self) -> int:
-        return len(self.grades)
+        return len(self.grade_codes)
+
+    @property
+    def grades(self) -> list[str]:
+        """Each row's letter (for the stager; the direct load binds the codes)."""
+        import numpy as np
+
+        return np.array(self.grade_letters, dtype=object)[self.grade_codes].tolist()
 
     def lines(self) -> list[int]:
         return self.row_lines.tolist()
@@ -235,7 +243,8 @@ class _BlockReader:
         hours = self._hours(values.get("credit_hours"))
         return PlainBlock(
             row_lines=row_lines,
-            grades=values["grade"].tolist(),
+            grade_codes=grades.codes,
+            grade_letters=grades.values.tolist(),
             section_codes=sections.codes,
             student_codes=students.codes,
             student_ids=students.values,
