@@ -208,6 +208,28 @@ def test_header_warnings_blank_lines_and_crlf_stay_fast(stores: Stores, tmp_path
     assert fast.report.units[0].grades_added == ROWS - 3
 
 
+def test_crlf_lines_with_empty_last_values_and_comma_only_lines_stay_fast(
+    stores: Stores, tmp_path: Path
+) -> None:
+    """Where no value needs trimming the bytes decide (a CR is not part of the last value,
+    a line of commas alone is blank), as the careful reader does."""
+    rows = [row.replace("\n", "\r\n") for row in plain_rows()]
+    for at in range(5, ROWS, 7):  # sections of 20-40 rows: some get their term later
+        rows[at] = rows[at].rsplit(",", 1)[0] + ",\r\n"
+    rows[1500] = ",,,,,,,\r\n"
+    # A name of 150 characters in 300 bytes: longer than a last name may be in bytes alone.
+    student, long_name = rows[2000].split(",")[1], "\u00e9" * 150
+    rows = [
+        row.replace(f",{student},{row.split(',')[2]},", f",{student},{long_name},") for row in rows
+    ]
+    file = write(tmp_path / "crlf.csv", rows, header=HEADER.replace("\n", "\r\n"))
+    fast = stores.both(file)
+    assert (fast.careful_reads, fast.staged_plain_reads) == (0, 0)
+    assert messages(fast) == []
+    assert fast.report.units[0].grades_added == ROWS - 1
+    assert any(long_name in row for row in fast.tables["students"])
+
+
 @pytest.mark.parametrize(
     ("change", "message", "careful"),
     [
@@ -219,6 +241,13 @@ def test_header_warnings_blank_lines_and_crlf_stay_fast(stores: Stores, tmp_path
         (lambda cells: cells.__setitem__(6, "-1"), "credit_hours", True),
         (lambda cells: cells.__setitem__(5, f'"{cells[5]}"'), None, True),  # a quote
         (lambda cells: cells.__setitem__(3, " "), "empty first_name", True),
+        # Found from the bytes where no value needs trimming (readers.plain_csv._FieldSizes).
+        (lambda cells: cells.__setitem__(3, ""), "empty first_name", True),
+        (lambda cells: cells.__setitem__(2, ""), "empty last_name", True),
+        (lambda cells: cells.__setitem__(1, ""), "empty student_id", True),
+        (lambda cells: cells.__setitem__(0, ""), "empty section", True),
+        (lambda cells: cells.__setitem__(1, "1" * 65), "student_id is longer than 64", True),
+        (lambda cells: cells.__setitem__(5, "G" * 201), "group is longer than 200", True),
         (lambda cells: cells.__setitem__(0, "S" * 300), "section is longer than", True),
         (lambda cells: cells.pop(), "expected 8 fields, found 7", True),
         (lambda cells: cells.append("extra"), "expected 8 fields, found 9", True),
