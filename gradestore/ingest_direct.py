@@ -86,7 +86,11 @@ class DirectLoad:
         with (
             repository.indexes_built_after("students", estimate),
             repository.indexes_built_after("sections", estimate),
-            repository.indexes_built_after("enrollments", estimate),
+            # Grades go in by (section, student) of new sections, all from one new file: the
+            # source file's index grows at its end, for less than building it again.
+            repository.indexes_built_after(
+                "enrollments", estimate, keep=("ix_enrollments_source_file_id",)
+            ),
         ):
             for item in read_plain_csv(self.path, self.display, MAX_LENGTHS, scale=self.scale):
                 if isinstance(item, Problem):

@@ -371,7 +371,7 @@ def test_a_direct_load_with_a_group_option_stores_the_same(stores: Stores, tmp_p
 
 def _schema(engine: Engine) -> dict[str, tuple[Any, ...]]:
     inspector = inspect(engine)
-    return {
+    schema: dict[str, tuple[Any, ...]] = {
         table: (
             sorted(repr(key) for key in inspector.get_foreign_keys(table)),
             sorted(repr(index) for index in inspector.get_indexes(table)),
@@ -379,6 +379,14 @@ def _schema(engine: Engine) -> dict[str, tuple[Any, ...]]:
         )
         for table in inspector.get_table_names()
     }
+    if engine.dialect.name == "sqlite":  # each index as the statement that made it
+        with engine.connect() as connection:
+            schema["sqlite_master"] = tuple(
+                connection.exec_driver_sql(
+                    "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name"
+                ).fetchall()
+            )
+    return schema
 
 
 def test_after_a_direct_load_every_key_holds_and_is_checked_again(
