@@ -30,7 +30,7 @@ from gradestore.ingest import (
 from gradestore.kinds import FileKind, FileStatus
 from gradestore.persistence.db import UnitOfWork
 from gradestore.persistence.ingest_store import IngestStore
-from gradestore.persistence.models import MAX_LENGTHS
+from gradestore.persistence.lengths import MAX_LENGTHS
 from gradestore.persistence.rows import NewSection
 from gradestore.readers import file_sha256
 from gradestore.readers.plain_csv import NotPlainCsv, PlainBlock, read_plain_csv

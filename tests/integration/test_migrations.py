@@ -235,3 +235,23 @@ def test_the_version_table_is_found_as_the_inspector_finds_it(empty_db_url: str)
     finally:
         engine.dispose()
     assert answers == ([False, False, True, True] if postgres else [False, True, False, True])
+
+
+def test_the_ingest_lengths_are_those_of_the_columns_that_store_them() -> None:
+    """lengths.MAX_LENGTHS (what the readers check, without the ORM) says what models.py
+    declares: a column made longer or shorter must change both."""
+    from gradestore.persistence.lengths import MAX_LENGTHS
+    from gradestore.persistence.models import column_length
+
+    columns = {
+        "section": ("sections", "name"),
+        "student_id": ("students", "student_id"),
+        "last_name": ("students", "lname"),
+        "first_name": ("students", "fname"),
+        "group": ("groups", "name"),
+        "run": ("runs", "name"),
+        "term": ("sections", "term"),
+        "header": ("sections", "header_name"),
+        "path": ("source_files", "path"),
+    }
+    assert {name: column_length(*column) for name, column in columns.items()} == MAX_LENGTHS
