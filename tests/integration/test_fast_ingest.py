@@ -636,3 +636,66 @@ def test_memberships_written_a_chunk_at_a_time_are_every_pair_once(
     unit = fast.report.units[0]
     assert fast.careful_reads == 1 and unit.memberships_added == len(pairs)
     assert len(fast.tables["group_sections"]) == len(pairs)
+
+
+@pytest.mark.parametrize("large_keys", [False, True])
+def test_grades_by_key_are_stored_as_given_packed_or_row_by_row(
+    engine: Engine, large_keys: bool
+) -> None:
+    """The direct load's grades (IngestStore.add_grade_columns): on SQLite each row's keys and
+    letter packed into one integer of a JSON array, or, for keys too large to pack in 64 bits,
+    bound row by row; on PostgreSQL COPY, or row by row for letters COPY's text would escape.
+    Either way the rows are those given, any letter kept as text, and a pair given twice is
+    refused."""
+    import numpy as np
+
+    if large_keys and engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's integer keys hold 32 bits; only SQLite packs")
+    base = (1 << 40) if large_keys else 1
+    letters = ["A", 'B"', "C\\", "D'", "E\t"]
+    sections, students = [base, base + 1], [base, base + 1, base + 2]
+    with Database(engine)(write=True) as unit:
+        store = unit.ingest
+        source = store.add_source_file("f.csv", "0" * 64, 3)
+        for key in sections:
+            unit.connection.execute(
+                text("INSERT INTO sections (id, name) VALUES (:id, :name)"),
+                {"id": key, "name": f"S{key}"},
+            )
+        for key in students:
+            unit.connection.execute(
+                text(
+                    "INSERT INTO students (id, student_id, fname, lname) VALUES (:id, :s, 'F', 'L')"
+                ),
+                {"id": key, "s": f"{key:07d}"},
+            )
+        for codes in ([0, 3, 1], [4, 2, 0]):  # the second: a tab (not COPY's text as it is)
+            given = [(base, base), (base, base + 1), (base + 1, base + 2)]
+            unit.connection.execute(text("DELETE FROM enrollments"))
+            assert store.add_grade_columns(
+                np.array([s for s, _ in given], dtype=np.int64),
+                np.array([t for _, t in given], dtype=np.int64),
+                np.array(codes, dtype=np.intp),
+                letters,
+                source,
+            )
+            rows = unit.connection.execute(
+                text(
+                    "SELECT section_id, student_id, grade, source_file_id FROM enrollments"
+                    " ORDER BY section_id, student_id"
+                )
+            ).fetchall()
+            expected = [
+                (*pair, letters[code], source) for pair, code in zip(given, codes, strict=True)
+            ]
+            assert [tuple(row) for row in rows] == expected
+        with unit.savepoint() as savepoint:
+            assert not store.add_grade_columns(
+                np.array([base + 1], dtype=np.int64),
+                np.array([base + 2], dtype=np.int64),
+                np.array([0], dtype=np.intp),
+                letters,
+                source,
+            )
+            savepoint.rollback()
+        assert unit.connection.execute(text("SELECT COUNT(*) FROM enrollments")).scalar() == 3
