@@ -366,8 +366,8 @@ def _unchanged_unit(
 
 @functools.cache
 def max_lengths() -> dict[str, int]:
-    """The longest value the store keeps in each column (models.MAX_LENGTHS). The models (the
-    ORM) are imported when a file is read, not for bytes that are stored already."""
-    from gradestore.persistence.models import MAX_LENGTHS
+    """The longest value the store keeps in each column (lengths.MAX_LENGTHS, imported when a
+    file is read, not for bytes that are stored already)."""
+    from gradestore.persistence.lengths import MAX_LENGTHS
 
     return MAX_LENGTHS

@@ -26,7 +26,7 @@ from gradestore.ingest_staged import section_to_store
 from gradestore.kinds import FileKind, FileStatus
 from gradestore.persistence.db import UnitOfWork
 from gradestore.persistence.ingest_store import IngestStore
-from gradestore.persistence.models import MAX_LENGTHS
+from gradestore.persistence.lengths import MAX_LENGTHS
 from gradestore.persistence.rows import NewSection
 from gradestore.readers import file_sha256
 from gradestore.readers.plain_csv import NotPlainCsv, PlainBlock, read_plain_csv
@@ -82,7 +82,11 @@ class DirectLoad:
         with (
             repository.indexes_built_after("students", estimate),
             repository.indexes_built_after("sections", estimate),
-            repository.indexes_built_after("enrollments", estimate),
+            # Grades go in by (section, student) of new sections, all from one new file: the
+            # source file's index grows at its end, for less than building it again.
+            repository.indexes_built_after(
+                "enrollments", estimate, keep=("ix_enrollments_source_file_id",)
+            ),
         ):
             for item in read_plain_csv(self.path, self.display, MAX_LENGTHS, scale=self.scale):
                 if isinstance(item, Problem):
@@ -116,9 +120,10 @@ class DirectLoad:
         pairs = [(group, sections[section].key) for section, group in block.memberships]
         self.repository.stage_memberships(pairs)
         added = self.repository.add_grade_columns(
-            section_keys[block.section_codes].tolist(),
-            student_keys[block.student_codes].tolist(),
-            block.grades,
+            section_keys[block.section_codes],
+            student_keys[block.student_codes],
+            block.grade_codes,
+            block.grade_letters,
             self.source_id,
         )
         if not added:

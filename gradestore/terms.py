@@ -12,6 +12,7 @@ current terms; a store holding terms of the 1900s writes them with four digits (
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from enum import IntEnum
@@ -90,6 +91,9 @@ class Term:
         return f"{self.season.name[:2]}{self.year}"
 
 
+# A file names a few terms in every one of its sections' rows (75,000 parses at 1M grades):
+# each label is parsed once (a Term is immutable).
+@functools.lru_cache(maxsize=4096)
 def parse_term(text: str) -> Term | None:
     """The term a label names, or None when it is not one of the recognised forms.
 

@@ -8,25 +8,15 @@ statements. No query runs once per row or per student.
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import repeat
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
-from sqlalchemy import bindparam, insert, select, text, update
+from sqlalchemy import bindparam, insert, select, text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import InstrumentedAttribute
 
 from gradestore.kinds import RowKind, SectionAction
-from gradestore.persistence.models import (
-    Group,
-    GroupSection,
-    Run,
-    RunGroup,
-    Section,
-    SourceFile,
-    Student,
-    utc_now,
-)
 from gradestore.persistence.rows import (
     NewMembership,
     NewSection,
@@ -37,6 +27,19 @@ from gradestore.persistence.rows import (
     StoredSection,
 )
 from gradestore.persistence.sql import SqlStore, chunks
+from gradestore.persistence.types import UTCDateTime, utc_now
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+    from sqlalchemy.orm import InstrumentedAttribute
+
+# The direct load of a plain CSV writes with these statements and Core alone: the ORM models
+# (about 0.1 s to import) are imported by the usual path's methods, where they are used.
+_ADD_SOURCE_FILE = text(
+    "INSERT INTO source_files (path, sha256, row_count, ingested_at)"
+    " VALUES (:path, :sha256, :row_count, :ingested_at) RETURNING id"
+).bindparams(bindparam("ingested_at", type_=UTCDateTime()))
 
 STAGING_COLUMNS = StagedRow._fields
 MEMBERSHIP_CHUNK = 5000
@@ -48,24 +51,26 @@ class IngestStore(SqlStore):
     # --- provenance ---------------------------------------------------------------------------
 
     def add_source_file(self, path: str, sha256: str, row_count: int) -> int:
-        return self.connection.execute(
-            insert(SourceFile)
-            .values(path=path, sha256=sha256, row_count=row_count, ingested_at=utc_now())
-            .returning(SourceFile.id)
-        ).scalar_one()
+        return int(
+            self.connection.execute(
+                _ADD_SOURCE_FILE,
+                {"path": path, "sha256": sha256, "row_count": row_count, "ingested_at": utc_now()},
+            ).scalar_one()
+        )
 
     def set_source_row_count(self, source_file_id: int, row_count: int) -> None:
-        self.connection.execute(
-            update(SourceFile).where(SourceFile.id == source_file_id).values(row_count=row_count)
+        self._execute(
+            "UPDATE source_files SET row_count = :rows WHERE id = :id",
+            {"rows": row_count, "id": source_file_id},
         )
 
     def set_source_grades_stored(self, source_file_id: int, grades: int, sections: int) -> None:
         """The file stored every grade it holds: ``grades`` in ``sections``. Set after the
         unit's last write of enrollments (a trigger clears it when one of them goes)."""
-        self.connection.execute(
-            update(SourceFile)
-            .where(SourceFile.id == source_file_id)
-            .values(grades_stored=grades, sections_stored=sections)
+        self._execute(
+            "UPDATE source_files SET grades_stored = :grades, sections_stored = :sections"
+            " WHERE id = :id",
+            {"grades": grades, "sections": sections, "id": source_file_id},
         )
 
     def drop_unused_source_files(self, source_file_ids: Sequence[int]) -> None:
@@ -189,10 +194,10 @@ class IngestStore(SqlStore):
         return keys
 
     def has_students(self) -> bool:
-        return self.connection.execute(select(Student.id).limit(1)).first() is not None
+        return self._execute("SELECT id FROM students LIMIT 1").first() is not None
 
     def has_sections(self) -> bool:
-        return self.connection.execute(select(Section.id).limit(1)).first() is not None
+        return self._execute("SELECT id FROM sections LIMIT 1").first() is not None
 
     def add_sections_with_keys(self, sections: Sequence[NewSection]) -> list[int]:
         """Insert new sections (the caller knows none is stored) with keys taken here, as
@@ -233,35 +238,82 @@ class IngestStore(SqlStore):
 
     def add_grade_columns(
         self,
-        section_keys: Sequence[int],
-        student_keys: Sequence[int],
-        grades: Sequence[str],
+        section_keys: npt.NDArray[np.int64],
+        student_keys: npt.NDArray[np.int64],
+        grade_codes: npt.NDArray[np.intp],
+        letters: Sequence[str],
         source_file_id: int,
     ) -> bool:
-        """Insert grades given column by column, by key, straight into enrollments; False
-        when a (section, student) pair is there already (the unit must then be rolled back
-        to its savepoint: PostgreSQL's transaction is aborted)."""
+        """Insert grades given column by column, by key, straight into enrollments (each
+        row's letter as its position in ``letters``); False when a (section, student) pair is
+        there already (the unit must then be rolled back to its savepoint: PostgreSQL's
+        transaction is aborted)."""
         dbapi = self.connection.dialect.dbapi
         assert dbapi is not None
         columns = ("section_id", "student_id", "grade", "source_file_id")
         try:
-            if self.is_postgres and _copy_safe(grades):
+            if not self.is_postgres and self._insert_packed_grades(
+                section_keys, student_keys, grade_codes, letters, source_file_id
+            ):
+                return True
+            import numpy as np
+
+            grades = np.array(letters, dtype=object)[grade_codes].tolist()
+            if self.is_postgres and _copy_safe(letters):
                 self._copy_text(
                     "enrollments",
                     columns,
                     "".join(
                         map(f"{{}}\t{{}}\t{{}}\t{source_file_id}\n".format,
-                            section_keys, student_keys, grades)
+                            section_keys.tolist(), student_keys.tolist(), grades)
                     ),
                 )  # fmt: skip
             else:
                 self._bulk_insert_iter(
                     "enrollments",
                     columns,
-                    zip(section_keys, student_keys, grades, repeat(source_file_id)),
+                    zip(
+                        section_keys.tolist(),
+                        student_keys.tolist(),
+                        grades,
+                        repeat(source_file_id),
+                    ),
                 )
         except dbapi.IntegrityError:
             return False
+        return True
+
+    def _insert_packed_grades(
+        self,
+        section_keys: npt.NDArray[np.int64],
+        student_keys: npt.NDArray[np.int64],
+        grade_codes: npt.NDArray[np.intp],
+        letters: Sequence[str],
+        source_file_id: int,
+    ) -> bool:
+        """SQLite: the rows as one JSON array of integers, each row's three values packed
+        into one, unpacked by one ``INSERT ... SELECT`` over ``json_each``: no Python call and
+        no parameter binding per grade (executemany of the same rows took twice as long).
+        False (nothing done) when the packed values would not fit in 64 bits."""
+        if not len(section_keys):
+            return True
+        width, students = len(letters), int(student_keys.max()) + 1
+        if (int(section_keys.max()) + 1) * students * width >= 1 << 63 or min(
+            int(section_keys.min()), int(student_keys.min())
+        ) < 0:
+            return False
+        packed = (section_keys * students + student_keys) * width + grade_codes
+        letter = " ".join(f"WHEN {code} THEN ?{code + 5}" for code in range(width))
+        cursor = self.connection.connection.cursor()
+        try:
+            cursor.execute(
+                "INSERT INTO enrollments (section_id, student_id, grade, source_file_id)"
+                " SELECT value / ?2 / ?3, value / ?2 % ?3,"
+                f" CASE value % ?2 {letter} END, ?4 FROM json_each(?1)",
+                (json.dumps(packed.tolist()), width, students, source_file_id, *letters),
+            )
+        finally:
+            cursor.close()
         return True
 
     def create_membership_staging(self) -> None:
@@ -390,7 +442,7 @@ class IngestStore(SqlStore):
 
     def staged_students_stored_as_others(self) -> Iterator[StoredAsOther]:
         """Staged students the store holds under another name, by student id."""
-        if self.connection.execute(select(Student.id).limit(1)).first() is None:
+        if not self.has_students():
             return iter(())  # a new store: nothing to compare, and the query would read every row
         rows = self._execute(
             "SELECT s.student_id, st.lname, st.fname, s.last_name, s.first_name,"
@@ -516,6 +568,8 @@ class IngestStore(SqlStore):
     def _add_membership_chunk(
         self, wanted: list[tuple[tuple[str, str], int | None]], group_ids: Mapping[str, int]
     ) -> int:
+        from gradestore.persistence.models import GroupSection, Section
+
         section_ids = self._ids_by_name(Section, sorted({section for (_, section), _ in wanted}))
         rows = {
             (group_ids[group], section_ids[section]): source
@@ -552,14 +606,26 @@ class IngestStore(SqlStore):
 
     def _ensure_groups_from(self, sources: Mapping[str, int | None]) -> dict[str, int]:
         """Group ids by name; a missing group is created with the file that names it."""
-        existing = self._ids_by_name(Group, sorted(sources))
+        existing = self._group_ids(sorted(sources))
         missing = [name for name in sorted(sources) if name not in existing]
         if missing:
-            self.connection.execute(
-                insert(Group), [{"name": name, "source_file_id": sources[name]} for name in missing]
+            self._execute_many(
+                "INSERT INTO groups (name, source_file_id) VALUES (?, ?)",
+                [(name, sources[name]) for name in missing],
             )
-            existing.update(self._ids_by_name(Group, missing))
+            existing.update(self._group_ids(missing))
         return existing
+
+    def _group_ids(self, names: list[str]) -> dict[str, int]:
+        """Ids of these groups by name (Core alone: the direct load's memberships use it)."""
+        statement = text("SELECT name, id FROM groups WHERE name IN :names").bindparams(
+            bindparam("names", expanding=True)
+        )
+        ids: dict[str, int] = {}
+        for chunk in chunks(names):
+            for name, row_id in self.connection.execute(statement, {"names": chunk}):
+                ids[name] = row_id
+        return ids
 
     def _existing_pairs(
         self,
@@ -574,6 +640,8 @@ class IngestStore(SqlStore):
     def add_run_groups(self, pairs: Iterable[tuple[str, str]], source_file_id: int | None) -> int:
         """Record legacy runs; pairs are (run name, group name), given by one file (a .RUN).
         Returns how many are new."""
+        from gradestore.persistence.models import RunGroup
+
         wanted = set(pairs)
         if not wanted:
             return 0
@@ -593,6 +661,8 @@ class IngestStore(SqlStore):
         return len(new_rows)
 
     def _ensure_runs(self, names: set[str], source_file_id: int | None) -> dict[str, int]:
+        from gradestore.persistence.models import Run
+
         existing = self._ids_by_name(Run, sorted(names))
         missing = sorted(names - set(existing))
         if missing:
@@ -603,11 +673,11 @@ class IngestStore(SqlStore):
         return existing
 
 
-def _copy_safe(grades: Sequence[str]) -> bool:
+def _copy_safe(letters: Sequence[str]) -> bool:
     """Whether these values can go into COPY's text format as they are (no tab, line break
     or backslash, none read as null)."""
     return not any(
-        "\t" in grade or "\n" in grade or "\r" in grade or "\\" in grade for grade in set(grades)
+        "\t" in letter or "\n" in letter or "\r" in letter or "\\" in letter for letter in letters
     )
 
 

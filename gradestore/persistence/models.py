@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from gradestore.persistence.lengths import MAX_LENGTHS as MAX_LENGTHS
 from gradestore.persistence.types import UTCDateTime, utc_now
 
 NAMING_CONVENTION = {
@@ -323,21 +324,8 @@ class Performance(Base):
     first_term_listed: Mapped[str | None] = mapped_column(String(32))
 
 
-def _length(table: str, column: str) -> int:
+def column_length(table: str, column: str) -> int:
+    """The declared length of a text column (lengths.MAX_LENGTHS must agree: a test checks)."""
     column_type = Base.metadata.tables[table].c[column].type
     assert isinstance(column_type, String) and column_type.length is not None
     return column_type.length
-
-
-# The longest value each text field of an ingest may hold, from the columns that store it.
-MAX_LENGTHS: dict[str, int] = {
-    "section": _length("sections", "name"),
-    "student_id": _length("students", "student_id"),
-    "last_name": _length("students", "lname"),
-    "first_name": _length("students", "fname"),
-    "group": _length("groups", "name"),
-    "run": _length("runs", "name"),
-    "term": _length("sections", "term"),
-    "header": _length("sections", "header_name"),
-    "path": _length("source_files", "path"),
-}

@@ -67,7 +67,8 @@ class PlainBlock:
     stager, which asks for them."""
 
     row_lines: npt.NDArray[np.int64]
-    grades: list[str]
+    grade_codes: npt.NDArray[np.intp]  # per row, its letter's position in grade_letters
+    grade_letters: list[str]  # the block's distinct letters
     section_codes: npt.NDArray[np.intp]
     student_codes: npt.NDArray[np.intp]
     student_ids: npt.NDArray[np.object_]
@@ -79,7 +80,14 @@ class PlainBlock:
 
     @property
     def rows(self) -> int:
-        return len(self.grades)
+        return len(self.grade_codes)
+
+    @property
+    def grades(self) -> list[str]:
+        """Each row's letter (for the stager; the direct load binds the codes)."""
+        import numpy as np
+
+        return np.array(self.grade_letters, dtype=object)[self.grade_codes].tolist()
 
     def lines(self) -> list[int]:
         return self.row_lines.tolist()
@@ -171,27 +179,36 @@ class _BlockReader:
 
         if b'"' in data:
             raise NotPlainCsv("a quote")
-        lines, fields = _line_fields(data)
+        layout = _Layout(data)
+        lines, fields, width = layout.lines, layout.fields, self.columns.width
         frame = self._parse(data, lines)
         index = self.columns.index
         strip = _may_need_strip(data)
         values = {name: _column(frame, position, strip) for name, position in index.items()}
-        blank = _all_empty(list(values.values()))
-        if blank.any():  # a row is blank when every field is, not only the known columns
-            others = [
-                _column(frame, p, True)[blank]
-                for p in range(self.columns.width)
-                if p not in index.values()
-            ]
-            blank[blank] = _all_empty(others) if others else True
-        if (fields != self.columns.width)[~blank].any():
-            raise NotPlainCsv("a line with another number of fields")
+        sizes: _FieldSizes | None = None
+        if not strip and (fields == width).all():
+            # The common case: every value as it stands in the bytes, every line of the
+            # header's width. The bytes then tell which values are empty and how long each
+            # column's values can be, with no Python call per value.
+            sizes = _FieldSizes(layout.field_bytes(width), index)
+            blank = sizes.blank_rows()
+        else:
+            blank = _all_empty(list(values.values()))
+            if blank.any():  # a row is blank when every field is, not only the known columns
+                others = [
+                    _column(frame, p, True)[blank] for p in range(width) if p not in index.values()
+                ]
+                blank[blank] = _all_empty(others) if others else True
+            if (fields != width)[~blank].any():
+                raise NotPlainCsv("a line with another number of fields")
         if blank.all():
             return None, lines
         rows = np.flatnonzero(~blank)
         if len(rows) < lines:
             values = {name: column[rows] for name, column in values.items()}
-        return self._block(values, rows + first_line), lines
+            if sizes is not None:
+                sizes = sizes.of_rows(rows)
+        return self._block(values, rows + first_line, sizes), lines
 
     def _parse(self, data: bytes, lines: int) -> pd.DataFrame:
         import pandas as pd
@@ -214,12 +231,22 @@ class _BlockReader:
             raise NotPlainCsv("rows are not lines")
         return frame
 
-    def _block(self, values: dict[str, Column], row_lines: npt.NDArray[np.int64]) -> PlainBlock:
+    def _block(
+        self,
+        values: dict[str, Column],
+        row_lines: npt.NDArray[np.int64],
+        sizes: _FieldSizes | None,
+    ) -> PlainBlock:
         sections, students = _Distinct(values["section"]), _Distinct(values["student_id"])
         grades = _Distinct(values["grade"])
-        if "" in sections.set or "" in students.set or not grades.set <= self.letters:
+        if not grades.set <= self.letters:
             raise NotPlainCsv("a row the careful reader checks")
-        last, first = self._names(values, students)
+        if sizes is not None:
+            if sizes.any_empty("section", "student_id", "last_name", "first_name"):
+                raise NotPlainCsv("an empty value")
+        elif "" in sections.set or "" in students.set:
+            raise NotPlainCsv("a row the careful reader checks")
+        last, first = self._names(values, students, check_empty=sizes is None)
         group = _Distinct(values["group"]) if "group" in values else None
         term = _Distinct(values["term"]) if "term" in values else None
         for name, distinct in (
@@ -230,12 +257,18 @@ class _BlockReader:
             ("group", None if group is None else group.values),
             ("term", None if term is None else term.values),
         ):
-            if distinct is not None and _longest(distinct) > self.lengths[name]:
+            if distinct is None:
+                continue
+            # A value has no more characters than bytes: most columns need no count of each.
+            if sizes is not None and sizes.longest(name) <= self.lengths[name]:
+                continue
+            if _longest(distinct) > self.lengths[name]:
                 raise NotPlainCsv(f"a {name} too long")
         hours = self._hours(values.get("credit_hours"))
         return PlainBlock(
             row_lines=row_lines,
-            grades=values["grade"].tolist(),
+            grade_codes=grades.codes,
+            grade_letters=grades.values.tolist(),
             section_codes=sections.codes,
             student_codes=students.codes,
             student_ids=students.values,
@@ -247,16 +280,17 @@ class _BlockReader:
         )
 
     def _names(
-        self, values: dict[str, Column], students: _Distinct
+        self, values: dict[str, Column], students: _Distinct, *, check_empty: bool
     ) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.object_]]:
         """Each student's last and first name, from their two columns (a ``name`` column
-        holds a comma, so it is quoted: not plain); a student under two names is not plain."""
+        holds a comma, so it is quoted: not plain); a student under two names is not plain.
+        ``check_empty``: the caller has not yet refused an empty name."""
         if not self.columns.split_names:
             raise NotPlainCsv("a name column")
         names = []
         for column in (values["last_name"], values["first_name"]):
             distinct = _Distinct(column)
-            if "" in distinct.set:
+            if check_empty and "" in distinct.set:
                 raise NotPlainCsv("an empty name")
             per_student = distinct.codes[students.first_rows]
             if not (per_student[students.codes] == distinct.codes).all():
@@ -359,18 +393,65 @@ def _space_at_an_edge(data: bytes) -> bool:
     return bool(beside_before.any() or beside_after.any())
 
 
-def _line_fields(data: bytes) -> tuple[int, npt.NDArray[np.intp]]:
-    """How many lines ``data`` holds, and the number of fields of each."""
-    import numpy as np
+class _Layout:
+    """Where a block's lines end and its commas are (no quotes: each comma ends a field)."""
 
-    array = np.frombuffer(data, dtype=np.uint8)
-    ends = np.flatnonzero(array == 10)
-    if not data.endswith(b"\n"):  # the file's last line, without a line break
-        ends = np.append(ends, len(data))
-    commas = np.flatnonzero(array == 44)
-    before_end = np.searchsorted(commas, ends)
-    per_line = np.diff(before_end, prepend=0)
-    return len(ends), per_line + 1
+    def __init__(self, data: bytes) -> None:
+        import numpy as np
+
+        self.array = np.frombuffer(data, dtype=np.uint8)
+        ends = np.flatnonzero(self.array == 10)
+        if not data.endswith(b"\n"):  # the file's last line, without a line break
+            ends = np.append(ends, len(data))
+        self.ends = ends
+        self.commas = np.flatnonzero(self.array == 44)
+        self.lines = len(ends)
+        before_end = np.searchsorted(self.commas, ends)
+        # The number of fields of each line.
+        self.fields: npt.NDArray[np.intp] = np.diff(before_end, prepend=0) + 1
+
+    def field_bytes(self, width: int) -> npt.NDArray[np.intp]:
+        """Bytes of each field, a row per line (every line has ``width`` fields), a line's
+        CR LF not counted."""
+        import numpy as np
+
+        ends = self.ends
+        # A line's end without its CR (a clean file has CR only before LF).
+        has_cr = np.zeros(len(ends), dtype=bool)
+        after_a_byte = ends > 0
+        has_cr[after_a_byte] = self.array[ends[after_a_byte] - 1] == 13
+        stops = np.empty((self.lines, width), dtype=np.intp)
+        starts = np.empty((self.lines, width), dtype=np.intp)
+        commas = self.commas.reshape(self.lines, width - 1)
+        stops[:, : width - 1] = commas
+        stops[:, width - 1] = ends - has_cr
+        starts[:, 0] = 0
+        starts[1:, 0] = ends[:-1] + 1
+        starts[:, 1:] = commas + 1
+        return stops - starts
+
+
+class _FieldSizes:
+    """Bytes of each known column's values, from the layout (a value as it stands)."""
+
+    def __init__(self, sizes: npt.NDArray[np.intp], index: Mapping[str, int]) -> None:
+        self.sizes = sizes
+        self.index = index
+
+    def blank_rows(self) -> npt.NDArray[np.bool_]:
+        blank: npt.NDArray[np.bool_] = self.sizes.max(axis=1) == 0
+        return blank
+
+    def of_rows(self, rows: npt.NDArray[np.intp]) -> _FieldSizes:
+        return _FieldSizes(self.sizes[rows], self.index)
+
+    def any_empty(self, *names: str) -> bool:
+        return any(
+            not self.sizes[:, self.index[name]].all() for name in names if name in self.index
+        )
+
+    def longest(self, name: str) -> int:
+        return int(self.sizes[:, self.index[name]].max(initial=0))
 
 
 def _all_empty(columns: list[Column]) -> npt.NDArray[np.bool_]:

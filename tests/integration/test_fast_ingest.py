@@ -208,6 +208,28 @@ def test_header_warnings_blank_lines_and_crlf_stay_fast(stores: Stores, tmp_path
     assert fast.report.units[0].grades_added == ROWS - 3
 
 
+def test_crlf_lines_with_empty_last_values_and_comma_only_lines_stay_fast(
+    stores: Stores, tmp_path: Path
+) -> None:
+    """Where no value needs trimming the bytes decide (a CR is not part of the last value,
+    a line of commas alone is blank), as the careful reader does."""
+    rows = [row.replace("\n", "\r\n") for row in plain_rows()]
+    for at in range(5, ROWS, 7):  # sections of 20-40 rows: some get their term later
+        rows[at] = rows[at].rsplit(",", 1)[0] + ",\r\n"
+    rows[1500] = ",,,,,,,\r\n"
+    # A name of 150 characters in 300 bytes: longer than a last name may be in bytes alone.
+    student, long_name = rows[2000].split(",")[1], "\u00e9" * 150
+    rows = [
+        row.replace(f",{student},{row.split(',')[2]},", f",{student},{long_name},") for row in rows
+    ]
+    file = write(tmp_path / "crlf.csv", rows, header=HEADER.replace("\n", "\r\n"))
+    fast = stores.both(file)
+    assert (fast.careful_reads, fast.staged_plain_reads) == (0, 0)
+    assert messages(fast) == []
+    assert fast.report.units[0].grades_added == ROWS - 1
+    assert any(long_name in row for row in fast.tables["students"])
+
+
 @pytest.mark.parametrize(
     ("change", "message", "careful"),
     [
@@ -219,6 +241,13 @@ def test_header_warnings_blank_lines_and_crlf_stay_fast(stores: Stores, tmp_path
         (lambda cells: cells.__setitem__(6, "-1"), "credit_hours", True),
         (lambda cells: cells.__setitem__(5, f'"{cells[5]}"'), None, True),  # a quote
         (lambda cells: cells.__setitem__(3, " "), "empty first_name", True),
+        # Found from the bytes where no value needs trimming (readers.plain_csv._FieldSizes).
+        (lambda cells: cells.__setitem__(3, ""), "empty first_name", True),
+        (lambda cells: cells.__setitem__(2, ""), "empty last_name", True),
+        (lambda cells: cells.__setitem__(1, ""), "empty student_id", True),
+        (lambda cells: cells.__setitem__(0, ""), "empty section", True),
+        (lambda cells: cells.__setitem__(1, "1" * 65), "student_id is longer than 64", True),
+        (lambda cells: cells.__setitem__(5, "G" * 201), "group is longer than 200", True),
         (lambda cells: cells.__setitem__(0, "S" * 300), "section is longer than", True),
         (lambda cells: cells.pop(), "expected 8 fields, found 7", True),
         (lambda cells: cells.append("extra"), "expected 8 fields, found 9", True),
@@ -342,7 +371,7 @@ def test_a_direct_load_with_a_group_option_stores_the_same(stores: Stores, tmp_p
 
 def _schema(engine: Engine) -> dict[str, tuple[Any, ...]]:
     inspector = inspect(engine)
-    return {
+    schema: dict[str, tuple[Any, ...]] = {
         table: (
             sorted(repr(key) for key in inspector.get_foreign_keys(table)),
             sorted(repr(index) for index in inspector.get_indexes(table)),
@@ -350,6 +379,14 @@ def _schema(engine: Engine) -> dict[str, tuple[Any, ...]]:
         )
         for table in inspector.get_table_names()
     }
+    if engine.dialect.name == "sqlite":  # each index as the statement that made it
+        with engine.connect() as connection:
+            schema["sqlite_master"] = tuple(
+                connection.exec_driver_sql(
+                    "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name"
+                ).fetchall()
+            )
+    return schema
 
 
 def test_after_a_direct_load_every_key_holds_and_is_checked_again(
@@ -599,3 +636,66 @@ def test_memberships_written_a_chunk_at_a_time_are_every_pair_once(
     unit = fast.report.units[0]
     assert fast.careful_reads == 1 and unit.memberships_added == len(pairs)
     assert len(fast.tables["group_sections"]) == len(pairs)
+
+
+@pytest.mark.parametrize("large_keys", [False, True])
+def test_grades_by_key_are_stored_as_given_packed_or_row_by_row(
+    engine: Engine, large_keys: bool
+) -> None:
+    """The direct load's grades (IngestStore.add_grade_columns): on SQLite each row's keys and
+    letter packed into one integer of a JSON array, or, for keys too large to pack in 64 bits,
+    bound row by row; on PostgreSQL COPY, or row by row for letters COPY's text would escape.
+    Either way the rows are those given, any letter kept as text, and a pair given twice is
+    refused."""
+    import numpy as np
+
+    if large_keys and engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's integer keys hold 32 bits; only SQLite packs")
+    base = (1 << 40) if large_keys else 1
+    letters = ["A", 'B"', "C\\", "D'", "E\t"]
+    sections, students = [base, base + 1], [base, base + 1, base + 2]
+    with Database(engine)(write=True) as unit:
+        store = unit.ingest
+        source = store.add_source_file("f.csv", "0" * 64, 3)
+        for key in sections:
+            unit.connection.execute(
+                text("INSERT INTO sections (id, name) VALUES (:id, :name)"),
+                {"id": key, "name": f"S{key}"},
+            )
+        for key in students:
+            unit.connection.execute(
+                text(
+                    "INSERT INTO students (id, student_id, fname, lname) VALUES (:id, :s, 'F', 'L')"
+                ),
+                {"id": key, "s": f"{key:07d}"},
+            )
+        for codes in ([0, 3, 1], [4, 2, 0]):  # the second: a tab (not COPY's text as it is)
+            given = [(base, base), (base, base + 1), (base + 1, base + 2)]
+            unit.connection.execute(text("DELETE FROM enrollments"))
+            assert store.add_grade_columns(
+                np.array([s for s, _ in given], dtype=np.int64),
+                np.array([t for _, t in given], dtype=np.int64),
+                np.array(codes, dtype=np.intp),
+                letters,
+                source,
+            )
+            rows = unit.connection.execute(
+                text(
+                    "SELECT section_id, student_id, grade, source_file_id FROM enrollments"
+                    " ORDER BY section_id, student_id"
+                )
+            ).fetchall()
+            expected = [
+                (*pair, letters[code], source) for pair, code in zip(given, codes, strict=True)
+            ]
+            assert [tuple(row) for row in rows] == expected
+        with unit.savepoint() as savepoint:
+            assert not store.add_grade_columns(
+                np.array([base + 1], dtype=np.int64),
+                np.array([base + 2], dtype=np.int64),
+                np.array([0], dtype=np.intp),
+                letters,
+                source,
+            )
+            savepoint.rollback()
+        assert unit.connection.execute(text("SELECT COUNT(*) FROM enrollments")).scalar() == 3

@@ -300,3 +300,23 @@ def test_stored_proofs_are_filled_in_place_and_kept_by_triggers_both_ways(
         db.upgrade(connection, "0010")  # file 1 holds 2 of its 3 grades now
     assert _proofs(engine) == [(1, 0, 0), (2, 0, 0), (3, 0, 0)]
     engine.dispose()
+
+
+def test_the_ingest_lengths_are_those_of_the_columns_that_store_them() -> None:
+    """lengths.MAX_LENGTHS (what the readers check, without the ORM) says what models.py
+    declares: a column made longer or shorter must change both."""
+    from gradestore.persistence.lengths import MAX_LENGTHS
+    from gradestore.persistence.models import column_length
+
+    columns = {
+        "section": ("sections", "name"),
+        "student_id": ("students", "student_id"),
+        "last_name": ("students", "lname"),
+        "first_name": ("students", "fname"),
+        "group": ("groups", "name"),
+        "run": ("runs", "name"),
+        "term": ("sections", "term"),
+        "header": ("sections", "header_name"),
+        "path": ("source_files", "path"),
+    }
+    assert {name: column_length(*column) for name, column in columns.items()} == MAX_LENGTHS

@@ -190,6 +190,24 @@ def test_a_line_of_exactly_the_limit_is_read(tmp_path: Path) -> None:
     assert not is_clean_text_file(write(tmp_path / "c.csv", "ok\n" + "y" * (MAX_LINE_BYTES + 1)))
 
 
+@pytest.mark.parametrize("character", ["\x85", "\u2028", "\u2029"])
+@pytest.mark.parametrize("before_the_cut", [0, 1, 2])
+def test_a_control_sequence_across_a_read_is_not_clean(
+    tmp_path: Path, character: str, before_the_cut: int
+) -> None:
+    """is_clean_text_file reads 1 MiB at a time: a C1 control or a line separator whose
+    bytes straddle two reads is found (the cheap pre-search must look at the carried tail)."""
+    encoded = character.encode()
+    cut = min(before_the_cut, len(encoded) - 1) if before_the_cut else 0
+    lead = "x" * (MAX_LINE_BYTES // 2 - 1) + "\n" + "y" * (MAX_LINE_BYTES // 2 - cut)
+    path = tmp_path / "g.csv"
+    path.write_bytes(lead.encode() + encoded + b"\nok\n")
+    assert path.read_bytes().index(encoded) == MAX_LINE_BYTES - cut
+    assert not is_clean_text_file(path)
+    path.write_bytes(lead.encode() + "\u00e9\u2019".encode() + b"\nok\n")  # other 0xC3, 0xE2 text
+    assert is_clean_text_file(path)
+
+
 def test_huge_lines_in_legacy_files_are_bad_rows(tmp_path: Path) -> None:
     section = read_section_file(
         write(tmp_path / "S.SEC", f'S 3\n"{HUGE}","1","A"\n"L, F","2","B"\n')
