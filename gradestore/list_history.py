@@ -78,15 +78,23 @@ def list_history(
     span = int(max(dated_terms.max(), _last(outside))) - first_term + 1
     del dated_terms
     students_above = int(max(entries.student.max(), _last_student(outside))) + 1
-    if students_above * span * 8 >= 2**62:  # ids far beyond any store's: numbered anew
-        both = np.concatenate([entries.student, outside.student])
-        ids, numbers = np.unique(both, return_inverse=True)
+    if students_above * span * 8 >= 2**62 or span >= 2**31 - 1:
+        # Ids or terms far beyond any store's (a term_order edited by hand): students and
+        # terms numbered anew by rank, which keeps every comparison the rules make; the
+        # terms are kept in 4 bytes below.
+        count = len(entries.student)
+        ids, numbers = np.unique(
+            np.concatenate([entries.student, outside.student]), return_inverse=True
+        )
+        terms, ranks = np.unique(np.concatenate([entries.term, outside.term]), return_inverse=True)
         for history in list_history(
-            replace(entries, student=numbers[: len(entries.student)]),
-            replace(outside, student=numbers[len(entries.student) :]),
+            replace(entries, student=numbers[:count], term=ranks[:count]),
+            replace(outside, student=numbers[count:], term=ranks[count:]),
             block,
         ):
-            yield replace(history, student=ids[history.student])
+            yield replace(
+                history, student=ids[history.student], first_listed=terms[history.first_listed]
+            )
         return
     # The latest term of each (student, list) of the dated entries: the last of its run.
     # (First: the arrays below are then not yet made; at 5M grades the peak of an analysis

@@ -114,3 +114,23 @@ def test_student_ids_too_large_for_one_number_give_the_same_history() -> None:
         for (student, kind), value in by_list(list_history(ENTRIES, OUTSIDE)).items()
     }
     assert by_list(list_history(shifted(ENTRIES), shifted(OUTSIDE))) == expected
+
+
+def test_terms_far_apart_give_the_same_history() -> None:
+    """A term_order edited by hand far beyond any stored term (a span of 2**40) does not fit
+    the terms' 4 bytes: they are ranked anew, and every first term listed is the term itself."""
+    far = 2**40
+
+    def moved(g: QualifyingGrades) -> QualifyingGrades:
+        latest = latest_term(ENTRIES)
+        term = np.where(g.term == latest, far, g.term)
+        return QualifyingGrades(g.student, term, g.has_term, g.good, g.work)
+
+    expected = {
+        key: (work, good, far if first == latest_term(ENTRIES) else first, earlier)
+        for key, (work, good, first, earlier) in by_list(list_history(ENTRIES, OUTSIDE)).items()
+    }
+    got = by_list(list_history(moved(ENTRIES), moved(OUTSIDE)))
+    assert got == expected
+    assert any(first == far for _, _, first, _ in got.values())
+    assert any(first < far for _, _, first, _ in got.values())
