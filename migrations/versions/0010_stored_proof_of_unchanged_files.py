@@ -50,14 +50,16 @@ SQLITE_TRIGGERS = (
     f' OR OLD.source_file_id IS NOT NEW.source_file_id) BEGIN {_SQLITE_CLEAR} END',
 )
 POSTGRES_TRIGGERS = (
-    'CREATE FUNCTION enrollments_deleted() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN'
+    'CREATE FUNCTION enrollments_deleted() RETURNS trigger LANGUAGE plpgsql'
+    ' SET search_path FROM CURRENT AS $$ BEGIN'
     ' UPDATE source_files SET grades_stored = 0 WHERE grades_stored <> 0'
     ' AND id IN (SELECT source_file_id FROM gone); RETURN NULL; END $$',
     'CREATE TRIGGER enrollments_deleted AFTER DELETE ON enrollments'
     ' REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION enrollments_deleted()',
     # A transition table cannot go with a column list: every UPDATE fires it, and the rows it
     # changed are those of the old table that the new one lacks.
-    'CREATE FUNCTION enrollments_updated() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN'
+    'CREATE FUNCTION enrollments_updated() RETURNS trigger LANGUAGE plpgsql'
+    ' SET search_path FROM CURRENT AS $$ BEGIN'
     ' UPDATE source_files SET grades_stored = 0 WHERE grades_stored <> 0'
     ' AND id IN (SELECT source_file_id FROM (SELECT section_id, student_id, grade,'
     ' source_file_id FROM gone EXCEPT SELECT section_id, student_id, grade, source_file_id'
@@ -65,7 +67,8 @@ POSTGRES_TRIGGERS = (
     'CREATE TRIGGER enrollments_updated AFTER UPDATE ON enrollments'
     ' REFERENCING OLD TABLE AS gone NEW TABLE AS came'
     ' FOR EACH STATEMENT EXECUTE FUNCTION enrollments_updated()',
-    'CREATE FUNCTION enrollments_truncated() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN'
+    'CREATE FUNCTION enrollments_truncated() RETURNS trigger LANGUAGE plpgsql'
+    ' SET search_path FROM CURRENT AS $$ BEGIN'
     ' UPDATE source_files SET grades_stored = 0 WHERE grades_stored <> 0; RETURN NULL; END $$',
     'CREATE TRIGGER enrollments_truncated AFTER TRUNCATE ON enrollments'
     ' FOR EACH STATEMENT EXECUTE FUNCTION enrollments_truncated()',

@@ -213,3 +213,36 @@ def test_every_way_in_keeps_a_proof_that_holds(engine: Engine, tmp_path: Path) -
     }
     for name in ("careful.csv", "REPEAT.csv", "SEC1.01F25.SEC", "fix.csv"):
         assert ingest(engine, tmp_path / name).status == "unchanged", name
+
+
+def test_postgresql_triggers_clear_the_store_s_proof_from_any_search_path(
+    backend: str, empty_db_url: str, tmp_path: Path
+) -> None:
+    """A store in its own schema (reached through the URL's search_path): grades deleted by
+    hand from a session whose search_path leads elsewhere, where another ``source_files``
+    table exists, clear the store's own proof, not that table's."""
+    if backend != "postgresql":
+        pytest.skip("PostgreSQL's schemas and search_path")
+    from gradestore.persistence import db
+
+    plain = db.create_engine_for(empty_db_url)
+    execute(
+        plain,
+        "CREATE SCHEMA gs_store",
+        "CREATE TABLE public.source_files (id integer, grades_stored integer)",
+        "INSERT INTO public.source_files VALUES (1, 7)",
+    )
+    separator = "&" if "?" in empty_db_url else "?"
+    store = db.open_database(f"{empty_db_url}{separator}options=-csearch_path%3Dgs_store")
+    try:
+        original = write(tmp_path / "a.csv", FIRST)
+        assert ingest(store, original).status == "stored"
+        execute(plain, "DELETE FROM gs_store.enrollments WHERE grade = 'A'")
+        assert proof(store, original) == [(0, 2)]
+        assert rows(plain, "SELECT id, grades_stored FROM public.source_files") == [(1, 7)]
+        again = ingest(store, original, replace=True)
+        assert again.status == "stored", again.errors
+        assert ingest(store, original).status == "unchanged"
+    finally:
+        store.dispose()
+        plain.dispose()
