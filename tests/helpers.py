@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from sqlalchemy import Engine, text
@@ -16,6 +18,15 @@ POSTGRES_ENV = "GRADESTORE_TEST_POSTGRES_URL"
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_LEGACY = REPO_ROOT.parent / "shared" / "legacy_data" / "penz6__Comp330"
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def load_script(path: Path, name: str | None = None) -> ModuleType:
+    """A script that is not in a package (bench/, tests/data/old_stores/) as a module."""
+    spec = importlib.util.spec_from_file_location(name or path.stem, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def postgres_server_url() -> str | None:

@@ -9,7 +9,6 @@ names with quotes, backslashes and non-ASCII added, so that escaping is exercise
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
 import json
 from pathlib import Path
@@ -24,17 +23,13 @@ from gradestore.kinds import ListKind
 from gradestore.persistence.db import Database
 from gradestore.render import write_analysis_json, write_json_document, write_list_json
 from tests.expected import GOOD, WORK
-from tests.helpers import REPO_ROOT
+from tests.helpers import REPO_ROOT, load_script
 
 GRADES = 6000
 
 
 def _generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("generate", REPO_ROOT / "bench" / "generate.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(REPO_ROOT / "bench" / "generate.py")
 
 
 def _hostile_copy(source: Path, target: Path) -> list[dict[str, str]]:

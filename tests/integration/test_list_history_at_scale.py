@@ -11,7 +11,6 @@ rules is taken: grades outside the analysis, earlier terms, terms that take no p
 from __future__ import annotations
 
 import csv
-import importlib.util
 from collections import defaultdict
 from pathlib import Path
 from types import ModuleType
@@ -25,18 +24,14 @@ from gradestore.kinds import ScopeKind
 from gradestore.persistence.db import Database
 from gradestore.terms import term_key
 from tests.expected import GOOD, WORK
-from tests.helpers import REPO_ROOT
+from tests.helpers import REPO_ROOT, load_script
 
 GRADES = 6000
 StoredRow = tuple[str, str, str, str, bool, int, int, str | None]
 
 
 def _generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("generate", REPO_ROOT / "bench" / "generate.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(REPO_ROOT / "bench" / "generate.py")
 
 
 def _spread_terms(source: Path, target: Path) -> list[dict[str, str]]:

@@ -7,7 +7,6 @@ The revisions come from the script's REVISIONS: a new revision's store is one li
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 import subprocess
@@ -19,20 +18,14 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from gradestore.persistence import db
-from tests.helpers import REPO_ROOT, run_cli
+from tests.helpers import REPO_ROOT, load_script, run_cli
 
 OLD_STORES = REPO_ROOT / "tests" / "data" / "old_stores"
 MIGRATIONS = REPO_ROOT / "migrations" / "versions"
 
 
 def _generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "make_old_stores", OLD_STORES / "make_old_stores.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(OLD_STORES / "make_old_stores.py")
 
 
 REVISIONS: list[str] = list(_generator().REVISIONS)

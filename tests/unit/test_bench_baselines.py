@@ -19,18 +19,14 @@ import pytest
 from scipy import stats
 
 from tests.expected import POINTS
-from tests.helpers import REPO_ROOT
+from tests.helpers import REPO_ROOT, load_script
 
 if TYPE_CHECKING:
     from tests.conftest import PostgresServer
 
 
 def _bench_module(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "bench" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(REPO_ROOT / "bench" / f"{name}.py")
 
 
 baselines = _bench_module("baselines")
