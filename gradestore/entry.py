@@ -1,4 +1,5 @@
-"""The console script: answers ``gradestore --version`` before anything heavy is imported.
+"""The console script: answers ``gradestore --version`` and ``--help`` (:mod:`gradestore.root_help`)
+before anything heavy is imported.
 
 Everything else goes to the Typer application in :mod:`gradestore.cli`, whose import (Typer,
 Click, the command modules) costs a tenth of a second or more; a version check should not.
@@ -39,12 +40,63 @@ def resume_collector() -> None:
 
 
 def main() -> None:
-    if sys.argv[1:] == ["--version"]:
+    if sys.stdin is None or sys.stdout is None or sys.stderr is None:
+        _hold_closed_streams()
+    args = sys.argv[1:]
+    if args == ["--version"]:
         from gradestore import __version__
 
-        sys.stdout.write(f"gradestore {__version__}\n")
+        _answer(f"gradestore {__version__}\n")
+        return
+    from gradestore import root_help
+
+    if root_help.answers(args):
+        _answer(root_help.ROOT_HELP)
         return
     pause_collector()
     from gradestore.cli import main as cli_main
 
     cli_main()
+
+
+def _answer(page: str) -> None:
+    """Write a page that needs no command, failing as a command's output does: a reader that
+    went away ends quietly (exit 141), a full disk or another write error in one line (74)."""
+    import os
+
+    try:
+        sys.stdout.write(page)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        raise SystemExit(141) from None
+    except OSError as error:
+        sys.stderr.write(f"gradestore: standard output: {error.strerror or error}\n")
+        raise SystemExit(os.EX_IOERR) from None
+
+
+def _hold_closed_streams() -> None:
+    """A standard stream closed by the caller (``gradestore ... >&-``): the next file opened
+    would take its descriptor, and whatever wrote to that stream would write into the file
+    (the store itself). Each closed descriptor is held by /dev/null; closed input and error
+    streams then read and write nothing, and a closed output ends the command before it does
+    anything, in one line (exit 74): there is nowhere to show what it did."""
+    import os
+
+    for descriptor in (0, 1, 2):
+        try:
+            os.fstat(descriptor)
+        except OSError:
+            devnull = os.open(os.devnull, os.O_RDWR)
+            if devnull != descriptor:
+                os.dup2(devnull, descriptor)
+                os.close(devnull)
+    if sys.stdin is None:
+        sys.stdin = open(0, encoding="utf-8", closefd=False)  # noqa: SIM115
+    if sys.stderr is None:
+        sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", closefd=False)  # noqa: SIM115
+    if sys.stdout is None:
+        sys.stderr.write("gradestore: standard output is closed: nothing was done\n")
+        raise SystemExit(os.EX_IOERR)

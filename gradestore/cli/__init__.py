@@ -119,6 +119,11 @@ def main() -> None:
 
         closed_pipe()
         raise SystemExit(EXIT_CLOSED_PIPE) from None
+    except OSError as error:  # writing help or a usage error failed (a full disk)
+        import os
+
+        sys.stderr.write(f"gradestore: standard output: {error.strerror or error}\n")
+        sys.exit(os.EX_IOERR)
     except Exception:
         # A bug, not a user's mistake (those are one line): the traceback helps whoever fixes
         # it, but never shows a password from a database URL.
