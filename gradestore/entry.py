@@ -92,7 +92,7 @@ def answered_before_typer(args: list[str]) -> bool:
     and its summary has been printed: the bytes, the exit code (0) and the silence on
     standard error of the command's usual path. False (nothing printed) when it is not."""
     line = plain_ingest(args)
-    if line is None or sys.stdout is None or may_be_a_terminal(sys.stderr):
+    if line is None or sys.stdout is None or sys.stderr is None or may_be_a_terminal(sys.stderr):
         return False  # a terminal's standard error gets the progress display's codes
     db, file, output_format = line
     try:
@@ -109,17 +109,26 @@ def answered_before_typer(args: list[str]) -> bool:
             from gradestore.cli.ingest_command import print_table
 
             print_table(report)
-    except BrokenPipeError:  # as the command's own handling: quietly, 141
-        from gradestore.cli.common import EXIT_CLOSED_PIPE, closed_pipe
-
-        closed_pipe()
-        raise SystemExit(EXIT_CLOSED_PIPE) from None
-    except KeyboardInterrupt:
-        from gradestore.cli.common import fail
-
-        stopped = fail("interrupted; nothing of the current file was stored", 130)
-        raise SystemExit(stopped.exit_code) from None
+    except (OSError, KeyboardInterrupt) as error:  # writing the summary, or Ctrl-C
+        raise SystemExit(_as_the_command_ends(error)) from None
     return True
+
+
+def _as_the_command_ends(error: BaseException) -> int:
+    """What the command's own handling (cli.common.handle_errors) does with ``error``: its
+    one line on standard error (a closed pipe: none), and the exit code it returns."""
+    import typer
+
+    from gradestore.cli.common import handle_errors
+
+    def failing() -> None:
+        raise error
+
+    try:
+        handle_errors(failing)()
+    except typer.Exit as ended:
+        return int(ended.exit_code)
+    raise AssertionError("handle_errors let the error through")  # pragma: no cover
 
 
 def _encodable(text: str, stream: TextIO, *, table: bool) -> bool:

@@ -524,3 +524,22 @@ def test_a_plain_ingest_line_is_what_typer_parses(args: list[str]) -> None:
 )
 def test_any_other_line_goes_to_typer(args: list[str]) -> None:
     assert entry.plain_ingest(args) is None
+
+
+@pytest.mark.parametrize("output", [["--format", "json"], []])
+def test_a_summary_that_cannot_be_written_fails_as_in_the_usual_path(
+    store: Path, grades: Path, output: list[str]
+) -> None:
+    """Standard output on a full disk (/dev/full): the command's own one line and exit code."""
+    first_ingest(f"sqlite:///{store}", grades)
+    outcomes = []
+    for url in (f"sqlite:///{store}", f"sqlite+pysqlite:///{store}"):
+        with open("/dev/full", "w") as full:
+            completed = subprocess.run(
+                [sys.executable, "-m", "gradestore", "--db", url, "ingest", str(grades), *output],
+                stdout=full,
+                stderr=subprocess.PIPE,
+                timeout=120,
+            )
+        outcomes.append((completed.returncode, completed.stderr))
+    assert outcomes[0] == outcomes[1] and outcomes[0][0] != 0
