@@ -162,18 +162,25 @@ def check_url(setting: DatabaseSetting) -> DatabaseSetting:
     return setting
 
 
-def resolve_database(cli_url: str | None = None) -> DatabaseSetting:
+def _as_chosen(setting: DatabaseSetting) -> DatabaseSetting:
+    return setting
+
+
+def resolve_database(cli_url: str | None = None, *, check: bool = True) -> DatabaseSetting:
     """The database to use and where that choice came from; raises ConfigurationError (exit
-    78) for an explicit setting that does not work."""
+    78) for an explicit setting that does not work. ``check=False`` leaves the URL unparsed
+    (SQLAlchemy is not imported): for a caller that takes only URLs it reads itself, and asks
+    again with the check for any other (the answer for stored bytes, gradestore.ingest)."""
+    checked = check_url if check else _as_chosen
     if cli_url is not None:
         if not cli_url.strip():
             raise ConfigurationError("--db: the database URL is empty")
-        return check_url(DatabaseSetting(normalize_url(cli_url), "--db"))
+        return checked(DatabaseSetting(normalize_url(cli_url), "--db"))
     env_url = os.environ.get(ENV_DATABASE_URL)
     if env_url:
-        return check_url(DatabaseSetting(normalize_url(env_url), ENV_DATABASE_URL))
+        return checked(DatabaseSetting(normalize_url(env_url), ENV_DATABASE_URL))
     config_path = config_file_path()
     file_url = _url_from_config_file(config_path, explicit=bool(os.environ.get(ENV_CONFIG_FILE)))
     if file_url:
-        return check_url(DatabaseSetting(normalize_url(file_url), str(config_path)))
+        return checked(DatabaseSetting(normalize_url(file_url), str(config_path)))
     return DatabaseSetting(f"sqlite:///{default_database_path()}", "default")

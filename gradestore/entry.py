@@ -1,8 +1,13 @@
 """The console script: answers ``gradestore --version`` and ``--help`` (:mod:`gradestore.root_help`)
-before anything heavy is imported.
+before anything heavy is imported, and the re-ingest of stored bytes, ``gradestore [--db URL]
+ingest FILE [--format json|table]``, before Typer and SQLAlchemy are (when a SQLite store
+surely holds FILE's bytes unchanged: gradestore.ingest.answer_unchanged).
 
 Everything else goes to the Typer application in :mod:`gradestore.cli`, whose import (Typer,
 Click, the command modules) costs a tenth of a second or more; a version check should not.
+The re-ingest's command line is taken here only in its plainest shapes (below), which Typer
+would parse into the same values; any other line, and any answer that is not certain, goes
+to Typer and the command as always.
 
 Start-up pauses Python's cyclic garbage collector: importing Typer, SQLAlchemy and a database
 driver makes some 64,000 container objects that live as long as the process, and the collector
@@ -15,7 +20,9 @@ command does its work (:func:`resume_collector`).
 from __future__ import annotations
 
 import gc
+import os
 import sys
+from typing import TextIO
 
 _collector_paused = False
 
@@ -54,6 +61,8 @@ def main() -> None:
         _answer(root_help.ROOT_HELP)
         return
     pause_collector()
+    if answered_before_typer(args):
+        return
     from gradestore.cli import main as cli_main
 
     cli_main()
@@ -62,8 +71,6 @@ def main() -> None:
 def _answer(page: str) -> None:
     """Write a page that needs no command, failing as a command's output does: a reader that
     went away ends quietly (exit 141), a full disk or another write error in one line (74)."""
-    import os
-
     try:
         sys.stdout.write(page)
         sys.stdout.flush()
@@ -83,8 +90,6 @@ def _hold_closed_streams() -> None:
     (the store itself). Each closed descriptor is held by /dev/null; closed input and error
     streams then read and write nothing, and a closed output ends the command before it does
     anything, in one line (exit 74): there is nowhere to show what it did."""
-    import os
-
     for descriptor in (0, 1, 2):
         try:
             os.fstat(descriptor)
@@ -100,3 +105,105 @@ def _hold_closed_streams() -> None:
     if sys.stdout is None:
         sys.stderr.write("gradestore: standard output is closed: nothing was done\n")
         raise SystemExit(os.EX_IOERR)
+
+
+def plain_ingest(args: list[str]) -> tuple[str | None, str, str] | None:
+    """``(--db value or None, FILE, format)`` for ``[--db URL | --db=URL] ingest FILE``, with
+    ``--format json`` or ``--format table`` after or before FILE, each once; None for any
+    other line (a help, another option, two files, a value that starts with ``-``, ...)."""
+    db: str | None = None
+    if args[:1] == ["--db"] and len(args) > 1:
+        db, args = args[1], args[2:]
+    elif args[:1] and args[0].startswith("--db="):
+        db, args = args[0].removeprefix("--db="), args[1:]
+    if db is not None and db.startswith("-"):
+        return None
+    if args[:1] != ["ingest"]:
+        return None
+    args = args[1:]
+    output_format = "table"
+    if len(args) == 3 and args[0] == "--format":
+        output_format, args = args[1], args[2:]
+    elif len(args) == 3 and args[1] == "--format":
+        output_format, args = args[2], args[:1]
+    if output_format not in ("json", "table") or len(args) != 1:
+        return None
+    path = args[0]
+    if not path or path.startswith("-"):
+        return None
+    return db, path, output_format
+
+
+def answered_before_typer(args: list[str]) -> bool:
+    """Whether the command line was a plain re-ingest of bytes a SQLite store holds unchanged,
+    and its summary has been printed: the bytes, the exit code (0) and the silence on
+    standard error of the command's usual path. False (nothing printed) when it is not."""
+    line = plain_ingest(args)
+    if line is None or sys.stdout is None or sys.stderr is None or may_be_a_terminal(sys.stderr):
+        return False  # a terminal's standard error gets the progress display's codes
+    db, file, output_format = line
+    try:
+        from pathlib import Path
+
+        from gradestore.ingest import IngestOptions, answer_unchanged, summary_json
+
+        report = answer_unchanged(db, [Path(file)], IngestOptions())
+        if report is None or not _encodable(file, sys.stdout, table=output_format == "table"):
+            return False
+        if output_format == "json":
+            sys.stdout.write(summary_json(report))
+        else:
+            from gradestore.cli.ingest_command import print_table
+
+            print_table(report)
+    except (OSError, KeyboardInterrupt) as error:  # writing the summary, or Ctrl-C
+        raise SystemExit(_as_the_command_ends(error)) from None
+    return True
+
+
+def _as_the_command_ends(error: BaseException) -> int:
+    """What the command's own handling (cli.common.handle_errors) does with ``error``: its
+    one line on standard error (a closed pipe: none), and the exit code it returns."""
+    import typer
+
+    from gradestore.cli.common import handle_errors
+
+    def failing() -> None:
+        raise error
+
+    try:
+        handle_errors(failing)()
+    except typer.Exit as ended:
+        return int(ended.exit_code)
+    raise AssertionError("handle_errors let the error through")  # pragma: no cover
+
+
+def _encodable(text: str, stream: TextIO, *, table: bool) -> bool:
+    """Whether ``text`` (the file's name, the summary's one value not ours) can be written to
+    ``stream`` as the usual path would, without an error; the table only on UTF-8 (what Rich
+    draws it with elsewhere is Rich's to choose, in the usual path)."""
+    import codecs
+
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    if table and codecs.lookup(encoding).name != "utf-8":
+        return False
+    try:
+        text.encode(encoding, getattr(stream, "errors", None) or "strict")
+    except (UnicodeError, LookupError):
+        return False
+    return True
+
+
+def may_be_a_terminal(stream: TextIO | None) -> bool:
+    """False when Rich would surely not take ``stream`` for a terminal: it is no tty and
+    neither TTY_COMPATIBLE nor FORCE_COLOR says otherwise (then Rich is not imported).
+    ``stream`` is None when the process was started with that descriptor closed."""
+    if "TTY_COMPATIBLE" in os.environ or "FORCE_COLOR" in os.environ:
+        return True
+    isatty = getattr(stream, "isatty", None)
+    if isatty is None:
+        return False
+    try:
+        return bool(isatty())
+    except (ValueError, OSError):  # closed
+        return False

@@ -16,20 +16,21 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
-from gradestore.errors import UsageError
+from gradestore.errors import GradestoreError, UsageError
 from gradestore.jsontypes import JsonObject
 from gradestore.kinds import FileKind, FileStatus
-from gradestore.persistence.db import UnitOfWork, UnitOfWorkFactory
 from gradestore.readers.identity import file_sha256, grade_file_kind
 
 if TYPE_CHECKING:
-    from gradestore.persistence.sources_store import SourcesStore
+    # Annotations only: the answer for stored bytes on SQLite (answer_unchanged) imports no
+    # SQLAlchemy, which persistence.db does.
+    from gradestore.persistence.db import UnitOfWork, UnitOfWorkFactory
     from gradestore.readers.records import Problem
 
 # progress(file, rows read since the last call, phase): phase is "reading" while rows are read
@@ -172,6 +173,15 @@ class IngestReport:
         if all(unit.kind is FileKind.UNKNOWN for unit in rejected):
             return os.EX_NOINPUT
         return os.EX_DATAERR
+
+
+def summary_json(report: IngestReport) -> str:
+    """render.ingest_json's bytes, without importing render (and the results model under it)
+    on the path of the same bytes again: the summary holds only strings, numbers, booleans and
+    lists of them, which render.to_json passes through as they are."""
+    import json
+
+    return json.dumps(report.as_json(), indent=2, ensure_ascii=False) + "\n"
 
 
 def ingest_paths(
@@ -343,8 +353,56 @@ def _ingest_unit(
     return stage_and_store(unit, path, kind, options, progress, plain, digests)
 
 
+class StoredSources(Protocol):
+    """What the answer for stored bytes asks a store (SourcesStore, or quick_sqlite's)."""
+
+    def unchanged_source(self, sha256: str) -> tuple[int, int] | None: ...
+
+
+def answer_unchanged(
+    db_url: str | None, paths: Sequence[Path], options: IngestOptions = IngestOptions()
+) -> IngestReport | None:
+    """ingest_paths' report, answered with the standard library's sqlite3 before SQLAlchemy
+    is imported, when the command names one .csv or .sec file whose very bytes a SQLite
+    store (``db_url`` as ``--db`` gives it, else the configured one) holds unchanged; None
+    whenever that is not certain (several paths, a folder, --dry-run, --replace, --group,
+    another database, a store missing, locked, not at the expected revision, an error):
+    ingest_paths then answers, as it always has. See persistence/quick_sqlite.py."""
+    if len(paths) != 1 or options.dry_run or options.replace or options.group is not None:
+        return None
+    import sqlite3
+
+    from gradestore.config import resolve_database
+    from gradestore.persistence.quick_sqlite import open_at_head
+
+    try:
+        setting = resolve_database(db_url, check=False)
+        arguments, skipped = _expand_arguments(paths)
+        if skipped or len(arguments) != 1:
+            return None
+        path, kind = arguments[0]
+        if kind not in (FileKind.CSV, FileKind.SEC):
+            return None
+        store = open_at_head(setting.url)
+        if store is None:
+            return None
+        try:
+            identity = _identity(path)
+            digests: dict[Path, str] = {}
+            unchanged = _unchanged_unit(store, path, kind, options, digests)
+        finally:
+            store.close()
+        if unchanged is None and path in digests:
+            _HANDED_OVER[path] = (identity, digests[path])
+    except (GradestoreError, OSError, ValueError, sqlite3.Error):
+        return None
+    if unchanged is None:
+        return None
+    return IngestReport(units=[unchanged], skipped_files=[], dry_run=False)
+
+
 def _unchanged_unit(
-    sources: SourcesStore,
+    sources: StoredSources,
     path: Path,
     kind: FileKind,
     options: IngestOptions,
@@ -355,13 +413,33 @@ def _unchanged_unit(
     file's sha256, for its provenance if it is read after all."""
     if kind not in (FileKind.CSV, FileKind.SEC) or options.group is not None:
         return None
-    digest = digests[path] = file_sha256(path)
+    digest = digests[path] = _sha256(path)
     unchanged = sources.unchanged_source(digest)
     if unchanged is None:
         return None
     result = UnitResult(path=str(path), kind=kind, files=1)
     result.sections_unchanged, result.grades_unchanged = unchanged
     return result
+
+
+# A digest answer_unchanged computed for a file that must be read after all, by the file's
+# identity (device, inode, size, times) when it was hashed: the usual path takes it once
+# instead of hashing the file again (0.1 s at 1M grades). A file written since has another
+# size or change time.
+_HANDED_OVER: dict[Path, tuple[tuple[int, ...], str]] = {}
+
+
+def _identity(path: Path) -> tuple[int, ...]:
+    stat = path.stat()
+    return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+
+
+def _sha256(path: Path) -> str:
+    """file_sha256, or the digest answer_unchanged handed over for the file as it still is."""
+    handed = _HANDED_OVER.pop(path, None)
+    if handed is not None and handed[0] == _identity(path):
+        return handed[1]
+    return file_sha256(path)
 
 
 @functools.cache

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -20,6 +18,7 @@ from gradestore.cli.common import (
     stderr_console,
     stdout_console,
 )
+from gradestore.entry import may_be_a_terminal
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -66,13 +65,18 @@ def ingest(
     ),
 ) -> None:
     """Store grade files, each file whole or not at all. Re-ingesting the same data is a no-op."""
-    from gradestore.ingest import IngestOptions, ingest_paths
+    from gradestore.ingest import IngestOptions, answer_unchanged, ingest_paths
 
     options = IngestOptions(group=group, replace=replace, dry_run=dry_run)
-    units = state(ctx).units(read_only=dry_run)
-    # Piped or under cron, Rich's console is not even made.
-    with _Progress(stderr_console if may_be_a_terminal(sys.stderr) else None) as progress:
-        report = ingest_paths(units, paths, options, progress=progress)
+    terminal = may_be_a_terminal(sys.stderr)
+    # Stored bytes on SQLite, answered without SQLAlchemy (not on a terminal: the progress
+    # display below writes its codes there even when there is nothing to show).
+    report = None if terminal else answer_unchanged(state(ctx).db_url, paths, options)
+    if report is None:
+        units = state(ctx).units(read_only=dry_run)
+        # Piped or under cron, Rich's console is not even made.
+        with _Progress(stderr_console if terminal else None) as progress:
+            report = ingest_paths(units, paths, options, progress=progress)
 
     shown: set[str] = set()  # a file read by two units (a .GRP and a .RUN) warns once
     for unit in report.units:
@@ -81,19 +85,19 @@ def ingest(
     if output_format is SummaryFormat.json:
         sys.stdout.write(summary_json(report))
     else:
-        _print_table(report)
+        print_table(report)
     if report.exit_code:
         raise typer.Exit(report.exit_code)
 
 
 def summary_json(report: IngestReport) -> str:
-    """render.ingest_json's bytes, without importing render (and the results model under it)
-    on the path of the same bytes again: the summary holds only strings, numbers, booleans and
-    lists of them, which render.to_json passes through as they are."""
-    return json.dumps(report.as_json(), indent=2, ensure_ascii=False) + "\n"
+    """gradestore.ingest.summary_json (imported when used: not for `ingest --help`)."""
+    from gradestore.ingest import summary_json as ingest_summary_json
+
+    return ingest_summary_json(report)
 
 
-def _print_table(report: IngestReport) -> None:
+def print_table(report: IngestReport) -> None:
     """The summary for people: a table, then the files read through a .RUN or .GRP already and
     the files skipped (a table on a terminal, plain text when piped)."""
     from gradestore.kinds import FileStatus
@@ -133,21 +137,6 @@ def _print_problems(problems: list[Problem], what: str, shown: set[str], not_kep
         echo_err(f"{path}: ... and {count + extra} more {what}")
     if not_kept and len(hidden) != 1:
         echo_err(f"... and {not_kept} more {what}")
-
-
-def may_be_a_terminal(stream: TextIO | None) -> bool:
-    """False when Rich would surely not take ``stream`` for a terminal: it is no tty and
-    neither TTY_COMPATIBLE nor FORCE_COLOR says otherwise (then Rich is not imported).
-    ``stream`` is None when the process was started with that descriptor closed."""
-    if "TTY_COMPATIBLE" in os.environ or "FORCE_COLOR" in os.environ:
-        return True
-    isatty = getattr(stream, "isatty", None)
-    if isatty is None:
-        return False
-    try:
-        return bool(isatty())
-    except (ValueError, OSError):  # closed
-        return False
 
 
 class _Progress:
