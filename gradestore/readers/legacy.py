@@ -7,8 +7,6 @@ final newline) are tolerated, and anything else is a Problem at its line.
 
 from __future__ import annotations
 
-import itertools
-import operator
 import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -470,19 +468,31 @@ def write_list_rows(rows: Iterable[tuple[str, str, str, str, str]], out: TextIO)
     without an object per student or entry. Returns how many students were written."""
     written = 0
     lines: list[str] = []
-    for student_id, group in itertools.groupby(rows, key=operator.itemgetter(0)):
-        entries = list(group)
-        _, first_name, last_name, _, _ = entries[0]
-        lines.append(_list_student_line(student_id, first_name, last_name, len(entries)))
-        # _list_entry_line, inline: a list is 100,000s of entries.
-        lines += [
-            '"' + section.replace('"', "'") + '","' + grade.replace('"', "'") + '"\n'
-            for _, _, _, section, grade in entries
-        ]
+    entries: list[str] = []
+    student: str | None = None
+    first = last = ""
+    quote, apostrophe = '"', "'"
+    # One pass over the rows, a student's entry lines held until the next student (its line
+    # counts them): no groupby or list per student; _list_entry_line inline (0.29 -> 0.22 s
+    # of CPU for the 136,243 rows of a 1M store's work list).
+    for student_id, first_name, last_name, section, grade in rows:
+        if student_id != student:
+            if entries:
+                lines.append(_list_student_line(student or "", first, last, len(entries)))
+                lines += entries
+                entries.clear()
+                written += 1
+                if len(lines) >= _LINES_PER_WRITE:
+                    out.write("".join(lines))
+                    lines.clear()
+            student, first, last = student_id, first_name, last_name
+        entries.append(
+            f'"{section.replace(quote, apostrophe)}","{grade.replace(quote, apostrophe)}"\n'
+        )
+    if entries:
+        lines.append(_list_student_line(student or "", first, last, len(entries)))
+        lines += entries
         written += 1
-        if len(lines) >= _LINES_PER_WRITE:
-            out.write("".join(lines))
-            lines.clear()
     out.write("".join(lines))
     return written
 
