@@ -40,6 +40,7 @@ from gradestore.errors import (
     SchemaError,
     UsageError,
 )
+from gradestore.persistence import quick_sqlite
 
 __all__ = [
     "Database",
@@ -64,9 +65,10 @@ if TYPE_CHECKING:
     from gradestore.persistence.seed_store import SeedStore
     from gradestore.persistence.sources_store import SourcesStore
 
-# The newest migration. Kept here so that the everyday check of the schema needs neither
-# Alembic nor the migration scripts (start-up time); a test keeps it equal to Alembic's head.
-HEAD_REVISION = "0010"
+# The newest migration (kept in quick_sqlite, which must not import SQLAlchemy), so that the
+# everyday check of the schema needs neither Alembic nor the migration scripts (start-up
+# time); a test keeps it equal to Alembic's head.
+HEAD_REVISION = quick_sqlite.HEAD_REVISION
 SQLITE_BUSY_TIMEOUT_MS = 120_000
 # Any constant works; it only has to be the same in every gradestore process.
 POSTGRES_WRITE_LOCK_KEY = 0x6772_6164

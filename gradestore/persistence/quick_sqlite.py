@@ -25,7 +25,8 @@ import sqlite3
 from pathlib import Path
 from urllib.parse import quote
 
-# persistence.db.HEAD_REVISION, here without importing SQLAlchemy; a test keeps them equal.
+# The newest migration: persistence.db.HEAD_REVISION is this one (a test keeps it equal to
+# Alembic's head). Here, because this module must not import SQLAlchemy.
 HEAD_REVISION = "0010"
 _PREFIX = "sqlite:///"
 # SourcesStore.unchanged_source's query (a test compares their answers).
