@@ -216,7 +216,11 @@ def _store_figures(
         scale=scale.as_json(),
         scope_terms=scope.terms,
     )
-    store.add_analysis_figures(_figures(analysis_id, options.threshold, pools, tested))
+    store.add_analysis_figures(
+        _figures(analysis_id, options.threshold, pools, tested),
+        sections=len(pools.section_ids),
+        tests=len(pools.test_section),
+    )
     return analysis_id
 
 

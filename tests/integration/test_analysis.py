@@ -786,6 +786,61 @@ def test_an_analysis_stores_only_keys_that_hold(base_store: Engine) -> None:
         assert dangling == 0
 
 
+def _keys_and_indexes(connection: Connection, table: str) -> list[str]:
+    inspector = inspect(connection)
+    return sorted(
+        [repr(sorted(key.items())) for key in inspector.get_foreign_keys(table)]
+        + [repr(sorted(index.items())) for index in inspector.get_indexes(table)]
+    )
+
+
+def test_postgresql_writes_the_figures_with_their_keys_checked_after(base_store: Engine) -> None:
+    """PostgreSQL: the first analysis' figures (as many rows as the tables hold) go in with
+    the foreign keys and indexes of analysis_sections and zscores dropped and made again after
+    (one check of each key for the table, not a trigger per row): the same keys and indexes
+    after, every key holds, and a later analysis, small beside the tables, keeps them."""
+    from sqlalchemy import event
+
+    if base_store.dialect.name != "postgresql":
+        pytest.skip("SQLite checks no key in the analysis' unit")
+    tables = ("analysis_sections", "zscores")
+    with base_store.connect() as connection:
+        before = {table: _keys_and_indexes(connection, table) for table in tables}
+    statements: list[str] = []
+
+    def listener(*args: Any) -> None:
+        statements.append(str(args[2]))  # (conn, cursor, statement, ...)
+
+    event.listen(base_store, "before_cursor_execute", listener)
+    try:
+        units = Database(base_store)
+        run_analysis(units)
+        first = list(statements)
+        for _ in range(4):
+            run_analysis(units)
+        statements.clear()
+        run_analysis(units)  # the sixth: a sixth of what the tables then hold
+    finally:
+        event.remove(base_store, "before_cursor_execute", listener)
+    for table in tables:
+        assert any(f"ALTER TABLE {table} DROP CONSTRAINT" in sql for sql in first), table
+        assert any(f"ALTER TABLE {table} ADD CONSTRAINT" in sql for sql in first), table
+    assert not [sql for sql in statements for table in tables if f"TABLE {table} DROP" in sql]
+    with base_store.connect() as connection:
+        assert {table: _keys_and_indexes(connection, table) for table in tables} == before
+        dangling = connection.execute(
+            text(
+                "SELECT COUNT(*) FROM zscores z LEFT JOIN sections s ON s.id = z.section_id"
+                " LEFT JOIN groups g ON g.id = z.group_id"
+                " LEFT JOIN analysis_sections a ON a.analysis_id = z.analysis_id"
+                " AND a.section_id = z.section_id"
+                " WHERE s.id IS NULL OR (z.group_id IS NOT NULL AND g.id IS NULL)"
+                " OR a.count IS NULL"
+            )
+        ).scalar_one()
+        assert dangling == 0
+
+
 def test_an_analysis_that_fails_at_its_last_write_stores_nothing(base_store: Engine) -> None:
     """A failure after the figures are written (here the lists' insert, refused by a trigger)
     rolls the whole analysis back; the next unit checks foreign keys again."""
