@@ -255,14 +255,15 @@ class AnalysisStore(SqlStore):
 
     def add_analysis_figures(self, figures: AnalysisFigures, sections: int, tests: int) -> None:
         """Store an analysis' figures, and copy the latest into the seed's columns.
-        ``sections``, ``tests``: how many rows of each ``figures`` holds.
+        ``sections``, ``tests``: how many sections and section tests ``figures`` holds.
 
         On PostgreSQL a large load (beside what the table holds) goes in with the table's
         foreign keys and indexes dropped and made again after it (indexes_built_after): each
         row's three key checks were 1.1 of the 1.5 s of the zscores of 1M grades."""
         with self._figures_load("analysis_sections", sections):
             self._add_section_figures(figures)
-        self._add_group_figures(figures)
+        with self._figures_load("analysis_groups", len(figures.groups)):
+            self._add_group_figures(figures)
         with self._figures_load("zscores", tests):
             self._add_section_zscores(figures)
         # A section that holds no grade keeps the stats it has (the seed's API may have set them).

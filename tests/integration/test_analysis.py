@@ -796,14 +796,15 @@ def _keys_and_indexes(connection: Connection, table: str) -> list[str]:
 
 def test_postgresql_writes_the_figures_with_their_keys_checked_after(base_store: Engine) -> None:
     """PostgreSQL: the first analysis' figures (as many rows as the tables hold) go in with
-    the foreign keys and indexes of analysis_sections and zscores dropped and made again after
-    (one check of each key for the table, not a trigger per row): the same keys and indexes
-    after, every key holds, and a later analysis, small beside the tables, keeps them."""
+    the foreign keys and indexes of analysis_sections, analysis_groups and zscores dropped and
+    made again after (one check of each key for the table, not a trigger per row): the same
+    keys and indexes after, every key holds, and a later analysis, small beside the tables,
+    keeps them."""
     from sqlalchemy import event
 
     if base_store.dialect.name != "postgresql":
         pytest.skip("SQLite checks no key in the analysis' unit")
-    tables = ("analysis_sections", "zscores")
+    tables = ("analysis_sections", "analysis_groups", "zscores")
     with base_store.connect() as connection:
         before = {table: _keys_and_indexes(connection, table) for table in tables}
     statements: list[str] = []
