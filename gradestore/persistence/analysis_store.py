@@ -92,6 +92,21 @@ def _scope_sections(
     return sections, params
 
 
+def _history_rows(block: ListHistory) -> Iterator[tuple[SqlValue, ...]]:
+    """A block of the history as the temporary table's rows, made as they are written."""
+    words = (ListKind.WORK.stored, ListKind.GOOD.stored)
+    for student, on_good, work_terms, good_terms, first_listed, earlier in zip(
+        block.student.tolist(),
+        block.on_good.tolist(),
+        block.work_terms.tolist(),
+        block.good_terms.tolist(),
+        block.first_listed.tolist(),
+        block.earlier.tolist(),
+        strict=True,
+    ):
+        yield student, words[on_good], work_terms, good_terms, first_listed, int(earlier)
+
+
 class AnalysisStore(SqlStore):
     # --- scope and inputs ---------------------------------------------------------------------
 
@@ -459,28 +474,58 @@ class AnalysisStore(SqlStore):
             " earlier INTEGER NOT NULL, PRIMARY KEY (student_id, category))"
             + ("" if self.is_postgres else " WITHOUT ROWID")
         )
-        words = (ListKind.WORK.stored, ListKind.GOOD.stored)
-        # Made a block at a time as they are written.
-        rows = (
-            (student, words[on_good], work_terms, good_terms, first_listed, int(earlier))
-            for block in history
-            for student, on_good, work_terms, good_terms, first_listed, earlier in zip(
-                block.student.tolist(),
-                block.on_good.tolist(),
-                block.work_terms.tolist(),
-                block.good_terms.tolist(),
-                block.first_listed.tolist(),
-                block.earlier.tolist(),
-                strict=True,
-            )
-        )
-        self._bulk_insert_iter(
-            self._history_table,
-            ("student_id", "category", "work_terms", "good_terms", "first_listed", "earlier"),
-            rows,
-        )
+        columns = ("student_id", "category", "work_terms", "good_terms", "first_listed", "earlier")
         if self.is_postgres:
+            # Made a block at a time as they are written.
+            rows = (row for block in history for row in _history_rows(block))
+            self._bulk_insert_iter(self._history_table, columns, rows)
             self._execute(f"ANALYZE {self._history_table}")
+            return
+        for block in history:
+            if not self._insert_packed_history(block):
+                self._bulk_insert_iter(self._history_table, columns, _history_rows(block))
+
+    def _insert_packed_history(self, block: ListHistory) -> bool:
+        """SQLite: a block of the history as one JSON array of integers, each row's values
+        packed into one and unpacked by one ``INSERT ... SELECT`` over ``json_each`` (as the
+        ingest writes grades): executemany of the same rows took 0.86 against 0.31 s at 1M.
+        False (nothing done) when the packed values would not fit in 64 bits."""
+        if not len(block.student):
+            return True
+        base = int(block.first_listed.min())
+        span = int(block.first_listed.max()) - base + 1
+        width = int(max(block.work_terms.max(), block.good_terms.max())) + 1
+        lowest = min(
+            int(block.student.min()), int(block.work_terms.min()), int(block.good_terms.min())
+        )
+        if lowest < 0 or (int(block.student.max()) + 1) * 2 * width * width * span * 2 >= 1 << 63:
+            return False
+        # (((student, list) * width + work terms) * width + good terms) * span + first, earlier
+        packed = block.student * 2 + block.on_good
+        packed *= width
+        packed += block.work_terms
+        packed *= width
+        packed += block.good_terms
+        packed *= span
+        packed += block.first_listed - base
+        packed *= 2
+        packed += block.earlier
+        cursor = self.connection.connection.cursor()
+        try:
+            cursor.execute(
+                f"INSERT INTO {self._history_table} (student_id, category, work_terms,"
+                " good_terms, first_listed, earlier) SELECT value / 2 / ?2 / ?3 / ?3 / 2,"
+                " CASE value / 2 / ?2 / ?3 / ?3 % 2 WHEN 1 THEN ?5 ELSE ?6 END,"
+                " value / 2 / ?2 / ?3 % ?3, value / 2 / ?2 % ?3, value / 2 % ?2 + ?4, value % 2"
+                " FROM json_each(?1)",
+                (
+                    json.dumps(packed.tolist()), span, width, base,
+                    ListKind.GOOD.stored, ListKind.WORK.stored,
+                ),
+            )  # fmt: skip
+        finally:
+            cursor.close()
+        return True
 
     def _scope_grades(self, analysis_id: int) -> int:
         """Counted grades of the analysis' sections: an upper bound of its list rows."""
