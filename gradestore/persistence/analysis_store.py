@@ -465,6 +465,7 @@ class AnalysisStore(SqlStore):
 
     def _keep_list_history(self, history: Iterable[ListHistory]) -> None:
         """The history by (student, list), in a temporary table keyed by them."""
+        import numpy as np
 
         self._execute(f"DROP TABLE IF EXISTS {self._history_table}")
         self._execute(
@@ -476,9 +477,27 @@ class AnalysisStore(SqlStore):
         )
         columns = ("student_id", "category", "work_terms", "good_terms", "first_listed", "earlier")
         if self.is_postgres:
-            # Made a block at a time as they are written.
-            rows = (row for block in history for row in _history_rows(block))
-            self._bulk_insert_iter(self._history_table, columns, rows)
+            # COPY's text a block at a time, made by one format per row (integers and the
+            # lists' words only: nothing to escape); a write_row per row took twice as long.
+            words = np.array([ListKind.WORK.stored, ListKind.GOOD.stored], dtype=object)
+            self._copy_text_blocks(
+                self._history_table,
+                columns,
+                (
+                    "".join(
+                        map(
+                            "{}\t{}\t{}\t{}\t{}\t{:d}\n".format,
+                            block.student.tolist(),
+                            words[block.on_good.astype(np.intp)].tolist(),
+                            block.work_terms.tolist(),
+                            block.good_terms.tolist(),
+                            block.first_listed.tolist(),
+                            block.earlier.tolist(),
+                        )
+                    )
+                    for block in history
+                ),
+            )
             self._execute(f"ANALYZE {self._history_table}")
             return
         for block in history:

@@ -101,6 +101,17 @@ class SqlStore:
         ):
             copy.write(data)
 
+    def _copy_text_blocks(self, table: str, columns: Sequence[str], blocks: Iterable[str]) -> None:
+        """PostgreSQL: as _copy_text, for COPY's text made a block at a time as it is sent."""
+        driver_connection = self.connection.connection.driver_connection
+        assert driver_connection is not None
+        with (
+            driver_connection.cursor() as cursor,
+            cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
+        ):
+            for block in blocks:
+                copy.write(block)
+
     def _new_keys(self, table: str, count: int) -> list[int]:
         """``count`` new keys of ``table``'s integer primary key, for rows the caller inserts
         with them: from the sequence on PostgreSQL, after MAX(id) on SQLite (where a write
