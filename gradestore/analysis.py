@@ -19,7 +19,6 @@ from gradestore.history import AnalysisKey, standing_analysis
 from gradestore.kinds import Adjustment, ScopeKind, TestMethod
 from gradestore.persistence.analysis_store import AnalysisStore
 from gradestore.persistence.db import UnitOfWorkFactory
-from gradestore.persistence.models import utc_now
 from gradestore.persistence.rows import (
     AnalysisFigures,
     GroupFigures,
@@ -29,6 +28,7 @@ from gradestore.persistence.rows import (
     TermFilter,
     Testing,
 )
+from gradestore.persistence.types import utc_now
 from gradestore.results import LEADING_TESTS, AnalysisResult, load_analysis
 from gradestore.scales import check_letters_known, current_scale
 from gradestore.terms import term_key

@@ -924,3 +924,98 @@ def test_a_table_of_the_store_named_like_the_history_table_is_left_alone(
     finally:
         with base_store.begin() as connection:
             connection.exec_driver_sql("DROP TABLE list_history")
+
+
+# --- an analysis of everything on SQLAlchemy Core alone -----------------------------------------
+
+
+def test_an_analysis_of_everything_imports_no_orm_and_no_scipy(base_store: Engine) -> None:
+    """SQLite: the models, sqlalchemy.orm and scipy stay out of an analysis of everything
+    (0.5 s of its start at 1M grades), and it is stored as before."""
+    import subprocess
+    import sys
+
+    if base_store.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's large loads read the keys to drop from the models")
+    script = (
+        "import sys\n"
+        "from gradestore.analysis import run_analysis\n"
+        "from gradestore.persistence.db import Database, open_database\n"
+        f"run_analysis(Database(open_database({str(base_store.url)!r})))\n"
+        "print(sorted(name for name in sys.modules if name.startswith("
+        "('scipy', 'sqlalchemy.orm', 'gradestore.persistence.models'))))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+    with base_store.connect() as connection:
+        assert connection.execute(text("SELECT COUNT(*) FROM analyses")).scalar_one() == 1
+
+
+def test_an_analysis_row_is_stored_as_the_model_stores_it(engine: Engine) -> None:
+    """create_analysis writes its row in SQL with the models' column types: the same stored
+    values, byte for byte, as an insert of the model (timestamps, JSON, nulls)."""
+    from sqlalchemy import insert
+
+    from gradestore.persistence.models import Analysis
+    from gradestore.persistence.rows import Testing
+
+    created = datetime(2026, 12, 1, 23, 0, 1, 123456, tzinfo=UTC)
+    testing = Testing(overdispersion=1.25, tests=7, expected_false_flags=0.35)
+    scale = {"name": "x", "points": {"A": 4.0, 'é"': 1.0}}
+    cases = [
+        (0.05, "all", [], None, Testing(), ()),
+        (0.01, "groups", ["G 1", 'é"x'], scale, testing, ("F25", "Fall 2025")),
+    ]
+    columns = (
+        "created_at, threshold, scope_kind, scope_names, scope_terms, method, adjust, min_n,"
+        " overdispersion, tests, expected_false_flags, scale_name, scale, inputs_fingerprint"
+    )
+    if engine.dialect.name == "sqlite":
+        shown = ", ".join(f"quote({c}), typeof({c})" for c in columns.split(", "))
+    else:
+        shown = ", ".join(f"{c}::text, pg_typeof({c})::text" for c in columns.split(", "))
+    units = Database(engine)
+    with units(write=True) as unit:
+        rows = []
+        for threshold, kind, names, used_scale, tested, terms in cases:
+            ours = unit.analysis.create_analysis(
+                threshold,
+                kind,
+                names,
+                created_at=created,
+                testing=tested,
+                scale=used_scale,
+                scope_terms=terms,
+            )
+            model = unit.connection.execute(
+                insert(Analysis)
+                .values(
+                    created_at=created,
+                    threshold=threshold,
+                    scope_kind=kind,
+                    scope_names=names,
+                    scope_terms=list(terms),
+                    method=tested.method,
+                    adjust=tested.adjust,
+                    min_n=tested.min_n,
+                    overdispersion=tested.overdispersion,
+                    tests=tested.tests,
+                    expected_false_flags=tested.expected_false_flags,
+                    scale_name=used_scale["name"] if used_scale else None,
+                    scale=used_scale,
+                )
+                .returning(Analysis.id)
+            ).scalar_one()
+            rows.append(
+                [
+                    tuple(
+                        unit.connection.execute(
+                            text(f"SELECT {shown} FROM analyses WHERE id = :id"), {"id": row_id}
+                        ).one()
+                    )
+                    for row_id in (ours, model)
+                ]
+            )
+    for ours_row, model_row in rows:
+        assert ours_row == model_row
