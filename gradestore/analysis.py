@@ -17,14 +17,16 @@ from gradestore.errors import NOTHING_STORED, NotFoundError, UsageError, unknown
 from gradestore.grades import GradeScale
 from gradestore.history import AnalysisKey, standing_analysis
 from gradestore.kinds import Adjustment, ScopeKind, TestMethod
-from gradestore.persistence.analysis_store import AnalysisStore
+from gradestore.persistence.analysis_store import (
+    AnalysisStore,
+    FigureBlocks,
+    SectionColumns,
+    ZTestColumns,
+)
 from gradestore.persistence.db import UnitOfWorkFactory
 from gradestore.persistence.rows import (
-    AnalysisFigures,
     GroupFigures,
     Membership,
-    SectionFigures,
-    SectionZTest,
     TermFilter,
     Testing,
 )
@@ -448,10 +450,10 @@ def _optional(value: float) -> float | None:
 
 def _figures(
     analysis_id: int, threshold: float, pools: _Pools, tested: tuple[_Tested, _Tested]
-) -> AnalysisFigures:
+) -> FigureBlocks:
     section_tests, group_tests = tested
     group_pools = stats.pool_list(pools.pools(pools.group_counts))
-    return AnalysisFigures(
+    return FigureBlocks(
         analysis_id=analysis_id,
         threshold=threshold,
         timestamp=utc_now(),
@@ -467,30 +469,46 @@ def _figures(
     )
 
 
-def _section_figures(pools: _Pools) -> Iterator[SectionFigures]:
-    """Each section's figures, made as they are written."""
+def _section_figures(pools: _Pools) -> Iterator[SectionColumns]:
+    """Each section's figures, a block at a time, made as they are written."""
     sections = pools.pools(pools.counts)
     for block in _blocks(len(pools.section_ids)):
-        for section_id, count, mean, counts in zip(
-            pools.section_ids[block],
-            sections.count[block].tolist(),
-            sections.mean[block].tolist(),
-            pools.grade_counts[block].tolist(),
-            strict=True,
-        ):
-            yield SectionFigures(section_id, int(count), mean if count else None, tuple(counts))
+        counts = [int(count) for count in sections.count[block].tolist()]
+        yield SectionColumns(
+            section_id=pools.section_ids[block],
+            counted=counts,
+            mean_gpa=[
+                mean if count else None
+                for mean, count in zip(sections.mean[block].tolist(), counts, strict=True)
+            ],
+            grade_counts=list(map(tuple, pools.grade_counts[block].tolist())),
+        )
 
 
-def _section_z_tests(pools: _Pools, tested: _Tested, threshold: float) -> Iterator[SectionZTest]:
-    """Each section test (a row per section and group), made as it is written."""
+def _section_z_tests(pools: _Pools, tested: _Tested, threshold: float) -> Iterator[ZTestColumns]:
+    """Each section test (a row per section and group), a block at a time, made as they are
+    written."""
     import numpy as np
 
     section_ids = np.asarray(pools.section_ids, dtype=np.int64)[pools.test_section]
     group_ids = np.asarray(pools.group_ids, dtype=np.int64)[pools.test_group]
-    rows = (
-        row
-        for block in _blocks(len(section_ids))
-        for row in zip(section_ids[block].tolist(), group_ids[block].tolist(), strict=True)
-    )
-    for (section_id, group_id), columns in zip(rows, _test_columns(tested, threshold), strict=True):
-        yield SectionZTest(section_id, group_id, *columns)
+    tests = tested.tests
+    significant = tests.significant(threshold)
+    adjusted = tested.p_adjusted < threshold
+    for block in _blocks(len(section_ids)):
+        yield ZTestColumns(
+            section_id=section_ids[block].tolist(),
+            group_id=group_ids[block].tolist(),
+            z_score=_optionals(tests.statistic[block].tolist()),
+            p_value=_optionals(tests.p_value[block].tolist()),
+            significant=significant[block].tolist(),
+            p_adjusted=_optionals(tested.p_adjusted[block].tolist()),
+            significant_adjusted=adjusted[block].tolist(),
+            effect_size=_optionals(tested.effect_size[block].tolist()),
+            no_test_reason=tests.reason[block].tolist(),
+        )
+
+
+def _optionals(values: list[float]) -> list[float | None]:
+    """NaN stored as null."""
+    return [None if value != value else value for value in values]
