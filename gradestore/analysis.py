@@ -325,9 +325,12 @@ def _build_pools(
         if membership.section_id in row_of:
             group_members[membership.group_id].append(row_of[membership.section_id])
     group_ids = list(group_members)
-    group_counts = np.array(
-        [counts[group_members[g]].sum(axis=0) for g in group_ids], dtype=float
-    ).reshape(len(group_ids), len(counted))
+    test_group = np.array([i for i, g in enumerate(group_ids) for _ in group_members[g]], int)
+    test_section = np.array([row for g in group_ids for row in group_members[g]], dtype=int)
+    # Counts are whole numbers, so their sums are exact in any order: one unbuffered add over
+    # every (group, section) instead of a sum per group (7,542 at 1M grades).
+    group_counts = np.zeros((len(group_ids), len(counted)), dtype=float)
+    np.add.at(group_counts, test_group, counts[test_section])
     grouped_rows = sorted({row for rows in group_members.values() for row in rows})
     return _Pools(
         grade_counts=grade_counts.counts,
@@ -338,8 +341,8 @@ def _build_pools(
         group_counts=group_counts,
         all_counts=counts[grouped_rows].sum(axis=0, keepdims=True),
         points=np.array([scale.points[letter] for letter in counted]),
-        test_group=np.array([i for i, g in enumerate(group_ids) for _ in group_members[g]], int),
-        test_section=np.array([row for g in group_ids for row in group_members[g]], dtype=int),
+        test_group=test_group,
+        test_section=test_section,
     )
 
 
