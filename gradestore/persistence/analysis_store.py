@@ -210,6 +210,10 @@ class AnalysisStore(SqlStore):
 
         if len(letters) > len(_LETTER_CODES):
             return self._scope_grade_counts_by_letter(group_ids, letters, terms)
+        if _short_letters(letters):
+            table = self._scope_grade_counts_as_written(group_ids, letters, terms)
+            if table is not None:
+                return table
         cases = " ".join("WHEN ? THEN ?" for _ in letters)
         coded = f"CASE e.grade {cases} END" if letters else "NULL"
         scope, params = _scope_sections(group_ids, terms)
@@ -235,6 +239,65 @@ class AnalysisStore(SqlStore):
                 section_rows * width + (codes - _FIRST_CODE), minlength=len(block) * width
             ).reshape(len(block), width)
             table[:, -1] = np.array([row[2] for row in block], dtype=np.int64)
+            blocks.append(table)
+        return np.concatenate(blocks)
+
+    def _scope_grade_counts_as_written(
+        self,
+        group_ids: Sequence[int] | None,
+        letters: Sequence[str],
+        terms: TermFilter | None = None,
+    ) -> npt.NDArray[np.int64] | None:
+        """As :meth:`scope_grade_counts`, for a scale of letters of one or two ASCII
+        characters, none a comma: each section's grades as written, joined by commas (no
+        CASE of up to a comparison per letter for each grade: 0.35 against 0.75 s at 1M on
+        SQLite), each grade told by its two bytes in numpy. A grade that is not one of the
+        letters counts in the total only, as with the codes. None (nothing read yet that
+        matters) when a block holds a grade with a comma in it: its parts would not line up
+        with the grades, and the caller counts by codes instead."""
+        import numpy as np
+
+        scope, params = _scope_sections(group_ids, terms)
+        where = "" if scope is None else f" WHERE s.id IN ({scope})"
+        aggregate = "string_agg(e.grade, ',')" if self.is_postgres else "group_concat(e.grade, ',')"
+        rows = self._driver_stream(
+            f"SELECT s.id, {aggregate}, COUNT(e.grade) FROM sections s"
+            f" LEFT JOIN enrollments e ON e.section_id = s.id{where}"
+            " GROUP BY s.id ORDER BY s.id",
+            params,
+        )
+        width = len(letters)
+        # A grade's two bytes (the second 0 for one character) -> its letter's column, or -1.
+        column_of = np.full(1 << 16, -1, np.int64)
+        for column, letter in enumerate(letters):
+            raw = letter.encode("ascii")
+            column_of[raw[0] * 256 + (raw[1] if len(raw) == 2 else 0)] = column
+        blocks = [np.zeros((0, width + 2), np.int64)]
+        while block := list(itertools.islice(rows, _BLOCK)):
+            totals = np.array([row[2] for row in block], dtype=np.int64)
+            data = np.frombuffer(
+                ",".join([str(row[1]) for row in block if row[1] is not None]).encode(), np.uint8
+            )
+            table = np.zeros((len(block), width + 2), np.int64)
+            table[:, 0] = np.array([row[0] for row in block], dtype=np.int64)
+            table[:, -1] = totals
+            grades = int(totals.sum())
+            if grades:
+                commas = np.flatnonzero(data == ord(","))
+                if len(commas) + 1 != grades:
+                    return None  # the stream is closed as it is dropped
+                starts = np.concatenate([[0], commas + 1])
+                lengths = np.concatenate([commas, [len(data)]]) - starts
+                padded = np.concatenate([data, np.zeros(2, np.uint8)]).astype(np.int64)
+                first, second = padded[starts], padded[starts + 1]
+                key = first * 256 + np.where(lengths == 2, second, 0)
+                known = ((lengths == 1) | ((lengths == 2) & (second != 0))) & (first != 0)
+                columns = np.where(known, column_of[key], -1)
+                counted = columns >= 0
+                section_rows = np.repeat(np.arange(len(block)), totals)
+                table[:, 1:-1] = np.bincount(
+                    section_rows[counted] * width + columns[counted], minlength=len(block) * width
+                ).reshape(len(block), width)
             blocks.append(table)
         return np.concatenate(blocks)
 
@@ -706,6 +769,16 @@ _LISTED_ELSEWHERE = (
 
 # The list of a qualifying grade (e).
 _CATEGORY = "(CASE WHEN e.grade IN :good THEN :good_list ELSE :work_list END)"
+
+
+# Whether a scale's letters are each one or two ASCII characters, none a comma (or a NUL):
+# their grades are then counted as written (_scope_grade_counts_as_written).
+def _short_letters(letters: Sequence[str]) -> bool:
+    return all(
+        0 < len(letter) <= 2 and letter.isascii() and "," not in letter and "\0" not in letter
+        for letter in letters
+    )
+
 
 # A letter's code in a section's string of grades (scope_grade_counts): one ASCII character
 # each, from "!" on (a scale has a few letters; one of more than these is counted per letter).

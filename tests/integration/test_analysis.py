@@ -908,6 +908,50 @@ def test_scope_grade_counts_against_the_rows(base_store: Engine, letters: list[s
     assert {names[row[0]]: row[1:] for row in table.tolist()} == expected
 
 
+@pytest.mark.parametrize(
+    "letters",
+    [
+        list(LETTERS),  # counted as written
+        [*LETTERS, "É"],  # a letter beyond ASCII: counted by codes
+        ["A", "A,", ""],  # a comma, an empty letter: by codes
+    ],
+)
+@pytest.mark.parametrize("with_comma", [False, True])
+def test_scope_grade_counts_of_odd_grades_against_the_rows(
+    base_store: Engine, letters: list[str], with_comma: bool
+) -> None:
+    """Grades as a hand-edited store may hold them (empty, lower case, beyond ASCII, with a
+    comma: the separator of the grades as written, so their block is counted by codes):
+    each section's count of each letter and its total, against a count of the stored rows."""
+    odd = ["", "a", "É", *(["A,"] if with_comma else [])]
+    with base_store.begin() as connection:
+        keys = connection.execute(
+            text("SELECT section_id, student_id FROM enrollments ORDER BY 1, 2")
+        ).all()
+        for (section_id, student_id), grade in zip(keys[1::3], odd, strict=False):
+            connection.execute(
+                text("UPDATE enrollments SET grade = :g WHERE section_id = :s AND student_id = :t"),
+                {"g": grade, "s": section_id, "t": student_id},
+            )
+    units = Database(base_store)
+    with units(write=False) as unit:
+        table = unit.analysis.scope_grade_counts(None, letters)
+        as_written = unit.analysis._scope_grade_counts_as_written(None, list(LETTERS))
+        stored = unit.connection.execute(text("SELECT section_id, grade FROM enrollments")).all()
+        sections = unit.connection.execute(text("SELECT id FROM sections ORDER BY id")).scalars()
+        section_ids = list(sections)
+    expected = [
+        [section]
+        + [sum(1 for s, g in stored if s == section and g == x) for x in letters]
+        + [sum(1 for s, _ in stored if s == section)]
+        for section in section_ids
+    ]
+    assert table.tolist() == expected
+    assert (as_written is None) == with_comma
+    if as_written is not None and letters == list(LETTERS):
+        assert as_written.tolist() == expected
+
+
 def test_a_table_of_the_store_named_like_the_history_table_is_left_alone(
     base_store: Engine,
 ) -> None:
