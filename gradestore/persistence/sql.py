@@ -101,6 +101,17 @@ class SqlStore:
         ):
             copy.write(data)
 
+    def _copy_text_blocks(self, table: str, columns: Sequence[str], blocks: Iterable[str]) -> None:
+        """PostgreSQL: as _copy_text, for COPY's text made a block at a time as it is sent."""
+        driver_connection = self.connection.connection.driver_connection
+        assert driver_connection is not None
+        with (
+            driver_connection.cursor() as cursor,
+            cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
+        ):
+            for block in blocks:
+                copy.write(block)
+
     def _new_keys(self, table: str, count: int) -> list[int]:
         """``count`` new keys of ``table``'s integer primary key, for rows the caller inserts
         with them: from the sequence on PostgreSQL, after MAX(id) on SQLite (where a write
@@ -178,13 +189,14 @@ class SqlStore:
 
     @contextmanager
     def indexes_built_after(
-        self, table: str, new_rows: int, keep: Sequence[str] = ()
+        self, table: str, new_rows: int, keep: Sequence[str] = (), *, analyze: bool = True
     ) -> Iterator[None]:
         """For a load large beside ``table`` (at least 1/REBUILD_SHARE of the rows it holds),
         its secondary (non-unique) indexes are dropped for the load and built again after it,
         in the same transaction: one sort instead of a B-tree insert per row. ``keep``: SQLite
         indexes the load appends to in their order anyway (so that keeping them costs less
-        than building them again).
+        than building them again). ``analyze`` False: PostgreSQL's statistics of the table are
+        left to the caller (who analyses it with others after).
 
         On PostgreSQL its foreign keys are dropped and added again too (one join to check
         them all instead of a trigger per row). That takes an ACCESS EXCLUSIVE lock on
@@ -234,7 +246,8 @@ class SqlStore:
             index.create(self.connection)
         for foreign_key in foreign_keys:
             self.connection.execute(AddConstraint(foreign_key))
-        self._execute(f"ANALYZE {table}")
+        if analyze:
+            self._execute(f"ANALYZE {table}")
 
     def analyze_after_growth(self, added: Mapping[str, int]) -> None:
         """PostgreSQL: statistics for each table a load grew by at least 1/REBUILD_SHARE of

@@ -786,6 +786,62 @@ def test_an_analysis_stores_only_keys_that_hold(base_store: Engine) -> None:
         assert dangling == 0
 
 
+def _keys_and_indexes(connection: Connection, table: str) -> list[str]:
+    inspector = inspect(connection)
+    return sorted(
+        [repr(sorted(key.items())) for key in inspector.get_foreign_keys(table)]
+        + [repr(sorted(index.items())) for index in inspector.get_indexes(table)]
+    )
+
+
+def test_postgresql_writes_the_figures_with_their_keys_checked_after(base_store: Engine) -> None:
+    """PostgreSQL: the first analysis' figures (as many rows as the tables hold) go in with
+    the foreign keys and indexes of analysis_sections, analysis_groups and zscores dropped and
+    made again after (one check of each key for the table, not a trigger per row): the same
+    keys and indexes after, every key holds, and a later analysis, small beside the tables,
+    keeps them."""
+    from sqlalchemy import event
+
+    if base_store.dialect.name != "postgresql":
+        pytest.skip("SQLite checks no key in the analysis' unit")
+    tables = ("analysis_sections", "analysis_groups", "zscores")
+    with base_store.connect() as connection:
+        before = {table: _keys_and_indexes(connection, table) for table in tables}
+    statements: list[str] = []
+
+    def listener(*args: Any) -> None:
+        statements.append(str(args[2]))  # (conn, cursor, statement, ...)
+
+    event.listen(base_store, "before_cursor_execute", listener)
+    try:
+        units = Database(base_store)
+        run_analysis(units)
+        first = list(statements)
+        for _ in range(4):
+            run_analysis(units)
+        statements.clear()
+        run_analysis(units)  # the sixth: a sixth of what the tables then hold
+    finally:
+        event.remove(base_store, "before_cursor_execute", listener)
+    for table in tables:
+        assert any(f"ALTER TABLE {table} DROP CONSTRAINT" in sql for sql in first), table
+        assert any(f"ALTER TABLE {table} ADD CONSTRAINT" in sql for sql in first), table
+    assert not [sql for sql in statements for table in tables if f"TABLE {table} DROP" in sql]
+    with base_store.connect() as connection:
+        assert {table: _keys_and_indexes(connection, table) for table in tables} == before
+        dangling = connection.execute(
+            text(
+                "SELECT COUNT(*) FROM zscores z LEFT JOIN sections s ON s.id = z.section_id"
+                " LEFT JOIN groups g ON g.id = z.group_id"
+                " LEFT JOIN analysis_sections a ON a.analysis_id = z.analysis_id"
+                " AND a.section_id = z.section_id"
+                " WHERE s.id IS NULL OR (z.group_id IS NOT NULL AND g.id IS NULL)"
+                " OR a.count IS NULL"
+            )
+        ).scalar_one()
+        assert dangling == 0
+
+
 def test_an_analysis_that_fails_at_its_last_write_stores_nothing(base_store: Engine) -> None:
     """A failure after the figures are written (here the lists' insert, refused by a trigger)
     rolls the whole analysis back; the next unit checks foreign keys again."""
@@ -852,6 +908,50 @@ def test_scope_grade_counts_against_the_rows(base_store: Engine, letters: list[s
     assert {names[row[0]]: row[1:] for row in table.tolist()} == expected
 
 
+@pytest.mark.parametrize(
+    "letters",
+    [
+        list(LETTERS),  # counted as written
+        [*LETTERS, "É"],  # a letter beyond ASCII: counted by codes
+        ["A", "A,", ""],  # a comma, an empty letter: by codes
+    ],
+)
+@pytest.mark.parametrize("with_comma", [False, True])
+def test_scope_grade_counts_of_odd_grades_against_the_rows(
+    base_store: Engine, letters: list[str], with_comma: bool
+) -> None:
+    """Grades as a hand-edited store may hold them (empty, lower case, beyond ASCII, with a
+    comma: the separator of the grades as written, so their block is counted by codes):
+    each section's count of each letter and its total, against a count of the stored rows."""
+    odd = ["", "a", "É", *(["A,"] if with_comma else [])]
+    with base_store.begin() as connection:
+        keys = connection.execute(
+            text("SELECT section_id, student_id FROM enrollments ORDER BY 1, 2")
+        ).all()
+        for (section_id, student_id), grade in zip(keys[1::3], odd, strict=False):
+            connection.execute(
+                text("UPDATE enrollments SET grade = :g WHERE section_id = :s AND student_id = :t"),
+                {"g": grade, "s": section_id, "t": student_id},
+            )
+    units = Database(base_store)
+    with units(write=False) as unit:
+        table = unit.analysis.scope_grade_counts(None, letters)
+        as_written = unit.analysis._scope_grade_counts_as_written(None, list(LETTERS))
+        stored = unit.connection.execute(text("SELECT section_id, grade FROM enrollments")).all()
+        sections = unit.connection.execute(text("SELECT id FROM sections ORDER BY id")).scalars()
+        section_ids = list(sections)
+    expected = [
+        [section]
+        + [sum(1 for s, g in stored if s == section and g == x) for x in letters]
+        + [sum(1 for s, _ in stored if s == section)]
+        for section in section_ids
+    ]
+    assert table.tolist() == expected
+    assert (as_written is None) == with_comma
+    if as_written is not None and letters == list(LETTERS):
+        assert as_written.tolist() == expected
+
+
 def test_a_table_of_the_store_named_like_the_history_table_is_left_alone(
     base_store: Engine,
 ) -> None:
@@ -868,3 +968,98 @@ def test_a_table_of_the_store_named_like_the_history_table_is_left_alone(
     finally:
         with base_store.begin() as connection:
             connection.exec_driver_sql("DROP TABLE list_history")
+
+
+# --- an analysis of everything on SQLAlchemy Core alone -----------------------------------------
+
+
+def test_an_analysis_of_everything_imports_no_orm_and_no_scipy(base_store: Engine) -> None:
+    """SQLite: the models, sqlalchemy.orm and scipy stay out of an analysis of everything
+    (0.5 s of its start at 1M grades), and it is stored as before."""
+    import subprocess
+    import sys
+
+    if base_store.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's large loads read the keys to drop from the models")
+    script = (
+        "import sys\n"
+        "from gradestore.analysis import run_analysis\n"
+        "from gradestore.persistence.db import Database, open_database\n"
+        f"run_analysis(Database(open_database({str(base_store.url)!r})))\n"
+        "print(sorted(name for name in sys.modules if name.startswith("
+        "('scipy', 'sqlalchemy.orm', 'gradestore.persistence.models'))))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+    with base_store.connect() as connection:
+        assert connection.execute(text("SELECT COUNT(*) FROM analyses")).scalar_one() == 1
+
+
+def test_an_analysis_row_is_stored_as_the_model_stores_it(engine: Engine) -> None:
+    """create_analysis writes its row in SQL with the models' column types: the same stored
+    values, byte for byte, as an insert of the model (timestamps, JSON, nulls)."""
+    from sqlalchemy import insert
+
+    from gradestore.persistence.models import Analysis
+    from gradestore.persistence.rows import Testing
+
+    created = datetime(2026, 12, 1, 23, 0, 1, 123456, tzinfo=UTC)
+    testing = Testing(overdispersion=1.25, tests=7, expected_false_flags=0.35)
+    scale = {"name": "x", "points": {"A": 4.0, 'é"': 1.0}}
+    cases = [
+        (0.05, "all", [], None, Testing(), ()),
+        (0.01, "groups", ["G 1", 'é"x'], scale, testing, ("F25", "Fall 2025")),
+    ]
+    columns = (
+        "created_at, threshold, scope_kind, scope_names, scope_terms, method, adjust, min_n,"
+        " overdispersion, tests, expected_false_flags, scale_name, scale, inputs_fingerprint"
+    )
+    if engine.dialect.name == "sqlite":
+        shown = ", ".join(f"quote({c}), typeof({c})" for c in columns.split(", "))
+    else:
+        shown = ", ".join(f"{c}::text, pg_typeof({c})::text" for c in columns.split(", "))
+    units = Database(engine)
+    with units(write=True) as unit:
+        rows = []
+        for threshold, kind, names, used_scale, tested, terms in cases:
+            ours = unit.analysis.create_analysis(
+                threshold,
+                kind,
+                names,
+                created_at=created,
+                testing=tested,
+                scale=used_scale,
+                scope_terms=terms,
+            )
+            model = unit.connection.execute(
+                insert(Analysis)
+                .values(
+                    created_at=created,
+                    threshold=threshold,
+                    scope_kind=kind,
+                    scope_names=names,
+                    scope_terms=list(terms),
+                    method=tested.method,
+                    adjust=tested.adjust,
+                    min_n=tested.min_n,
+                    overdispersion=tested.overdispersion,
+                    tests=tested.tests,
+                    expected_false_flags=tested.expected_false_flags,
+                    scale_name=used_scale["name"] if used_scale else None,
+                    scale=used_scale,
+                )
+                .returning(Analysis.id)
+            ).scalar_one()
+            rows.append(
+                [
+                    tuple(
+                        unit.connection.execute(
+                            text(f"SELECT {shown} FROM analyses WHERE id = :id"), {"id": row_id}
+                        ).one()
+                    )
+                    for row_id in (ours, model)
+                ]
+            )
+    for ours_row, model_row in rows:
+        assert ours_row == model_row

@@ -305,3 +305,48 @@ def test_the_funnels_control_limit_is_the_z_tests_limit() -> None:
     for stddev, count, alpha in ((1.2, 25, 0.05), (0.8, 7, 0.001), (1.0, 1, 0.2)):
         expected = scipy_stats.norm.ppf(1 - alpha / 2) * stddev / count**0.5
         assert stats.control_limit(stddev, count, alpha) == pytest.approx(expected, rel=1e-12)
+
+
+def _lower_tail_arguments() -> np.ndarray:
+    """Millions of a <= 0 spread over every branch of Cephes' ndtr (|a|/sqrt 2 below
+    1/sqrt 2, below 1, below 8, up to and past the underflow), and the doubles around each
+    boundary."""
+    rng = np.random.default_rng(16)
+    parts = [
+        rng.normal(0, 3, 1_000_000),
+        rng.uniform(-40, 0, 500_000),
+        rng.uniform(-2, 0, 500_000),
+        np.array([0.0, -0.0, -1e-300, -1.0, -38.5, -40.0, -1e300, -math.inf, NAN]),
+    ]
+    for edge in (1.0, math.sqrt(2), 8 * math.sqrt(2), math.sqrt(2 * 7.09782712893383996843e2)):
+        parts.append(edge + np.arange(-300, 300) * np.spacing(edge))
+    return -np.abs(np.concatenate(parts))
+
+
+def test_normal_lower_tail_is_bit_for_bit_scipys_ndtr() -> None:
+    """The z-test's tail is scipy.special.ndtr's formulas written in numpy (no scipy import on
+    an analysis' path): every p-value stored must be the same double as before."""
+    from scipy.special import ndtr
+
+    a = _lower_tail_arguments()
+    got = stats.normal_lower_tail(a)
+    expected = ndtr(a)
+    assert got.tobytes() == expected.tobytes()
+    z = np.concatenate([a, -a])
+    assert stats.two_sided_p_values(z).tobytes() == (2.0 * ndtr(-np.abs(z))).tobytes()
+
+
+def test_a_z_test_imports_no_scipy() -> None:
+    """The default analysis' statistics need no scipy (0.3 s of its start)."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, numpy as np; from gradestore import stats;"
+        " stats.two_sided_p_values(np.array([0.0, -1.5, 3.0, np.nan]));"
+        " stats.adjust_p_values(np.array([0.1, 0.2]), 'bh');"
+        " print(sorted(m for m in sys.modules if m.split('.')[0] == 'scipy'))"
+    )
+    argv = [sys.executable, "-c", script]
+    done = subprocess.run(argv, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
