@@ -2,9 +2,8 @@
 
 Grades are summarised as counts per grade-point value, which is all a mean, a population
 standard deviation or a z-test needs, and lets the database do the counting. The work is done
-on arrays (numpy; scipy only for Welch's test), a row per pool, because an analysis of a
-million grades has tens of thousands of sections; the one-pool functions are the same
-computation on one row.
+on arrays (numpy, scipy), a row per pool, because an analysis of a million grades has tens of
+thousands of sections; the one-pool functions are the same computation on one row.
 """
 
 from __future__ import annotations
@@ -112,102 +111,9 @@ def z_and_p(sample: Pools, population: Pools) -> tuple[FloatArray, FloatArray]:
 def two_sided_p_values(z: FloatArray) -> FloatArray:
     """p = 2 * (1 - Phi(|z|)), computed as 2 * Phi(-|z|) so tiny p-values keep their precision."""
     import numpy as np
+    from scipy.special import ndtr
 
-    return 2.0 * normal_lower_tail(-np.abs(z))
-
-
-def normal_lower_tail(a: FloatArray) -> FloatArray:
-    """Phi(a) for a <= 0 (NaN stays NaN): ``scipy.special.ndtr``'s own formulas (Cephes'
-    ndtr, erf and erfc: the same rational functions, the same operations in the same order,
-    ``exp`` from the C library through :func:`math.exp`), so every p-value is bit for bit
-    scipy's (a test compares millions), without importing scipy.special: 0.3 s of an
-    analysis' start. Only the lower half is written (the z-tests need no other)."""
-    import numpy as np
-
-    x = a * _SQRT1_2
-    z = np.abs(x)
-    tail = np.full_like(z, np.nan)
-    # |x| < 1/sqrt(2): 0.5 + 0.5 * erf(x); then 0.5 * erfc(|x|), which is 1 - erf below 1.
-    near = z < _SQRT1_2
-    tail[near] = 0.5 + 0.5 * _erf_below_one(x[near])
-    middle = (z >= _SQRT1_2) & (z < 1.0)
-    tail[middle] = 0.5 * (1.0 - _erf_below_one(z[middle]))
-    far = z >= 1.0
-    tail[far] = 0.5 * _erfc_from_one(z[far])
-    return tail
-
-
-def _erf_below_one(x: FloatArray) -> FloatArray:
-    """Cephes' erf for |x| <= 1: x T(x^2) / U(x^2)."""
-    squared = x * x
-    return x * _polevl(squared, _ERF_T) / _p1evl(squared, _ERF_U)
-
-
-def _erfc_from_one(x: FloatArray) -> FloatArray:
-    """Cephes' erfc for x >= 1: exp(-x^2) P(x) / Q(x) below 8, R(x) / S(x) from 8 on, and 0
-    once -x^2 is below the log of the smallest double (Cephes' underflow)."""
-    import numpy as np
-
-    with np.errstate(over="ignore", invalid="ignore"):
-        exponent = -x * x
-        underflow = exponent < -_MAXLOG
-        # The C library's exp, as Cephes calls it (numpy's own may differ in the last bit).
-        scale = np.array([math.exp(e) for e in exponent.tolist()], dtype=float)
-        large = x >= 8.0
-        numerator = np.where(large, _polevl(x, _ERFC_R), _polevl(x, _ERFC_P))
-        denominator = np.where(large, _p1evl(x, _ERFC_S), _p1evl(x, _ERFC_Q))
-        result = (scale * numerator) / denominator
-    result[underflow] = 0.0
-    return result
-
-
-def _polevl(x: FloatArray, coefficients: tuple[float, ...]) -> FloatArray:
-    """Cephes' polevl: Horner's rule from the highest coefficient."""
-    import numpy as np
-
-    result = np.full_like(x, coefficients[0])
-    for coefficient in coefficients[1:]:
-        result = result * x + coefficient
-    return result
-
-
-def _p1evl(x: FloatArray, coefficients: tuple[float, ...]) -> FloatArray:
-    """Cephes' p1evl: polevl with a leading coefficient of 1 left out."""
-    result = x + coefficients[0]
-    for coefficient in coefficients[1:]:
-        result = result * x + coefficient
-    return result
-
-
-# Cephes' constants and coefficients (ndtr.c), as scipy.special.ndtr uses them.
-_SQRT1_2 = 0.70710678118654752440
-_MAXLOG = 7.09782712893383996843e2
-_ERF_T = (
-    9.60497373987051638749e0, 9.00260197203842689217e1, 2.23200534594684319226e3,
-    7.00332514112805075473e3, 5.55923013010394962768e4,
-)  # fmt: skip
-_ERF_U = (
-    3.35617141647503099647e1, 5.21357949780152679795e2, 4.59432382970980127987e3,
-    2.26290000613890934246e4, 4.92673942608635921086e4,
-)  # fmt: skip
-_ERFC_P = (
-    2.46196981473530512524e-10, 5.64189564831068821977e-1, 7.46321056442269912687e0,
-    4.86371970985681366614e1, 1.96520832956077098242e2, 5.26445194995477358631e2,
-    9.34528527171957607540e2, 1.02755188689515710272e3, 5.57535335369399327526e2,
-)  # fmt: skip
-_ERFC_Q = (
-    1.32281951154744992508e1, 8.67072140885989742329e1, 3.54937778887819891062e2,
-    9.75708501743205489753e2, 1.82390916687909736289e3, 2.24633760818710981792e3,
-    1.65666309194161350182e3, 5.57535340817727675546e2,
-)  # fmt: skip
-_ERFC_R = (
-    5.64189583547755073984e-1, 1.27536670759978104416e0, 5.01905042251180477414e0,
-    6.16021097993053585195e0, 7.40974269950448939160e0, 2.97886665372100240670e0,
-)  # fmt: skip
-_ERFC_S = (
-    2.26052863220117276590e0, 9.39603524938001434673e0, 1.20489539808096656605e1,
-    1.70814450747565897222e1, 9.60896809063285878198e0, 3.36907645100081516050e0,
-)  # fmt: skip
+    return 2.0 * ndtr(-np.abs(z))
 
 
 def pool_stats(histogram: PointsHistogram) -> PoolStats:
