@@ -7,7 +7,7 @@ always the institution's id, a string.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
@@ -123,16 +123,6 @@ class TermFilter:
 
 
 @dataclass(frozen=True, slots=True)
-class SectionFigures:
-    """A section's statistics in one analysis."""
-
-    section_id: int
-    count: int
-    mean_gpa: float | None
-    grade_counts: tuple[int, ...]  # how many of each of AnalysisFigures.letters
-
-
-@dataclass(frozen=True, slots=True)
 class GroupFigures:
     """A group's pooled statistics and its z-test against all groups of the analysis."""
 
@@ -140,23 +130,6 @@ class GroupFigures:
     count: int
     mean_gpa: float | None
     stddev: float | None
-    z_score: float | None
-    p_value: float | None
-    significant: bool
-    # Beside the seed's z, p and significant (docs/statistics.md); null in rows written
-    # through the seed's service API and in analyses stored before these figures existed.
-    p_adjusted: float | None = None
-    significant_adjusted: bool | None = None
-    effect_size: float | None = None
-    no_test_reason: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class SectionZTest:
-    """A section's z-test against one of its groups."""
-
-    section_id: int
-    group_id: int
     z_score: float | None
     p_value: float | None
     significant: bool
@@ -180,21 +153,6 @@ class Testing:
     overdispersion: float | None = None
     tests: int | None = None
     expected_false_flags: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class AnalysisFigures:
-    """Everything an analysis computed, written in one call."""
-
-    analysis_id: int
-    threshold: float
-    timestamp: datetime
-    letters: tuple[str, ...]  # the scale's, in order: what each section's grade_counts counts
-    # Sections and section tests are read once, as they are written (at 5M grades, lists of
-    # them were the peak memory of an analysis).
-    sections: Iterable[SectionFigures]
-    groups: list[GroupFigures]
-    zscores: Iterable[SectionZTest]
 
 
 # --- reading back -----------------------------------------------------------------------------
