@@ -93,16 +93,10 @@ class SqlStore:
     def _copy_text(self, table: str, columns: Sequence[str], data: str) -> None:
         """PostgreSQL: rows already written in COPY's text format go in as they are (no
         Python call per row)."""
-        driver_connection = self.connection.connection.driver_connection
-        assert driver_connection is not None
-        with (
-            driver_connection.cursor() as cursor,
-            cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
-        ):
-            copy.write(data)
+        self._copy_text_blocks(table, columns, (data,))
 
     def _copy_text_blocks(self, table: str, columns: Sequence[str], blocks: Iterable[str]) -> None:
-        """PostgreSQL: as _copy_text, for COPY's text made a block at a time as it is sent."""
+        """PostgreSQL: COPY's text, made a block at a time as it is sent."""
         driver_connection = self.connection.connection.driver_connection
         assert driver_connection is not None
         with (
