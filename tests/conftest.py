@@ -22,6 +22,11 @@ from sqlalchemy.engine import make_url
 from gradestore.persistence import db
 from tests.helpers import IN_CI, POSTGRES_ENV, postgres_server_url
 
+# Output laid out for a terminal of the developer's (or pytest-xdist's worker, which sets
+# COLUMNS=80 LINES=24) would differ from what a pipe gets: tests that want a width set their own.
+os.environ.pop("COLUMNS", None)
+os.environ.pop("LINES", None)
+
 settings.register_profile("ci", deadline=None, max_examples=60)
 settings.register_profile("dev", deadline=None, max_examples=30)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
