@@ -216,6 +216,18 @@ class SqliteStores:
         self.paths.append(path)
         return f"sqlite:///{path}"
 
+    def copy(self, url: str) -> str:
+        """A new store holding what ``url``'s holds (SQLite's backup: the WAL included)."""
+        copy_url = self.new()
+        source = sqlite3.connect(url.removeprefix("sqlite:///"))
+        target = sqlite3.connect(copy_url.removeprefix("sqlite:///"))
+        try:
+            source.backup(target)
+        finally:
+            target.close()
+            source.close()
+        return copy_url
+
     def drop_all(self) -> None:
         for path in self.paths:
             for suffix in ("", "-wal", "-shm", "-journal"):
@@ -248,6 +260,20 @@ class PostgresStores:
         self.admin.execute(f'CREATE DATABASE "{name}"{clause}')
         self.created.append(name)
         return self._url_for(name)
+
+    def copy(self, url: str) -> str:
+        """A new database made from ``url``'s. No one may be connected to it: a process that
+        has just ended may still hold its connection for a moment."""
+        import psycopg
+
+        for attempt in range(50):
+            try:
+                return self.new(template=self.name_of(url))
+            except psycopg.errors.ObjectInUse:
+                if attempt == 49:
+                    raise
+                time.sleep(0.1)
+        raise AssertionError("unreachable")
 
     def name_of(self, url: str) -> str:
         return url.rsplit("/", 1)[-1].split("?")[0]
@@ -362,21 +388,26 @@ class Bench:
         """One run: new store, upgrade, ingest, re-ingest, analyze, the reports."""
         backend = stores.backend
         url = stores.new()
+        copies: list[str] = []
         try:
             if not self.record(OP_UPGRADE, backend, n, self.gs(url, "db", "upgrade")[0]).ok:
                 return
             if not self.record(OP_INGEST, backend, n, self.ingest(url, file, "stored", n)).ok:
                 return
             self.record(OP_REINGEST, backend, n, self.ingest(url, file, "unchanged", n))
+            # The JSON is timed on a copy of the store as the table run finds it: both are a
+            # store's first analysis (a second one is slower on PostgreSQL: more rows to
+            # rebuild its indexes over), so their difference is the document alone.
+            copies.append(stores.copy(url))
             if not self.record(OP_ANALYZE, backend, n, self.gs(url, "analyze")[0]).ok:
                 return
-            # --force: the store is unchanged since the table run, which would otherwise stand.
-            json_run = self.gs(url, "analyze", "--force", "--format", "json")[0]
+            json_run = self.gs(copies[-1], "analyze", "--format", "json")[0]
             self.record(OP_ANALYZE_JSON, backend, n, json_run)
             self.reports(url, backend, n, names)
         finally:
             if backend == "postgresql":
-                stores.drop(url)
+                for made in [url, *copies]:
+                    stores.drop(made)
             else:
                 stores.drop_all()
 
