@@ -91,6 +91,22 @@ def migrations_dir() -> Path:
     raise ConfigurationError("gradestore's migrations are missing from this installation")
 
 
+def _helper_threads() -> int:
+    """Threads SQLite may add to a large sort: one per core this process may run on beyond
+    its own, at most 4."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        cores = os.cpu_count() or 1
+    return max(0, min(4, cores - 1))
+
+
+# A large sort (a list of 100,000s of rows read back in name order, an index built after a
+# large load) merges on helper threads: at 1M grades on 2 cores the two lists of `analyze
+# --format json` were read 0.2 s faster (docs/performance.md). SQLite's default is none.
+SQLITE_SORT_THREADS = _helper_threads()
+
+
 def _on_sqlite_connect(
     dbapi_connection: sqlite3.Connection, _record: object, read_only: bool = False
 ) -> None:
@@ -105,6 +121,7 @@ def _on_sqlite_connect(
         _switch_to_wal(cursor)
     # Safe with WAL: a power cut may lose the last commit, never corrupt the file.
     cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.execute(f"PRAGMA threads = {SQLITE_SORT_THREADS}")
     cursor.close()
 
 

@@ -35,3 +35,18 @@ def test_the_first_connection_asks_nothing_about_hstore(
     assert any("pg_catalog.version()" in query for query in sent)  # the dialect did connect
     assert not [query for query in sent if "hstore" in query.lower()]
     assert engine.dialect.use_native_hstore is False  # type: ignore[attr-defined]
+
+
+def test_a_sqlite_connection_may_sort_on_a_helper_thread_per_spare_core(sqlite_url: str) -> None:
+    import os
+
+    cores = len(os.sched_getaffinity(0))
+    engine = db.open_database(sqlite_url, create=False)
+    try:
+        with engine.connect() as connection:
+            threads = connection.exec_driver_sql("PRAGMA threads").scalar_one()
+            journal = connection.exec_driver_sql("PRAGMA journal_mode").scalar_one()
+    finally:
+        engine.dispose()
+    assert threads == min(4, cores - 1) == db.SQLITE_SORT_THREADS
+    assert journal == "wal"
