@@ -1,7 +1,7 @@
 """The console script: answers ``gradestore --version`` and ``--help`` (:mod:`gradestore.root_help`)
 before anything heavy is imported, and the re-ingest of stored bytes, ``gradestore [--db URL]
-ingest FILE [--format json|table]``, before Typer and SQLAlchemy are (when a SQLite store
-surely holds FILE's bytes unchanged: gradestore.ingest.answer_unchanged).
+ingest FILE [--format json|table]``, before Typer and SQLAlchemy are (when a SQLite or
+PostgreSQL store surely holds FILE's bytes unchanged: gradestore.ingest.answer_unchanged).
 
 Everything else goes to the Typer application in :mod:`gradestore.cli`, whose import (Typer,
 Click, the command modules) costs a tenth of a second or more; a version check should not.
@@ -135,7 +135,7 @@ def plain_ingest(args: list[str]) -> tuple[str | None, str, str] | None:
 
 
 def answered_before_typer(args: list[str]) -> bool:
-    """Whether the command line was a plain re-ingest of bytes a SQLite store holds unchanged,
+    """Whether the command line was a plain re-ingest of bytes a store holds unchanged,
     and its summary has been printed: the bytes, the exit code (0) and the silence on
     standard error of the command's usual path. False (nothing printed) when it is not."""
     line = plain_ingest(args)

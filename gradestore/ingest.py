@@ -28,8 +28,8 @@ from gradestore.kinds import FileKind, FileStatus
 from gradestore.readers.identity import file_sha256, grade_file_kind
 
 if TYPE_CHECKING:
-    # Annotations only: the answer for stored bytes on SQLite (answer_unchanged) imports no
-    # SQLAlchemy, which persistence.db does.
+    # Annotations only: the answer for stored bytes (answer_unchanged) imports no SQLAlchemy,
+    # which persistence.db does.
     from gradestore.persistence.db import UnitOfWork, UnitOfWorkFactory
     from gradestore.readers.records import Problem
 
@@ -354,26 +354,32 @@ def _ingest_unit(
 
 
 class StoredSources(Protocol):
-    """What the answer for stored bytes asks a store (SourcesStore, or quick_sqlite's)."""
+    """What the answer for stored bytes asks a store (SourcesStore, or the quick stores of
+    quick_sqlite and quick_postgres)."""
 
     def unchanged_source(self, sha256: str) -> tuple[int, int] | None: ...
+
+
+class QuickStore(StoredSources, Protocol):
+    def close(self) -> None: ...
 
 
 def answer_unchanged(
     db_url: str | None, paths: Sequence[Path], options: IngestOptions = IngestOptions()
 ) -> IngestReport | None:
-    """ingest_paths' report, answered with the standard library's sqlite3 before SQLAlchemy
-    is imported, when the command names one .csv or .sec file whose very bytes a SQLite
-    store (``db_url`` as ``--db`` gives it, else the configured one) holds unchanged; None
-    whenever that is not certain (several paths, a folder, --dry-run, --replace, --group,
-    another database, a store missing, locked, not at the expected revision, an error):
-    ingest_paths then answers, as it always has. See persistence/quick_sqlite.py."""
+    """ingest_paths' report, answered before SQLAlchemy is imported (with the standard
+    library's sqlite3, or psycopg alone), when the command names one .csv or .sec file whose
+    very bytes a SQLite or PostgreSQL store (``db_url`` as ``--db`` gives it, else the
+    configured one) holds unchanged; None whenever that is not certain (several paths, a
+    folder, --dry-run, --replace, --group, a URL not plain, a store missing, locked, not at
+    the expected revision, an error): ingest_paths then answers, as it always has. See
+    persistence/quick_sqlite.py and persistence/quick_postgres.py."""
     if len(paths) != 1 or options.dry_run or options.replace or options.group is not None:
         return None
     import sqlite3
 
     from gradestore.config import resolve_database
-    from gradestore.persistence.quick_sqlite import open_at_head
+    from gradestore.persistence import quick_postgres, quick_sqlite
 
     try:
         setting = resolve_database(db_url, check=False)
@@ -383,7 +389,11 @@ def answer_unchanged(
         path, kind = arguments[0]
         if kind not in (FileKind.CSV, FileKind.SEC):
             return None
-        store = open_at_head(setting.url)
+        store: QuickStore | None
+        if setting.url.startswith("postgresql"):
+            store = quick_postgres.open_at_head(setting.url)
+        else:
+            store = quick_sqlite.open_at_head(setting.url)
         if store is None:
             return None
         try:
@@ -394,7 +404,7 @@ def answer_unchanged(
             store.close()
         if unchanged is None and path in digests:
             _HANDED_OVER[path] = (identity, digests[path])
-    except (GradestoreError, OSError, ValueError, sqlite3.Error):
+    except (GradestoreError, OSError, ValueError, sqlite3.Error, quick_postgres.QuickStoreError):
         return None
     if unchanged is None:
         return None

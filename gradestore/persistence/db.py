@@ -40,7 +40,7 @@ from gradestore.errors import (
     SchemaError,
     UsageError,
 )
-from gradestore.persistence import quick_sqlite
+from gradestore.persistence import quick_postgres, quick_sqlite
 
 __all__ = [
     "Database",
@@ -70,8 +70,9 @@ if TYPE_CHECKING:
 # time); a test keeps it equal to Alembic's head.
 HEAD_REVISION = quick_sqlite.HEAD_REVISION
 SQLITE_BUSY_TIMEOUT_MS = 120_000
-# Any constant works; it only has to be the same in every gradestore process.
-POSTGRES_WRITE_LOCK_KEY = 0x6772_6164
+# Any constant works; it only has to be the same in every gradestore process (kept in
+# quick_postgres, whose answer for stored bytes takes it too, without SQLAlchemy).
+POSTGRES_WRITE_LOCK_KEY = quick_postgres.POSTGRES_WRITE_LOCK_KEY
 UPGRADE_HINT = "run `gradestore db upgrade`"
 # The PostgreSQL drivers whose SQLAlchemy dialect looks HSTORE up when it first connects.
 _HSTORE_DRIVERS = ("psycopg", "psycopg2", "psycopg2cffi")
@@ -525,12 +526,8 @@ def _has_version_table(connection: Connection) -> bool:
     return inspect(connection).has_table("alembic_version")
 
 
-_POSTGRES_HAS_VERSION_TABLE = (
-    "SELECT 1 FROM pg_catalog.pg_class c"
-    " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-    " WHERE c.relname = 'alembic_version' AND c.relkind IN ('r', 'p', 'f', 'v', 'm')"
-    " AND pg_catalog.pg_table_is_visible(c.oid) AND n.nspname <> 'pg_catalog'"
-)
+# Asked by quick_postgres too, without SQLAlchemy.
+_POSTGRES_HAS_VERSION_TABLE = quick_postgres.POSTGRES_HAS_VERSION_TABLE
 
 
 def ensure_schema(engine: Engine, *, create: bool = True) -> None:

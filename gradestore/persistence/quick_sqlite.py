@@ -2,9 +2,10 @@
 
 A re-ingest of an unchanged file is one row of ``source_files`` (SourcesStore.unchanged_source);
 SQLAlchemy, its dialect and the engine cost that command most of its start-up. This module
-asks the same question without them, and only of a store it is sure of. ``open_at_head``
-returns None, and the caller takes the usual path (the engine, ensure_schema and their
-messages), unless every one of these holds:
+asks the same question without them, and only of a store it is sure of (quick_postgres asks
+it of a PostgreSQL store with psycopg alone). ``open_at_head`` returns None, and the caller
+takes the usual path (the engine, ensure_schema and their messages), unless every one of
+these holds:
 
 - the URL is a plain ``sqlite:///PATH``: no query, no ``%`` escape, no ``~``, neither memory
   nor a ``file:`` URI, so SQLAlchemy's own parse gives PATH as written (a test checks it);

@@ -1,12 +1,15 @@
 """The re-ingest of stored bytes answered before Typer and SQLAlchemy (gradestore.entry,
-gradestore.ingest.answer_unchanged, persistence/quick_sqlite.py): the same bytes on standard
-output and error, the same exit code and the same store as the usual path, and the usual
-path whenever the answer is not certain.
+gradestore.ingest.answer_unchanged, persistence/quick_sqlite.py and quick_postgres.py): the
+same bytes on standard output and error, the same exit code and the same store as the usual
+path, and the usual path whenever the answer is not certain.
 
 The usual path is reached with the same store named ``sqlite+pysqlite:///PATH`` (a driver
 named: the quick answer does not take it); messages name the store by its path, so both
-runs can be compared byte for byte. Real processes, real SQLite files; nothing is mocked
-except where a process cannot be made to see it (a store it may not write, as root).
+runs can be compared byte for byte. A PostgreSQL store is named with a harmless libpq
+keyword the quick answer does not take (``target_session_attrs=any``, libpq's default) for
+the usual path (see also tests/cli/test_quick_postgres.py). Real processes, real SQLite files
+and a real server; nothing is mocked except where a process cannot be made to see it (a
+store it may not write, as root).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 from typer.main import get_command
 
@@ -115,6 +119,57 @@ def quick_and_usual(store: Path, *args: str, **kwargs: object) -> tuple[Outcome,
     return quick, usual
 
 
+def usual_url(url: str) -> str:
+    """The same store, named so that the quick answer does not take it."""
+    if url.startswith("sqlite:///"):
+        return url.replace("sqlite:///", "sqlite+pysqlite:///", 1)
+    return f"{url}{'&' if '?' in url else '?'}target_session_attrs=any"
+
+
+def postgres_rows(url: str) -> dict[str, list[tuple[object, ...]]]:
+    """Every table's rows of a PostgreSQL store, sorted, without the times a run writes."""
+    times = {"ingested_at", "created_at", "set_at", "timestamp"}
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            found = {}
+            for table in sorted(inspect(connection).get_table_names()):
+                columns = [
+                    column["name"]
+                    for column in inspect(connection).get_columns(table)
+                    if column["name"] not in times
+                ]
+                selected = ", ".join(f'"{column}"' for column in columns)
+                result = connection.execute(text(f'SELECT {selected} FROM "{table}"'))
+                found[table] = sorted((tuple(row) for row in result), key=repr)
+    finally:
+        engine.dispose()
+    return found
+
+
+def quick_and_usual_at(url: str, *args: str) -> tuple[Outcome, Outcome]:
+    """quick_and_usual on either backend: on PostgreSQL both runs on the store as it is, and
+    neither may change its rows."""
+    if url.startswith("sqlite:///"):
+        return quick_and_usual(Path(url.removeprefix("sqlite:///")), *args)
+    before = postgres_rows(url)
+    quick = run("--db", url, *args)
+    assert postgres_rows(url) == before
+    usual = run("--db", usual_url(url), *args)
+    assert postgres_rows(url) == before
+    return quick, usual
+
+
+def execute(url: str, *statements: str) -> None:
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            for statement in statements:
+                connection.execute(text(statement))
+    finally:
+        engine.dispose()
+
+
 def remove_store(store: Path) -> None:
     """The store's files (a folder in its place stays)."""
     for suffix in ("", "-wal", "-shm"):
@@ -136,13 +191,13 @@ def grades(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("output", [["--format", "json"], [], ["--format", "table"]])
 def test_stored_bytes_are_answered_without_sqlalchemy_as_the_usual_path_answers(
-    store: Path, grades: Path, output: list[str]
+    db_url: str, grades: Path, output: list[str]
 ) -> None:
-    first_ingest(f"sqlite:///{store}", grades)
-    quick, usual = quick_and_usual(store, "ingest", str(grades), *output)
+    first_ingest(db_url, grades)
+    quick, usual = quick_and_usual_at(db_url, "ingest", str(grades), *output)
     assert quick == usual
     assert quick[0] == 0 and b"unchanged" in quick[1] and quick[2] == b""
-    line = imported("--db", f"sqlite:///{store}", "ingest", str(grades), *output)
+    line = imported("--db", db_url, "ingest", str(grades), *output)
     typer_imported = output != ["--format", "json"]  # the table is printed by the command's code
     assert line == f"exit=0 sqlalchemy=False typer={typer_imported}"
 
