@@ -121,6 +121,14 @@ class PostgresServer:
                 {"name": name},
             )
 
+    def copy_of(self, url: str) -> str:
+        """A new database holding what the one at ``url`` holds now (its other sessions are
+        ended first: a template may have no one connected)."""
+        name = make_url(url).database
+        assert name is not None
+        self._end_other_sessions(name)
+        return self._create(f"{self.prefix}_{uuid.uuid4().hex[:8]}", template=name)
+
     def migrated_database(self) -> str:
         if self._template is None:
             template_name = f"{self.prefix}_template"

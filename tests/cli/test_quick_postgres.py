@@ -7,7 +7,6 @@ tests/cli/test_quick_noop.py. A real server (GRADESTORE_TEST_POSTGRES_URL); noth
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -46,10 +45,7 @@ def copy_of(
     """A new database made from the store at a URL as it is now (its URL)."""
 
     def copy(url: str) -> str:
-        name = make_url(url).database
-        assert name is not None
-        postgres_server._end_other_sessions(name)
-        made = postgres_server._create(f"{postgres_server.prefix}_{uuid.uuid4().hex[:8]}", name)
+        made = postgres_server.copy_of(url)
         request.addfinalizer(lambda: postgres_server.give_back(made))
         return made
 
