@@ -428,17 +428,18 @@ def test_a_store_this_process_may_not_write_gets_the_usual_path(
     assert answer_unchanged(url, [grades]) is not None
 
 
-def test_the_quick_answer_is_sources_store_s_answer(store: Path, grades: Path) -> None:
-    """The same question in both stores: the file's newest row whose proof holds."""
-    from sqlalchemy import text
+def test_the_quick_answer_is_sources_store_s_answer(db_url: str, grades: Path) -> None:
+    """The same question in both stores, on each backend: the file's newest row whose proof
+    holds."""
+    from gradestore.persistence import quick_postgres
 
-    url = f"sqlite:///{store}"
-    first_ingest(url, grades)
-    database = db.open_store(url)
+    first_ingest(db_url, grades)
+    quick_store = quick_postgres if db_url.startswith("postgresql") else quick_sqlite
+    database = db.open_store(db_url)
     try:
-        with sqlite3.connect(store) as connection:
-            digest = connection.execute("SELECT sha256 FROM source_files").fetchone()[0]
-        connection.close()
+        with database(write=False) as unit:
+            digest = unit.connection.execute(text("SELECT sha256 FROM source_files")).scalar()
+        assert isinstance(digest, str)
         for statement in (
             None,
             "UPDATE source_files SET sections_stored = 7, grades_stored = 9",
@@ -453,7 +454,7 @@ def test_the_quick_answer_is_sources_store_s_answer(store: Path, grades: Path) -
                     unit.commit()
             with database(write=False) as unit:
                 expected = unit.sources.unchanged_source(digest)
-            quick = quick_sqlite.open_at_head(url)
+            quick = quick_store.open_at_head(db_url)
             assert quick is not None
             try:
                 assert quick.unchanged_source(digest) == expected, statement

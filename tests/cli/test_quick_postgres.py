@@ -166,37 +166,6 @@ def test_a_taken_query_is_answered(pg_url: str, grades: Path) -> None:
     )
 
 
-def test_the_quick_answer_is_sources_store_s_answer(pg_url: str, grades: Path) -> None:
-    first_ingest(pg_url, grades)
-    database = db.open_store(pg_url)
-    try:
-        with database(write=False) as unit:
-            digest = unit.connection.execute(text("SELECT sha256 FROM source_files")).scalar()
-        assert isinstance(digest, str)
-        for statement in (
-            None,
-            "UPDATE source_files SET sections_stored = 7, grades_stored = 9",
-            "INSERT INTO source_files (path, sha256, ingested_at, row_count, grades_stored,"
-            " sections_stored) VALUES ('other', :sha, now(), 5, 5, 1)",
-            "UPDATE source_files SET grades_stored = 0",
-        ):
-            if statement is not None:
-                with database(write=True) as unit:
-                    unit.connection.execute(text(statement), {"sha": digest})
-                    unit.commit()
-            with database(write=False) as unit:
-                expected = unit.sources.unchanged_source(digest)
-            quick = quick_postgres.open_at_head(pg_url)
-            assert quick is not None
-            try:
-                assert quick.unchanged_source(digest) == expected, statement
-                assert quick.unchanged_source("0" * 64) is None
-            finally:
-                quick.close()
-    finally:
-        database.dispose()
-
-
 # --- what is not certain goes the usual path -------------------------------------------------
 
 
